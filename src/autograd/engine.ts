@@ -1,0 +1,145 @@
+/**
+ * Reverse-mode autodiff: `backward(loss)` walks the graph from the loss back to the leaves in
+ * reverse topological order, so a node runs only after every use of its output has sent back its
+ * gradient. Gradients that reach a tensor along several paths are summed (y = x·x + x gives
+ * dy/dx = 2x + 1). The walk is iterative, so a 10,000-op chain does not overflow the stack.
+ */
+import { Tensor, keepFromScopes } from '../tensor/tensor.js';
+import { shapeToString, sizeOf } from '../tensor/shape.js';
+import { getBackend } from '../tensor/backends/index.js';
+import { fromTyped } from '../tensor/create.js';
+import { allocate } from '../tensor/dtype.js';
+import { noGrad } from './grad-mode.js';
+import { add } from './ops/add.js';
+
+export interface BackwardOptions {
+  /** Keep what backward needs so the graph can be backpropagated again (default false). */
+  retainGraph?: boolean;
+}
+
+export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
+  if (!(root instanceof Tensor)) throw new Error('backward: expected a Tensor');
+  if (!root.requiresGrad) {
+    throw new Error('backward: this tensor does not require grad (no input had requiresGrad: true, or it was computed under noGrad)');
+  }
+  let dRoot: Tensor;
+  if (seed === undefined) {
+    if (root.size !== 1) {
+      throw new Error(
+        `backward: the tensor is not a scalar (shape ${shapeToString(root.shape)}), so it needs a seed gradient of that shape: y.backward(seed)`,
+      );
+    }
+    const one = allocate(root.dtype, 1);
+    one[0] = 1;
+    dRoot = fromTyped(one, root.shape, { dtype: root.dtype, backend: root.backend });
+  } else {
+    if (!(seed instanceof Tensor) || seed.size !== root.size || seed.dtype !== root.dtype || seed.backend !== root.backend) {
+      throw new Error(
+        `backward: the seed gradient must match the tensor (${shapeToString(root.shape)} ${root.dtype} on '${root.backend}')` +
+          (seed instanceof Tensor ? `; got ${shapeToString(seed.shape)} ${seed.dtype} on '${seed.backend}'` : ''),
+      );
+    }
+    dRoot = seed;
+  }
+
+  const order = topologicalOrder(root);
+  const grads = new Map<Tensor, Tensor>([[root, dRoot]]);
+  const owned = new Set<Tensor>(seed === undefined ? [dRoot] : []); // gradient tensors the engine made
+
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    const dy = grads.get(t);
+    if (dy === undefined) continue;
+    grads.delete(t);
+    const node = t.node;
+    if (node === null) {
+      accumulateLeaf(t, dy, owned.has(dy));
+      continue;
+    }
+    if (node.saved === null) {
+      throw new Error(
+        `backward: the graph through '${node.op.name}' was freed by an earlier backward(); ` +
+          'pass { retainGraph: true } to the first backward() to backpropagate through it twice',
+      );
+    }
+    const needsGrad: Record<string, boolean> = {};
+    const nonDiff = new Set<string>(node.op.nonDifferentiable ?? []);
+    for (const name of node.op.inputs) needsGrad[name] = !nonDiff.has(name) && node.inputs[name].requiresGrad;
+    const ctx = { ...node.ctx, needsGrad };
+    const out = getBackend(t.backend).backward(node.op, node.saved, dy.storage, ctx);
+    if (!options.retainGraph) node.saved = null;
+    if (owned.has(dy)) dy.dispose();
+
+    for (const name of node.op.inputs) {
+      if (!needsGrad[name]) continue;
+      const input = node.inputs[name];
+      const g = out['d' + name];
+      const gSize = g === undefined ? -1 : storageSize(g);
+      if (g === undefined || (gSize !== -1 && gSize !== input.size)) {
+        throw new Error(
+          `backward of '${node.op.name}': the gradient for input '${name}' must have ${input.size} elements ` +
+            `(shape ${shapeToString(input.shape)}); got ${g === undefined ? 'none' : gSize}`,
+        );
+      }
+      const gt = new Tensor(g, input.shape, input.dtype, input.backend);
+      owned.add(gt);
+      const before = grads.get(input);
+      if (before === undefined) {
+        grads.set(input, gt);
+      } else {
+        const sum = noGrad(() => add.apply({ a: before, b: gt }));
+        owned.add(sum);
+        before.dispose();
+        gt.dispose();
+        grads.set(input, sum);
+      }
+    }
+  }
+}
+
+/** A leaf keeps its gradient in `.grad`, summed over backward() calls (zero it between steps). */
+function accumulateLeaf(leaf: Tensor, g: Tensor, owned: boolean): void {
+  if (!leaf.requiresGrad) return;
+  const mine = owned ? g : copyOf(g); // never alias a tensor the caller owns
+  if (leaf.grad === null || leaf.grad.isDisposed) {
+    leaf.grad = mine;
+  } else {
+    const old = leaf.grad;
+    leaf.grad.assign(noGrad(() => add.apply({ a: old, b: mine })));
+    mine.dispose();
+  }
+  keepFromScopes(leaf.grad);
+}
+
+function copyOf(t: Tensor): Tensor {
+  return fromTyped(t.toArray(), t.shape, { dtype: t.dtype, backend: t.backend });
+}
+
+/** Tensors reachable from `root` through graph nodes, each after all of its inputs. */
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: { t: Tensor; expanded: boolean }[] = [{ t: root, expanded: false }];
+  while (stack.length > 0) {
+    const top = stack.pop()!;
+    if (top.expanded) {
+      order.push(top.t);
+      continue;
+    }
+    if (visited.has(top.t)) continue;
+    visited.add(top.t);
+    stack.push({ t: top.t, expanded: true });
+    if (top.t.node) {
+      for (const input of Object.values(top.t.node.inputs)) {
+        if (input.requiresGrad && !visited.has(input)) stack.push({ t: input, expanded: false });
+      }
+    }
+  }
+  return order;
+}
+
+function storageSize(s: unknown): number {
+  if (s instanceof Float32Array || s instanceof Float64Array) return s.length;
+  const output = (s as { output?: readonly number[] }).output;
+  return output ? sizeOf(output) : -1;
+}

@@ -1,0 +1,154 @@
+/**
+ * The numerical gradient checker. For y = fn(inputs) and a random upstream gradient r, it compares
+ * the analytical gradient of L = Σ r·y (one backward pass) with central differences
+ *
+ *   ∂L/∂xᵢ ≈ (L(xᵢ + ε) − L(xᵢ − ε)) / 2ε
+ *
+ * element by element: |analytical − numerical| ≤ atol + rtol·|numerical|. A random r (not all ones)
+ * makes a backward that ignores dy fail. It also checks, as PyTorch's gradcheck does, that a zero
+ * upstream gradient gives zero gradients and that running backward twice gives identical results.
+ *
+ * float64 only: float32 differences of size 1e-6 would drown in rounding error.
+ * Inputs with requiresGrad: false (labels, masks) are held fixed.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { fromTyped } from '../tensor/create.js';
+import { randomStream } from '../tensor/random.js';
+import { shapeToString, stridesOf } from '../tensor/shape.js';
+import { noGrad } from './grad-mode.js';
+
+export interface GradcheckOptions {
+  /** Finite-difference step (default 1e-6). */
+  eps?: number;
+  /** Absolute tolerance (default 1e-5). */
+  atol?: number;
+  /** Relative tolerance (default 1e-4). */
+  rtol?: number;
+  /** Seed of the random upstream gradient (default 0). */
+  seed?: number;
+  /** Names of the inputs, for the report (default x0, x1, …). */
+  names?: readonly string[];
+}
+
+export interface GradcheckFailure {
+  /** Which input (its name) and which element (multi-index and flat index). */
+  input: string;
+  index: number[];
+  flatIndex: number;
+  numerical: number;
+  analytical: number;
+  message: string;
+}
+
+export interface GradcheckResult {
+  ok: boolean;
+  maxAbsError: number;
+  maxRelError: number;
+  failures: GradcheckFailure[];
+  /** Problems that are not one element's value: shapes, dy = 0, repeatability. */
+  problems: string[];
+  /** A readable summary: 'ok' or the worst failures. */
+  summary: string;
+}
+
+export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
+  const eps = options.eps ?? 1e-6;
+  const atol = options.atol ?? 1e-5;
+  const rtol = options.rtol ?? 1e-4;
+  const names = inputs.map((_, i) => options.names?.[i] ?? `x${i}`);
+  inputs.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new Error(`gradcheck: input ${names[i]} must be a Tensor`);
+    if (t.dtype !== 'float64') {
+      throw new Error(`gradcheck: input ${names[i]} is ${t.dtype}; gradcheck needs float64 inputs (float32 rounding swamps finite differences)`);
+    }
+    if (t.backend !== 'reference') throw new Error(`gradcheck: input ${names[i]} is on '${t.backend}'; gradcheck runs on the 'reference' backend`);
+  });
+  const values = inputs.map((t) => t.toArray() as Float64Array);
+  const make = (i: number, v: Float64Array): Tensor => fromTyped(v, inputs[i].shape, { dtype: 'float64', backend: 'reference', requiresGrad: inputs[i].requiresGrad });
+  const problems: string[] = [];
+
+  // The analytical gradients, for L = Σ r·y.
+  const analytic = (seedValues: (size: number) => Float64Array): { y: Tensor; grads: (Float64Array | null)[] } => {
+    const leaves = values.map((v, i) => make(i, Float64Array.from(v)));
+    const y = fn(...leaves);
+    if (!(y instanceof Tensor)) throw new Error('gradcheck: fn must return a Tensor');
+    if (!y.requiresGrad) throw new Error('gradcheck: the output does not require grad (no input has requiresGrad: true?)');
+    y.backward(fromTyped(seedValues(y.size), y.shape, { dtype: 'float64', backend: 'reference' }));
+    const grads = leaves.map((leaf, i) => {
+      if (!leaf.requiresGrad) return null;
+      if (leaf.grad === null) return new Float64Array(values[i].length); // no path from this input: gradient 0
+      if (leaf.grad.size !== leaf.size) problems.push(`gradient of ${names[i]} has shape ${shapeToString(leaf.grad.shape)}; expected ${shapeToString(leaf.shape)}`);
+      return leaf.grad.toArray() as Float64Array;
+    });
+    return { y, grads };
+  };
+
+  const rng = randomStream(options.seed ?? 0);
+  let r: Float64Array | null = null;
+  const upstream = (size: number): Float64Array => {
+    r ??= Float64Array.from({ length: size }, () => rng.uniform() * 2 - 1);
+    return r;
+  };
+  const first = analytic(upstream);
+  const again = analytic(upstream);
+  first.grads.forEach((g, i) => {
+    const h = again.grads[i];
+    if (g && h && g.some((v, j) => !Object.is(v, h[j]))) problems.push(`backward is not repeatable: two runs gave different gradients for ${names[i]}`);
+  });
+  const zero = analytic((size) => new Float64Array(size));
+  zero.grads.forEach((g, i) => {
+    if (g && g.some((v) => v !== 0)) problems.push(`a zero upstream gradient gave a non-zero gradient for ${names[i]} (backward is not linear in dy)`);
+  });
+
+  const loss = (vals: Float64Array[]): number =>
+    noGrad(() => {
+      const y = fn(...vals.map((v, i) => make(i, v)));
+      const yv = y.toArray();
+      let s = 0;
+      for (let j = 0; j < yv.length; j++) s += r![j] * yv[j];
+      return s;
+    });
+
+  const failures: GradcheckFailure[] = [];
+  let maxAbsError = 0;
+  let maxRelError = 0;
+  inputs.forEach((t, i) => {
+    const g = first.grads[i];
+    if (g === null) return;
+    const strides = stridesOf(t.shape);
+    for (let j = 0; j < values[i].length; j++) {
+      const original = values[i][j];
+      const vals = values.map((v) => Float64Array.from(v));
+      vals[i][j] = original + eps;
+      const plus = loss(vals);
+      vals[i][j] = original - eps;
+      const minus = loss(vals);
+      const numerical = (plus - minus) / (2 * eps);
+      const analytical = g[j];
+      const abs = Math.abs(analytical - numerical);
+      const rel = abs / Math.max(Math.abs(numerical), 1e-12);
+      if (Number.isFinite(abs)) maxAbsError = Math.max(maxAbsError, abs);
+      if (Number.isFinite(rel) && abs > atol) maxRelError = Math.max(maxRelError, rel);
+      if (!(abs <= atol + rtol * Math.abs(numerical))) {
+        const index = strides.map((s, k) => Math.floor(j / s) % t.shape[k]);
+        failures.push({
+          input: names[i],
+          index,
+          flatIndex: j,
+          numerical,
+          analytical,
+          message:
+            `∂y/∂${names[i]} wrong at [${index.join(', ')}] — numerical ${numerical.toFixed(6)}, analytical ${analytical.toFixed(6)} ` +
+            `(|diff| ${abs.toPrecision(3)} > ${atol} + ${rtol}·${Math.abs(numerical).toPrecision(3)})`,
+        });
+      }
+    }
+  });
+  const ok = failures.length === 0 && problems.length === 0;
+  const summary = ok
+    ? `ok (max abs error ${maxAbsError.toPrecision(3)})`
+    : [...problems, ...failures.slice(0, 5).map((f) => f.message), failures.length > 5 ? `… and ${failures.length - 5} more elements` : '']
+        .filter(Boolean)
+        .join('\n');
+  return { ok, maxAbsError, maxRelError, failures, problems, summary };
+}

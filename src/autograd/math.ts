@@ -1,0 +1,140 @@
+/**
+ * The public math functions (g.add, g.sum, g.matmul, …). They accept numbers where a tensor is
+ * expected, broadcast (NumPy rules) through the `expand` primitive, normalise axes, and then call
+ * the primitive ops of ./ops — or are composites written in those primitives (mean, transpose,
+ * flatten), which need no kernels and no backward of their own.
+ */
+import { Tensor, type TensorLike } from '../tensor/tensor.js';
+import { fromTyped } from '../tensor/create.js';
+import { allocate } from '../tensor/dtype.js';
+import { broadcastShapes, normalizeAxes, normalizeAxis, sameShape, shapeToString, sizeOf, type Shape } from '../tensor/shape.js';
+import * as P from './ops/index.js';
+import { noGrad } from './grad-mode.js';
+
+/** A number becomes a scalar tensor on the other operand's backend and dtype. */
+function asTensor(op: string, value: TensorLike, like: TensorLike): Tensor {
+  if (value instanceof Tensor) return value;
+  if (typeof value !== 'number') throw new Error(`${op}: expected a Tensor or a number; got ${typeof value}`);
+  if (!(like instanceof Tensor)) throw new Error(`${op}: at least one argument must be a Tensor`);
+  const v = allocate(like.dtype, 1);
+  v[0] = value;
+  return fromTyped(v, [], { dtype: like.dtype, backend: like.backend });
+}
+
+/** `x` broadcast to `shape` (a copy when the shape changes). Backward: sum over the broadcast axes. */
+export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  return sameShape(x.shape, shape) ? x : P.expand.apply({ x }, { shape });
+}
+
+function binary(op: 'add' | 'sub' | 'mul' | 'div', a: TensorLike, b: TensorLike): Tensor {
+  const ta = asTensor(op, a, b);
+  const tb = asTensor(op, b, a);
+  const shape = broadcastShapes(op, ta.shape, tb.shape);
+  return P[op].apply({ a: broadcastTo(ta, shape), b: broadcastTo(tb, shape) });
+}
+
+/** a + b, broadcasting. `g.add(x, 1)`, `g.add(a [3,1], b [1,4])` → [3, 4]. */
+export const add = (a: TensorLike, b: TensorLike): Tensor => binary('add', a, b);
+/** a − b, broadcasting. */
+export const sub = (a: TensorLike, b: TensorLike): Tensor => binary('sub', a, b);
+/** a · b elementwise, broadcasting. */
+export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('mul', a, b);
+/** a / b elementwise, broadcasting. */
+export const div = (a: TensorLike, b: TensorLike): Tensor => binary('div', a, b);
+
+export const neg = (x: Tensor): Tensor => P.neg.apply({ x });
+export const exp = (x: Tensor): Tensor => P.exp.apply({ x });
+/** Natural logarithm. */
+export const log = (x: Tensor): Tensor => P.log.apply({ x });
+export const sqrt = (x: Tensor): Tensor => P.sqrt.apply({ x });
+/** x ** exponent, for a number exponent. */
+export const pow = (x: Tensor, exponent: number): Tensor => P.pow.apply({ x }, { exponent });
+
+/**
+ * Matrix product. 2-D: [M, K] @ [K, N] → [M, N]. Batched: [..., M, K] @ [..., K, N] with the
+ * batch axes broadcast (NumPy's matmul rule).
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new Error('matmul: a and b must be Tensors');
+  if (a.rank < 2 || b.rank < 2) {
+    throw new Error(`matmul: a and b must be at least 2-D (matrices or batches of matrices); got ${shapeToString(a.shape)} and ${shapeToString(b.shape)}`);
+  }
+  if (a.rank === 2 && b.rank === 2) return P.matmul.apply({ a, b });
+  const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const [M, K] = a.shape.slice(-2);
+  const [K2, N] = b.shape.slice(-2);
+  const B = sizeOf(batch);
+  const a3 = reshape(broadcastTo(a, [...batch, M, K]), [B, M, K]);
+  const b3 = reshape(broadcastTo(b, [...batch, K2, N]), [B, K2, N]);
+  return reshape(P.matmul.apply({ a: a3, b: b3 }), [...batch, M, N]);
+}
+
+export interface ReduceOptions {
+  /** The axis or axes to reduce (negative counts from the end); all axes when omitted. */
+  axis?: number | readonly number[];
+  /** Keep reduced axes as size 1 (so the result broadcasts against the input). Default false. */
+  keepDims?: boolean;
+}
+
+/** Σ over axes. `g.sum(x)` is a scalar; `g.sum(x, { axis: 1, keepDims: true })` keeps [N, 1]. */
+export function sum(x: Tensor, options: ReduceOptions = {}): Tensor {
+  const axes = normalizeAxes('sum', options.axis, x.rank);
+  return P.sum.apply({ x }, { axes, keepDims: options.keepDims ?? false });
+}
+
+/** The mean over axes: the sum divided by the number of elements reduced. */
+export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
+  const axes = normalizeAxes('mean', options.axis, x.rank);
+  const count = axes.reduce((n, a) => n * x.shape[a], 1);
+  return mul(sum(x, options), 1 / count);
+}
+
+/** The maximum over axes. Ties: the gradient goes to the first maximal element (lowest index). */
+export function max(x: Tensor, options: ReduceOptions = {}): Tensor {
+  const axes = normalizeAxes('max', options.axis, x.rank);
+  return P.max.apply({ x }, { axes, keepDims: options.keepDims ?? false });
+}
+
+/** Same values, new shape (one axis may be −1: inferred). Backward: reshape back. */
+export function reshape(x: Tensor, shape: Shape): Tensor {
+  if (!Array.isArray(shape)) throw new Error(`reshape: shape must be an array; got ${JSON.stringify(shape)}`);
+  const inferred = shape.filter((d) => d === -1).length;
+  if (inferred > 1) throw new Error(`reshape: at most one axis may be -1; got ${shapeToString(shape)}`);
+  let target = shape;
+  if (inferred === 1) {
+    const known = shape.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
+    if (known === 0 || x.size % known !== 0) {
+      throw new Error(`reshape: cannot infer the -1 axis of ${shapeToString(shape)} for ${x.size} elements (from ${shapeToString(x.shape)})`);
+    }
+    target = shape.map((d) => (d === -1 ? x.size / known : d));
+  }
+  if (sameShape(target, x.shape)) return x;
+  return P.reshape.apply({ x }, { shape: target });
+}
+
+/** Reorders axes: y.shape[i] = x.shape[axes[i]]. Backward: the inverse permutation. */
+export function permute(x: Tensor, axes: readonly number[]): Tensor {
+  return P.permute.apply({ x }, { axes: axes.map((a) => normalizeAxis('permute', a, x.rank)) });
+}
+
+/** Swaps two axes (default the last two: the matrix transpose). */
+export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
+  if (x.rank < 2) throw new Error(`transpose: x must be at least 2-D; got ${shapeToString(x.shape)}`);
+  const a0 = normalizeAxis('transpose', axis0, x.rank);
+  const a1 = normalizeAxis('transpose', axis1, x.rank);
+  const axes = x.shape.map((_, i) => i);
+  axes[a0] = a1;
+  axes[a1] = a0;
+  return permute(x, axes);
+}
+
+/** Collapses axes startAxis… into one: [N, C, H, W] with startAxis 1 → [N, C·H·W]. */
+export function flatten(x: Tensor, startAxis = 0): Tensor {
+  const start = normalizeAxis('flatten', startAxis, x.rank);
+  return reshape(x, [...x.shape.slice(0, start), sizeOf(x.shape.slice(start))]);
+}
+
+/** A copy of x's values that does not require gradients and is cut from the graph. */
+export function detach(x: Tensor): Tensor {
+  return noGrad(() => P.reshape.apply({ x }, { shape: x.shape }));
+}

@@ -1,0 +1,92 @@
+/**
+ * `defineOp` turns an op definition (name, shape rule, kernels — see src/tensor/op-def.ts) into an
+ * op you can apply to tensors. Applying it
+ *   1. checks the inputs (tensors, one backend, one dtype) and the shapes (the op's own rule),
+ *   2. runs the forward kernel on the tensors' backend,
+ *   3. records a graph node when gradients are wanted, keeping what backward needs (`saves`).
+ */
+import { Tensor } from '../tensor/tensor.js';
+import type { AnyOpDef, OpContext, OpDef } from '../tensor/op-def.js';
+import type { Shape } from '../tensor/shape.js';
+import type { Storage } from '../tensor/backends/backend.js';
+import { getBackend } from '../tensor/backends/index.js';
+import type { GraphNode } from './graph.js';
+import { isCheckFiniteOn, isGradEnabled } from './grad-mode.js';
+
+export interface Op<I extends string, A extends object> {
+  readonly name: string;
+  readonly def: OpDef<I, string, A>;
+  apply(inputs: Readonly<Record<I, Tensor>>, ...attrs: {} extends A ? [attrs?: A] : [attrs: A]): Tensor;
+}
+
+/** An op of any input names and attributes (what the registry and the op-test table hold). */
+export interface AnyOp {
+  readonly name: string;
+  readonly def: AnyOpDef;
+  apply(inputs: Readonly<Record<string, Tensor>>, attrs?: object): Tensor;
+}
+
+export function defineOp<I extends string, S extends I | 'y', A extends object = {}>(def: OpDef<I, S, A>): Op<I, A> {
+  const nonDiff = new Set<string>(def.nonDifferentiable ?? []);
+  return {
+    name: def.name,
+    def: def as OpDef<I, string, A>,
+    apply(inputs: Readonly<Record<I, Tensor>>, ...rest: [attrs?: A]): Tensor {
+      const attrs = (rest[0] ?? {}) as A;
+      const first = checkInputs(def, inputs);
+      const shapes = {} as Record<I, Shape>;
+      const storages: Record<string, Storage> = {};
+      for (const name of def.inputs) {
+        shapes[name] = inputs[name].shape;
+        storages[name] = inputs[name].storage;
+      }
+      const outShape = def.outputShape(shapes, attrs);
+      const needsGrad = {} as Record<I, boolean>;
+      let anyGrad = false;
+      for (const name of def.inputs) {
+        needsGrad[name] = !nonDiff.has(name) && inputs[name].requiresGrad;
+        anyGrad ||= needsGrad[name];
+      }
+      const ctx: OpContext<I, A> = { attrs, shapes, outShape, dtype: first.dtype, needsGrad };
+      const backend = getBackend(first.backend);
+      const y = backend.forward(def as AnyOpDef, storages, ctx as OpContext<string, object>);
+      if (isCheckFiniteOn() && (y instanceof Float32Array || y instanceof Float64Array)) reportNonFinite(def.name, y, outShape);
+
+      let node: GraphNode | null = null;
+      if (anyGrad && isGradEnabled()) {
+        const saved: Record<string, Storage> = {};
+        for (const name of def.saves) saved[name] = name === 'y' ? y : storages[name];
+        node = { op: def as AnyOpDef, inputs: { ...inputs }, ctx: ctx as OpContext<string, object>, saved };
+      }
+      return new Tensor(y, outShape, first.dtype, first.backend, node !== null, node);
+    },
+  } as Op<I, A>;
+}
+
+function checkInputs<I extends string>(def: OpDef<I, string, object>, inputs: Readonly<Record<I, Tensor>>): Tensor {
+  if (typeof inputs !== 'object' || inputs === null) throw new Error(`${def.name}: inputs must be an object { ${def.inputs.join(', ')} }`);
+  let first: Tensor | undefined;
+  for (const name of def.inputs) {
+    const t: unknown = inputs[name];
+    if (!(t instanceof Tensor)) {
+      throw new Error(`${def.name}: input '${name}' must be a Tensor; got ${t === undefined ? 'nothing' : typeof t}`);
+    }
+    if (first === undefined) {
+      first = t;
+    } else if (t.backend !== first.backend) {
+      throw new Error(`${def.name}: all inputs must be on one backend; '${def.inputs[0]}' is on '${first.backend}', '${name}' on '${t.backend}'`);
+    } else if (t.dtype !== first.dtype) {
+      throw new Error(`${def.name}: all inputs must have one dtype; '${def.inputs[0]}' is ${first.dtype}, '${name}' is ${t.dtype}`);
+    }
+  }
+  if (first === undefined) throw new Error(`${def.name}: an op needs at least one input`);
+  return first;
+}
+
+function reportNonFinite(op: string, y: Float32Array | Float64Array, shape: Shape): void {
+  for (let i = 0; i < y.length; i++) {
+    if (!Number.isFinite(y[i])) {
+      throw new Error(`${op}: produced a non-finite value (${y[i]}) at flat index ${i} of its output [${shape.join(', ')}] — the first op to do so`);
+    }
+  }
+}

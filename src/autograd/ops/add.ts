@@ -1,0 +1,37 @@
+/**
+ * add: y = a + b, elementwise (same shapes; g.add broadcasts first).
+ *
+ *   da = dy        db = dy
+ */
+import { defineOp } from '../op.js';
+import { sameShapes } from './elementwise.js';
+import type { Flat, Thread } from '../../tensor/op-def.js';
+
+export const add = defineOp({
+  name: 'add',
+  inputs: ['a', 'b'],
+  saves: [],
+  outputShape: ({ a, b }) => sameShapes('add', a, b),
+
+  reference: {
+    forward({ a, b }, y) {
+      for (let i = 0; i < y.length; i++) y[i] = a[i] + b[i];
+    },
+    backward(_, dy, { da, db }) {
+      da.set(dy.subarray(0, da.length));
+      db.set(dy.subarray(0, db.length));
+    },
+  },
+
+  gpu: {
+    forward: (k, { a, b }) =>
+      k.map(function (this: Thread, a: Flat, b: Flat) {
+        return a[this.thread.x] + b[this.thread.x];
+      }, a, b),
+    backward: (k, _, dy) => ({ da: k.map(copy, dy), db: k.map(copy, dy) }),
+  },
+});
+
+function copy(this: Thread, dy: Flat): number {
+  return dy[this.thread.x];
+}

@@ -1,0 +1,119 @@
+/**
+ * matmul: matrix product, 2-D [M, K] @ [K, N] → [M, N], or batched [B, M, K] @ [B, K, N] → [B, M, N]
+ * (g.matmul reshapes and broadcasts other batch shapes to these).
+ *
+ *   y[m, n]  = Σₖ a[m, k] · b[k, n]
+ *   da = dy @ bᵀ    da[m, k] = Σₙ dy[m, n] · b[k, n]
+ *   db = aᵀ @ dy    db[k, n] = Σₘ a[m, k] · dy[m, n]
+ */
+import { defineOp } from '../op.js';
+import { shapeToString, type Shape } from '../../tensor/shape.js';
+import type { Flat, Thread } from '../../tensor/op-def.js';
+
+/** [B, M, K, N] of a product (B = 1 for plain matrices). */
+function dims(a: Shape, b: Shape): [number, number, number, number] {
+  return a.length === 2 ? [1, a[0], a[1], b[1]] : [a[0], a[1], a[2], b[2]];
+}
+
+export const matmul = defineOp({
+  name: 'matmul',
+  inputs: ['a', 'b'],
+  saves: ['a', 'b'],
+  outputShape: ({ a, b }) => {
+    if (!((a.length === 2 && b.length === 2) || (a.length === 3 && b.length === 3 && a[0] === b[0]))) {
+      throw new Error(`matmul: a and b must both be 2-D, or both 3-D with one batch size; got ${shapeToString(a)} and ${shapeToString(b)}`);
+    }
+    const [, M, K, N] = dims(a, b);
+    if (b[b.length - 2] !== K) {
+      throw new Error(`matmul: a's columns must equal b's rows (inner dimensions); got a ${shapeToString(a)} and b ${shapeToString(b)} (${K} vs ${b[b.length - 2]})`);
+    }
+    return a.length === 2 ? [M, N] : [a[0], M, N];
+  },
+
+  reference: {
+    forward({ a, b }, y, { shapes }) {
+      const [B, M, K, N] = dims(shapes.a, shapes.b);
+      for (let batch = 0; batch < B; batch++) {
+        const aOff = batch * M * K, bOff = batch * K * N, yOff = batch * M * N;
+        for (let m = 0; m < M; m++) {
+          for (let k = 0; k < K; k++) {
+            const amk = a[aOff + m * K + k];
+            for (let n = 0; n < N; n++) y[yOff + m * N + n] += amk * b[bOff + k * N + n];
+          }
+        }
+      }
+    },
+    backward({ a, b }, dy, { da, db }, { shapes, needsGrad }) {
+      const [B, M, K, N] = dims(shapes.a, shapes.b);
+      for (let batch = 0; batch < B; batch++) {
+        const aOff = batch * M * K, bOff = batch * K * N, yOff = batch * M * N;
+        for (let m = 0; m < M; m++) {
+          for (let k = 0; k < K; k++) {
+            let s = 0;
+            for (let n = 0; n < N; n++) s += dy[yOff + m * N + n] * b[bOff + k * N + n];
+            if (needsGrad.a) da[aOff + m * K + k] = s;
+            const amk = a[aOff + m * K + k];
+            if (needsGrad.b) for (let n = 0; n < N; n++) db[bOff + k * N + n] += amk * dy[yOff + m * N + n];
+          }
+        }
+      }
+    },
+  },
+
+  gpu: {
+    forward: (k, { a, b }, { shapes }) => {
+      const [B, M, K, N] = dims(shapes.a, shapes.b);
+      return k.run(
+        function (this: Thread, a: Flat, b: Flat) {
+          const n = this.thread.x % this.constants.N;
+          const bm = Math.floor(this.thread.x / this.constants.N); // batch·M + m
+          const batch = Math.floor(bm / this.constants.M);
+          let s = 0;
+          for (let kk = 0; kk < this.constants.K; kk++) {
+            s += a[bm * this.constants.K + kk] * b[(batch * this.constants.K + kk) * this.constants.N + n];
+          }
+          return s;
+        },
+        B * M * N,
+        [a, b],
+        { M, K, N },
+      );
+    },
+    backward: (k, { a, b }, dy, { shapes }) => {
+      const [B, M, K, N] = dims(shapes.a, shapes.b);
+      return {
+        da: k.run(
+          function (this: Thread, dy: Flat, b: Flat) {
+            const kk = this.thread.x % this.constants.K;
+            const bm = Math.floor(this.thread.x / this.constants.K);
+            const batch = Math.floor(bm / this.constants.M);
+            let s = 0;
+            for (let n = 0; n < this.constants.N; n++) {
+              s += dy[bm * this.constants.N + n] * b[(batch * this.constants.K + kk) * this.constants.N + n];
+            }
+            return s;
+          },
+          B * M * K,
+          [dy, b],
+          { M, K, N },
+        ),
+        db: k.run(
+          function (this: Thread, a: Flat, dy: Flat) {
+            const n = this.thread.x % this.constants.N;
+            const bk = Math.floor(this.thread.x / this.constants.N);
+            const kk = bk % this.constants.K;
+            const batch = Math.floor(bk / this.constants.K);
+            let s = 0;
+            for (let m = 0; m < this.constants.M; m++) {
+              s += a[(batch * this.constants.M + m) * this.constants.K + kk] * dy[(batch * this.constants.M + m) * this.constants.N + n];
+            }
+            return s;
+          },
+          B * K * N,
+          [a, dy],
+          { M, K, N },
+        ),
+      };
+    },
+  },
+});

@@ -1,0 +1,39 @@
+/** What a `gradlab` sub-command is: a name, its help text and a run function returning an exit code. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export interface Command {
+  readonly name: string;
+  readonly help: string;
+  run(argv: readonly string[]): Promise<number>;
+}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses argv with node's parseArgs (strict: an unknown option is an error naming it) and turns
+ * '--help' into the help text. Returns null when help was printed.
+ */
+export function parse<O extends Options>(
+  command: { name: string; help: string },
+  argv: readonly string[],
+  options: O,
+  allowPositionals = false,
+): ReturnType<typeof parseArgs<{ options: O; allowPositionals: boolean; strict: true }>> | null {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(command.help);
+    return null;
+  }
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new Error(`${command.name}: ${err instanceof Error ? err.message : String(err)} (see gradlab ${command.name} --help)`);
+  }
+}
+
+/** A numeric option: a clear error when it is not a number in range. */
+export function numberOption(command: string, name: string, value: string | undefined, fallback: number, check: (v: number) => boolean = Number.isFinite): number {
+  if (value === undefined) return fallback;
+  const v = Number(value);
+  if (value.trim() === '' || !check(v)) throw new Error(`${command}: --${name} must be a valid number; got '${value}'`);
+  return v;
+}

@@ -1,0 +1,25 @@
+/**
+ * gradlab — a from-scratch tensor and reverse-mode autograd library.
+ *
+ *   import * as g from 'gradlab';
+ *   const x = g.tensor([1, 2, 3], { dtype: 'float64', requiresGrad: true });
+ *   const y = g.sum(g.mul(x, x));   // y = Σ x²
+ *   y.backward();                    // x.grad = 2x = [2, 4, 6]
+ */
+export { Tensor, tidy, keep, type TensorLike } from './tensor/tensor.js';
+export { tensor, zeros, ones, full, rand, randn, fromTyped, toBackend, type TensorOptions, type RandomOptions } from './tensor/create.js';
+export type { DType, TypedArray } from './tensor/dtype.js';
+export type { Shape } from './tensor/shape.js';
+export { randomStream, type RandomStream } from './tensor/random.js';
+export type { BackendName } from './tensor/backends/backend.js';
+export { setBackend, currentBackend } from './tensor/backends/index.js';
+export { gpuInfo, setGpuMode, type GpuInfo, type GpuMode } from './tensor/backends/gpu.js';
+
+export { add, sub, mul, div, neg, exp, log, sqrt, pow, matmul, sum, mean, max, reshape, transpose, permute, flatten, detach, broadcastTo, type ReduceOptions } from './autograd/math.js';
+export { backward, type BackwardOptions } from './autograd/engine.js';
+export { noGrad, isGradEnabled, setCheckFinite } from './autograd/grad-mode.js';
+export { gradcheck, type GradcheckOptions, type GradcheckResult, type GradcheckFailure } from './autograd/gradcheck.js';
+export { defineOp, type Op, type AnyOp } from './autograd/op.js';
+
+export * as nn from './nn/index.js';
+export { ALL_OPS } from './ops.js';

@@ -1,0 +1,2 @@
+/** g.nn: network ops (functional), modules, initialisers. */
+export * as functional from './functional.js';

@@ -1,0 +1,23 @@
+/**
+ * Data types. gradlab stores numbers in flat typed arrays: float32 (the default, what the gpu
+ * backend runs) and float64 (the reference backend only; what the gradient checker needs).
+ */
+export type DType = 'float32' | 'float64';
+export type TypedArray = Float32Array | Float64Array;
+
+export const DTYPES: readonly DType[] = ['float32', 'float64'];
+
+/** A new zero-filled array of `size` elements of `dtype`. */
+export function allocate(dtype: DType, size: number): TypedArray {
+  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+}
+
+/** A copy of `values` in `dtype` (rounds to float32 when asked). */
+export function toTyped(values: ArrayLike<number>, dtype: DType): TypedArray {
+  return dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values);
+}
+
+export function checkDType(op: string, dtype: unknown): DType {
+  if (dtype === 'float32' || dtype === 'float64') return dtype;
+  throw new Error(`${op}: dtype must be 'float32' or 'float64'; got ${JSON.stringify(dtype)}`);
+}

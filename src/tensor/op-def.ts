@@ -1,0 +1,99 @@
+/**
+ * What an op *is*, independent of autograd: its name, its inputs, its shape rule and its kernels
+ * for each backend. `defineOp` (src/autograd/op.ts) turns one of these into a callable op that
+ * records the autograd graph; the backends (src/tensor/backends) run its kernels.
+ *
+ *   forward:   inputs ──kernel──▶ y                 (shape from outputShape)
+ *   backward:  saved values + dy ──kernel──▶ dx, db… (each shaped like its input)
+ *
+ * Reference kernels *fill* arrays the engine allocated (zero-filled), so they hold only arithmetic.
+ * gpu.js kernels *return* one value per thread, so the gpu side returns its outputs.
+ */
+import type { DType, TypedArray } from './dtype.js';
+import type { Shape } from './shape.js';
+
+/** A flat array as a gpu.js kernel sees it: index it with a flat, row-major position. */
+export interface Flat {
+  readonly [i: number]: number;
+}
+
+/** `this` inside a gpu.js kernel: `this.thread.x` is the flat index of the output element. */
+export interface Thread {
+  readonly thread: { readonly x: number; readonly y: number; readonly z: number };
+  readonly constants: Readonly<Record<string, number>>;
+}
+
+/** A gpu.js kernel body: one call computes one output element. Must be a `function`, not an arrow. */
+export type KernelFn = (this: Thread, ...args: never[]) => number;
+
+/**
+ * Where a tensor's numbers live on the gpu backend: a Float32Array on the CPU modes (webasm, cpu),
+ * a texture handle on the GL modes. Every tensor is one flat, row-major array on the device.
+ */
+export type DeviceArray = Float32Array | DeviceTexture;
+
+export interface DeviceTexture {
+  readonly output: readonly number[];
+  delete(): void;
+  toArray(): unknown;
+}
+
+/** The toolbox a gpu op implementation uses to run kernels (implemented in backends/gpu.ts). */
+export interface GpuKit {
+  /**
+   * Runs `kernel` for every element of a flat output of `size` elements (`this.thread.x` is the
+   * output index). `constants` become compile-time constants (`this.constants.C`); the compiled
+   * kernel is cached per (kernel, size, constants).
+   */
+  run(kernel: KernelFn, size: number, args: readonly DeviceArray[], constants?: Record<string, number>): DeviceArray;
+  /** `run` with the output the size of the first argument: the elementwise case. */
+  map(kernel: KernelFn, ...args: DeviceArray[]): DeviceArray;
+  /** Σ of all `size` elements of `x`, as a one-element array (the shared reduction). */
+  sumAll(x: DeviceArray, size: number): DeviceArray;
+}
+
+/** Shapes and attributes an op's kernels see, besides the arrays themselves. */
+export interface OpContext<I extends string, A> {
+  readonly attrs: A;
+  readonly shapes: Readonly<Record<I, Shape>>;
+  readonly outShape: Shape;
+  readonly dtype: DType;
+  /** During backward: which inputs need a gradient (others may be skipped by costly kernels). */
+  readonly needsGrad: Readonly<Record<I, boolean>>;
+}
+
+export type GradName<I extends string> = `d${I}`;
+
+export interface OpDef<I extends string, S extends string, A> {
+  /** Equals the exported identifier of the op, so errors, registry and files agree. */
+  readonly name: string;
+  /** Input names, in order. */
+  readonly inputs: readonly I[];
+  /** Inputs that get no gradient (labels, masks, running statistics). Default: none. */
+  readonly nonDifferentiable?: readonly I[];
+  /** What backward needs: input names, and 'y' for the output. */
+  readonly saves: readonly S[];
+  /** Validates shapes and attributes (clear errors) and returns the output shape. */
+  outputShape(shapes: Readonly<Record<I, Shape>>, attrs: A): Shape;
+  readonly reference: {
+    forward(inputs: Readonly<Record<I, TypedArray>>, y: TypedArray, ctx: OpContext<I, A>): void;
+    backward(
+      saved: Readonly<Record<S, TypedArray>>,
+      dy: TypedArray,
+      grads: Readonly<Record<GradName<I>, TypedArray>>,
+      ctx: OpContext<I, A>,
+    ): void;
+  };
+  readonly gpu?: {
+    forward(k: GpuKit, inputs: Readonly<Record<I, DeviceArray>>, ctx: OpContext<I, A>): DeviceArray;
+    backward(
+      k: GpuKit,
+      saved: Readonly<Record<S, DeviceArray>>,
+      dy: DeviceArray,
+      ctx: OpContext<I, A>,
+    ): Partial<Record<GradName<I>, DeviceArray>>;
+  };
+}
+
+/** Any op definition, as backends and the registry see it. */
+export type AnyOpDef = OpDef<string, string, object>;

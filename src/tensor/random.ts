@@ -1,0 +1,57 @@
+/**
+ * Seeded random streams. Every random number in gradlab comes from one of these (seedrandom's
+ * Alea generator), so every run can be repeated exactly from its seed. Math.random is never used.
+ */
+import seedrandom from 'seedrandom';
+
+export interface RandomStream {
+  /** Uniform in [0, 1). */
+  uniform(): number;
+  /** Standard normal N(0, 1) (Box–Muller). */
+  normal(): number;
+  /** Integer uniform in [0, n). */
+  int(n: number): number;
+  /** The generator's internal state, to save in a checkpoint and restore with `randomStream(seed, state)`. */
+  state(): RandomState;
+}
+
+export type RandomState = { alea: seedrandom.State.Alea; spare: number | null };
+
+export function randomStream(seed: number | string, state?: RandomState): RandomStream {
+  const prng = state
+    ? seedrandom.alea('', { state: state.alea })
+    : seedrandom.alea(String(seed), { state: true });
+  let spare: number | null = state ? state.spare : null;
+  return {
+    uniform: () => prng(),
+    normal() {
+      if (spare !== null) {
+        const s = spare;
+        spare = null;
+        return s;
+      }
+      // Box–Muller: two uniforms give two independent normals; keep the second for the next call.
+      let u = 0;
+      while (u === 0) u = prng();
+      const v = prng();
+      const r = Math.sqrt(-2 * Math.log(u));
+      spare = r * Math.sin(2 * Math.PI * v);
+      return r * Math.cos(2 * Math.PI * v);
+    },
+    int: (n: number) => Math.floor(prng() * n),
+    state: () => ({ alea: prng.state(), spare }),
+  };
+}
+
+/** Fisher–Yates shuffle of 0..n−1 drawn from `rng`. */
+export function permutation(n: number, rng: RandomStream): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}

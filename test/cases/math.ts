@@ -1,0 +1,34 @@
+/** Rows for the math primitives (src/autograd/ops). */
+import type { OpCase } from '../op-case.js';
+import type { AnyOp } from '../../src/autograd/op.js';
+import * as P from '../../src/autograd/ops/index.js';
+
+const op = (o: { name: string }): AnyOp => o as AnyOp;
+
+export const MATH_CASES: OpCase[] = [
+  { op: op(P.add), name: '[2, 3]', shapes: { a: [2, 3], b: [2, 3] } },
+  { op: op(P.add), name: 'scalars', shapes: { a: [], b: [] } },
+  { op: op(P.sub), name: '[4]', shapes: { a: [4], b: [4] } },
+  { op: op(P.mul), name: '[2, 2, 3]', shapes: { a: [2, 2, 3], b: [2, 2, 3] } },
+  { op: op(P.div), name: 'positive divisor', shapes: { a: [3, 2], b: [3, 2] }, gen: { b: 'positive' } },
+  { op: op(P.neg), name: '[5]', shapes: { x: [5] } },
+  { op: op(P.exp), name: '[2, 3]', shapes: { x: [2, 3] } },
+  { op: op(P.log), name: 'positive', shapes: { x: [2, 3] }, gen: { x: 'positive' } },
+  { op: op(P.sqrt), name: 'positive', shapes: { x: [6] }, gen: { x: 'positive' } },
+  { op: op(P.pow), name: 'square', shapes: { x: [5] }, attrs: { exponent: 2 } },
+  { op: op(P.pow), name: 'cube of negatives', shapes: { x: [5] }, attrs: { exponent: 3 } },
+  { op: op(P.pow), name: 'p = -0.5 of positives', shapes: { x: [4] }, attrs: { exponent: -0.5 }, gen: { x: 'positive' } },
+  { op: op(P.matmul), name: '2-D [3, 4] @ [4, 2]', shapes: { a: [3, 4], b: [4, 2] } },
+  { op: op(P.matmul), name: 'batched [2, 3, 4] @ [2, 4, 5]', shapes: { a: [2, 3, 4], b: [2, 4, 5] } },
+  { op: op(P.sum), name: 'all axes', shapes: { x: [2, 3, 4] }, attrs: { axes: [0, 1, 2], keepDims: false } },
+  { op: op(P.sum), name: 'axis 1 keepDims', shapes: { x: [2, 3, 4] }, attrs: { axes: [1], keepDims: true } },
+  { op: op(P.sum), name: 'axes 0 and 2', shapes: { x: [2, 3, 4] }, attrs: { axes: [0, 2], keepDims: false } },
+  { op: op(P.max), name: 'axis 1', shapes: { x: [3, 4] }, attrs: { axes: [1], keepDims: false }, gen: { x: 'distinct' } },
+  { op: op(P.max), name: 'axes 0 and 2 keepDims', shapes: { x: [2, 3, 4] }, attrs: { axes: [0, 2], keepDims: true }, gen: { x: 'distinct' } },
+  { op: op(P.max), name: 'all axes', shapes: { x: [2, 5] }, attrs: { axes: [0, 1], keepDims: false }, gen: { x: 'distinct' } },
+  { op: op(P.expand), name: '[3, 1] to [2, 3, 4]', shapes: { x: [3, 1] }, attrs: { shape: [2, 3, 4] } },
+  { op: op(P.expand), name: 'scalar to [2, 3]', shapes: { x: [] }, attrs: { shape: [2, 3] } },
+  { op: op(P.reshape), name: '[2, 6] to [3, 2, 2]', shapes: { x: [2, 6] }, attrs: { shape: [3, 2, 2] } },
+  { op: op(P.permute), name: '[2, 3, 4] to [4, 2, 3]', shapes: { x: [2, 3, 4] }, attrs: { axes: [2, 0, 1] } },
+  { op: op(P.permute), name: 'matrix transpose', shapes: { x: [3, 5] }, attrs: { axes: [1, 0] } },
+];

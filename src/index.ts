@@ -10,7 +10,7 @@ export { Tensor, tidy, keep, type TensorLike } from './tensor/tensor.js';
 export { tensor, zeros, ones, full, rand, randn, fromTyped, toBackend, type TensorOptions, type RandomOptions } from './tensor/create.js';
 export type { DType, TypedArray } from './tensor/dtype.js';
 export type { Shape } from './tensor/shape.js';
-export { randomStream, type RandomStream } from './tensor/random.js';
+export { randomStream, manualSeed, type RandomStream, type RandomState } from './tensor/random.js';
 export type { BackendName } from './tensor/backends/backend.js';
 export { setBackend, currentBackend } from './tensor/backends/index.js';
 export { gpuInfo, setGpuMode, type GpuInfo, type GpuMode } from './tensor/backends/gpu.js';

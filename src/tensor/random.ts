@@ -55,3 +55,15 @@ export function permutation(n: number, rng: RandomStream): Int32Array {
   }
   return p;
 }
+
+let globalStream = randomStream(0);
+
+/** Reseeds the default stream (what ops use when given no seed of their own, e.g. functional dropout). */
+export function manualSeed(seed: number | string): void {
+  globalStream = randomStream(seed);
+}
+
+/** The default stream (seeded 0 at start; `manualSeed` reseeds it). */
+export function defaultStream(): RandomStream {
+  return globalStream;
+}

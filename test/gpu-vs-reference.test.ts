@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
-import { OP_CASES } from './op-cases.js';
+import { COMPOSITE_CASES, OP_CASES } from './op-cases.js';
 import { caseInputs, caseLabel } from './op-case.js';
 import { randomStream } from '../src/tensor/random.js';
 
@@ -23,7 +23,7 @@ function close(label: string, got: Float32Array | Float64Array, want: Float32Arr
 const mode = process.env.GRADLAB_GPU_MODE ?? 'webasm';
 g.setGpuMode(mode as g.GpuMode);
 
-for (const c of OP_CASES) {
+for (const c of [...OP_CASES, ...COMPOSITE_CASES]) {
   test(`${caseLabel(c)}: gpu (${mode}) equals reference, forward and backward (float32)`, () => {
     const tol = c.gpuTol ?? { atol: 1e-5, rtol: 1e-4 };
     const results = (['reference', 'gpu'] as const).map((backend) => {

@@ -2,10 +2,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
-import { OP_CASES } from './op-cases.js';
+import { COMPOSITE_CASES, OP_CASES } from './op-cases.js';
 import { caseInputs, caseLabel } from './op-case.js';
 
-for (const c of OP_CASES) {
+for (const c of [...OP_CASES, ...COMPOSITE_CASES]) {
   test(`${caseLabel(c)}: analytical gradient equals numerical (float64)`, () => {
     const inputs = caseInputs(c, 'float64', 'reference');
     const names = c.op.def.inputs;

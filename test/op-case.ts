@@ -17,6 +17,7 @@ export type InputGen =
   | { fixed: (shape: Shape, rng: RandomStream) => ArrayLike<number> }; // not differentiated (labels, masks)
 
 export interface OpCase {
+  /** The primitive under test; or, for a composite row, a pseudo-op naming the composite. */
   op: AnyOp;
   /** Says what the row checks, e.g. 'stride 2 pad 1'. */
   name: string;
@@ -77,4 +78,28 @@ export function caseInputs(c: OpCase, dtype: g.DType, backend: g.BackendName): R
 
 export function caseLabel(c: OpCase): string {
   return `${c.op.name} '${c.name}'`;
+}
+
+/**
+ * A row for a composite function (broadcasting, diamond graphs, linear…): same generator and
+ * checks as an op row, but `fn` builds the output from several ops.
+ */
+export interface CompositeCase {
+  name: string;
+  shapes: Readonly<Record<string, Shape>>;
+  gen?: Readonly<Record<string, InputGen>>;
+  fn: (inputs: Readonly<Record<string, g.Tensor>>) => g.Tensor;
+  check?: { eps?: number; atol?: number; rtol?: number };
+  gpuTol?: { atol: number; rtol: number };
+}
+
+/** A composite row seen as an op row, so one generator and one set of tests serve both. */
+export function compositeAsCase(c: CompositeCase): OpCase {
+  const names = Object.keys(c.shapes);
+  const op: AnyOp = {
+    name: 'composite',
+    def: { name: 'composite', inputs: names, saves: [], outputShape: () => [], reference: { forward() {}, backward() {} } },
+    apply: (inputs) => c.fn(inputs),
+  };
+  return { op, name: c.name, shapes: c.shapes, gen: c.gen, check: c.check, gpuTol: c.gpuTol };
 }

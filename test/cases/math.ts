@@ -1,5 +1,6 @@
 /** Rows for the math primitives (src/autograd/ops). */
-import type { OpCase } from '../op-case.js';
+import type { CompositeCase, OpCase } from '../op-case.js';
+import * as g from '../../src/index.js';
 import type { AnyOp } from '../../src/autograd/op.js';
 import * as P from '../../src/autograd/ops/index.js';
 
@@ -31,4 +32,16 @@ export const MATH_CASES: OpCase[] = [
   { op: op(P.reshape), name: '[2, 6] to [3, 2, 2]', shapes: { x: [2, 6] }, attrs: { shape: [3, 2, 2] } },
   { op: op(P.permute), name: '[2, 3, 4] to [4, 2, 3]', shapes: { x: [2, 3, 4] }, attrs: { axes: [2, 0, 1] } },
   { op: op(P.permute), name: 'matrix transpose', shapes: { x: [3, 5] }, attrs: { axes: [1, 0] } },
+];
+
+/** Composite rows: broadcasting through the public functions, and graphs of several ops. */
+export const MATH_COMPOSITE_CASES: CompositeCase[] = [
+  { name: 'broadcast [3, 1] + [1, 4]', shapes: { a: [3, 1], b: [1, 4] }, fn: ({ a, b }) => g.add(a, b) },
+  { name: 'broadcast scalar · tensor', shapes: { s: [], x: [2, 3] }, fn: ({ s, x }) => g.mul(s, x) },
+  { name: 'broadcast [2, 3, 4] / [4] (positive)', shapes: { a: [2, 3, 4], b: [4] }, gen: { b: 'positive' }, fn: ({ a, b }) => g.div(a, b) },
+  { name: 'broadcast [3] − [2, 1]', shapes: { a: [3], b: [2, 1] }, fn: ({ a, b }) => g.sub(a, b) },
+  { name: 'diamond y = x·x + x', shapes: { x: [2, 3] }, fn: ({ x }) => g.add(g.mul(x, x), x) },
+  { name: 'mean over axis 1', shapes: { x: [3, 4] }, fn: ({ x }) => g.mean(x, { axis: 1 }) },
+  { name: 'batched matmul with a broadcast batch', shapes: { a: [2, 3, 4], b: [4, 2] }, fn: ({ a, b }) => g.matmul(a, g.reshape(b, [1, 4, 2])) },
+  { name: 'softmax-like: exp(x) / Σ exp(x)', shapes: { x: [2, 3] }, fn: ({ x }) => g.div(g.exp(x), g.sum(g.exp(x), { axis: 1, keepDims: true })) },
 ];

@@ -1,3 +1,82 @@
+/**
+ * Rows for the convolution and pooling primitives (src/nn/ops/conv2d.ts, max-pool2d.ts,
+ * avg-pool2d.ts). Shapes stay small: the gradient check runs two forward passes per input element.
+ * Attributes are the primitives' own ([y, x] pairs); g.nn.functional turns numbers into pairs.
+ */
 import type { OpCase } from '../op-case.js';
+import type { AnyOp } from '../../src/autograd/op.js';
+import { conv2d, maxPool2d, avgPool2d } from '../../src/nn/ops/index.js';
 
-export const CONV_POOL_CASES: OpCase[] = [];
+const op = (o: { name: string }): AnyOp => o as AnyOp;
+
+// float32 sums of up to C·KH·KW (forward, dx) or N·OH·OW (dw) products differ from the
+// reference in the last bits; 1e-4 is ~100× that rounding and far below any indexing mistake.
+const convTol = { atol: 1e-4, rtol: 1e-4 };
+
+export const CONV_POOL_CASES: OpCase[] = [
+  // conv2d
+  {
+    op: op(conv2d), name: '3×3 stride 1 pad 1 (same size)',
+    shapes: { x: [2, 3, 5, 5], w: [4, 3, 3, 3] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,
+  },
+  {
+    op: op(conv2d), name: '3×3 stride 2 pad 1 (halves the size)',
+    shapes: { x: [2, 3, 6, 6], w: [4, 3, 3, 3] }, attrs: { stride: [2, 2], padding: [1, 1] }, gpuTol: convTol,
+  },
+  {
+    op: op(conv2d), name: 'odd 5×7 input, stride 2 pad 1',
+    shapes: { x: [2, 2, 5, 7], w: [3, 2, 3, 3] }, attrs: { stride: [2, 2], padding: [1, 1] }, gpuTol: convTol,
+  },
+  {
+    op: op(conv2d), name: 'batch 1, no padding',
+    shapes: { x: [1, 3, 4, 4], w: [2, 3, 3, 3] }, attrs: { stride: [1, 1], padding: [0, 0] }, gpuTol: convTol,
+  },
+  {
+    op: op(conv2d), name: 'non-square 2×3 kernel, stride [2, 1], padding [1, 0]',
+    shapes: { x: [2, 2, 5, 6], w: [3, 2, 2, 3] }, attrs: { stride: [2, 1], padding: [1, 0] }, gpuTol: convTol,
+  },
+  {
+    op: op(conv2d), name: '1×1 kernel (channel mixing)',
+    shapes: { x: [2, 4, 3, 3], w: [5, 4, 1, 1] }, attrs: { stride: [1, 1], padding: [0, 0] }, gpuTol: convTol,
+  },
+  {
+    op: op(conv2d), name: 'stride 3 over a 2×2 kernel (rows and columns skipped)',
+    shapes: { x: [1, 2, 7, 8], w: [2, 2, 2, 2] }, attrs: { stride: [3, 3], padding: [0, 1] }, gpuTol: convTol,
+  },
+
+  // maxPool2d ('distinct' keeps ties out: at a tie max has no derivative to check)
+  {
+    op: op(maxPool2d), name: '2×2 stride 2',
+    shapes: { x: [2, 3, 4, 4] }, attrs: { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] }, gen: { x: 'distinct' },
+  },
+  {
+    op: op(maxPool2d), name: '3×3 stride 2 pad 1',
+    shapes: { x: [2, 2, 5, 5] }, attrs: { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1] }, gen: { x: 'distinct' },
+  },
+  {
+    op: op(maxPool2d), name: 'overlapping 3×3 stride 1',
+    shapes: { x: [1, 2, 5, 5] }, attrs: { kernelSize: [3, 3], stride: [1, 1], padding: [0, 0] }, gen: { x: 'distinct' },
+  },
+  {
+    op: op(maxPool2d), name: 'non-square 2×3 stride [1, 2] pad [1, 1] on 4×7',
+    shapes: { x: [1, 2, 4, 7] }, attrs: { kernelSize: [2, 3], stride: [1, 2], padding: [1, 1] }, gen: { x: 'distinct' },
+  },
+
+  // avgPool2d
+  {
+    op: op(avgPool2d), name: '2×2 stride 2',
+    shapes: { x: [2, 3, 4, 4] }, attrs: { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] },
+  },
+  {
+    op: op(avgPool2d), name: '3×3 stride 2 pad 1 (padding counts in the divisor)',
+    shapes: { x: [2, 2, 5, 5] }, attrs: { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1] },
+  },
+  {
+    op: op(avgPool2d), name: 'global 8×8 (the ResNet head)',
+    shapes: { x: [2, 3, 8, 8] }, attrs: { kernelSize: [8, 8], stride: [8, 8], padding: [0, 0] },
+  },
+  {
+    op: op(avgPool2d), name: 'non-square 3×2 stride [1, 2] pad [1, 0] on 4×5',
+    shapes: { x: [1, 2, 4, 5] }, attrs: { kernelSize: [3, 2], stride: [1, 2], padding: [1, 0] },
+  },
+];

@@ -1,0 +1,254 @@
+/**
+ * batchNorm: batch normalisation (Ioffe & Szegedy 2015, Alg. 1), per channel, for x [N, C] or
+ * [N, C, H, W]. The statistics of channel c are taken over its m = N·H·W values (m = N for [N, C]).
+ *
+ * Training (attrs.training = true) normalises with the batch's own statistics:
+ *   μ  = (1/m) Σ x              σ² = (1/m) Σ (x − μ)²       (biased: divided by m, not m − 1)
+ *   x̂  = (x − μ) / √(σ² + eps)  y  = γ·x̂ + β
+ * μ and σ² depend on every x of the channel, so the gradient reaches x along three paths (directly,
+ * through μ, through σ²). Summed, per channel:
+ *   dβ = Σ dy                   dγ = Σ dy·x̂
+ *   dx = γ/√(σ² + eps) · (dy − dβ/m − x̂·dγ/m)
+ * Dropping the last two terms (treating μ and σ² as constants) would be a different, wrong gradient.
+ * Training needs m > 1: one value per channel has no variance (PyTorch refuses it too).
+ * The running statistics are not read in training mode, forward or backward; updating them is the
+ * caller's job (nn.functional.batchNorm does it under noGrad), so the op stays pure.
+ *
+ * Evaluation (training = false) uses the running statistics: a fixed per-channel affine map
+ *   x̂  = (x − runningMean) / √(runningVar + eps)      y = γ·x̂ + β
+ *   dx = dy·γ/√(runningVar + eps)    dγ = Σ dy·x̂    dβ = Σ dy
+ * runningMean and runningVar are statistics, not parameters: they get no gradient.
+ *
+ * Layout: NCHW. x is viewed as [N, C, S] with S = H·W (S = 1 for [N, C]), so the flat element i
+ * belongs to channel c = ⌊i / S⌋ mod C — the same decoding in the reference loops and gpu kernels.
+ */
+import { defineOp } from '../../autograd/op.js';
+import { expectRank, sameShape, shapeToString, sizeOf, type Shape } from '../../tensor/shape.js';
+import type { TypedArray } from '../../tensor/dtype.js';
+import type { DeviceArray, Flat, GpuKit, Thread } from '../../tensor/op-def.js';
+import { release } from '../../tensor/backends/gpu.js';
+
+export interface BatchNormAttrs {
+  /** true: normalise with the batch statistics; false: with runningMean and runningVar. */
+  training: boolean;
+  /** Added to the variance under the square root (1e-5 in the paper's setup). */
+  eps: number;
+}
+
+export const batchNorm = defineOp({
+  name: 'batchNorm',
+  inputs: ['x', 'gamma', 'beta', 'runningMean', 'runningVar'],
+  nonDifferentiable: ['runningMean', 'runningVar'],
+  saves: ['x', 'gamma', 'runningMean', 'runningVar'], // training recomputes μ and σ² from x
+  outputShape({ x, gamma, beta, runningMean, runningVar }, attrs: BatchNormAttrs) {
+    expectRank('batchNorm', 'x', x, [2, 4], '(N, C) or (N, C, H, W)');
+    for (const [arg, shape] of [['gamma', gamma], ['beta', beta], ['runningMean', runningMean], ['runningVar', runningVar]] as const) {
+      if (!sameShape(shape, [x[1]])) {
+        throw new Error(`batchNorm: ${arg} must have shape [${x[1]}] (one value per channel of x ${shapeToString(x)}); got ${shapeToString(shape)}`);
+      }
+    }
+    if (typeof attrs.training !== 'boolean') throw new Error(`batchNorm: attrs.training must be true or false; got ${JSON.stringify(attrs.training)}`);
+    if (typeof attrs.eps !== 'number' || !(attrs.eps > 0) || !Number.isFinite(attrs.eps)) {
+      throw new Error(`batchNorm: attrs.eps must be a positive number (e.g. 1e-5); got ${JSON.stringify(attrs.eps)}`);
+    }
+    const m = x[0] * sizeOf(x.slice(2));
+    if (attrs.training && m < 2) {
+      throw new Error(`batchNorm: expected more than 1 value per channel when training; got x ${shapeToString(x)} (N·H·W = ${m}), whose variance is undefined`);
+    }
+    return x;
+  },
+
+  reference: {
+    forward({ x, gamma, beta, runningMean, runningVar }, y, { shapes, attrs }) {
+      const d = dimsOf(shapes.x);
+      const { mean, invStd } = statistics(x, runningMean, runningVar, d, attrs);
+      for (let i = 0; i < y.length; i++) {
+        const c = Math.floor(i / d.S) % d.C;
+        y[i] = gamma[c] * (x[i] - mean[c]) * invStd[c] + beta[c];
+      }
+    },
+    backward({ x, gamma, runningMean, runningVar }, dy, { dx, dgamma, dbeta }, { shapes, attrs, needsGrad }) {
+      const d = dimsOf(shapes.x);
+      const m = d.N * d.S;
+      const { mean, invStd } = statistics(x, runningMean, runningVar, d, attrs);
+      const xhat = (i: number, c: number): number => (x[i] - mean[c]) * invStd[c];
+      const sumDy = new Float64Array(d.C); // dβ
+      const sumDyXhat = new Float64Array(d.C); // dγ
+      for (let i = 0; i < dy.length; i++) {
+        const c = Math.floor(i / d.S) % d.C;
+        sumDy[c] += dy[i];
+        sumDyXhat[c] += dy[i] * xhat(i, c);
+      }
+      if (needsGrad.beta) dbeta.set(sumDy);
+      if (needsGrad.gamma) dgamma.set(sumDyXhat);
+      if (!needsGrad.x) return;
+      for (let i = 0; i < dx.length; i++) {
+        const c = Math.floor(i / d.S) % d.C;
+        dx[i] = attrs.training
+          ? gamma[c] * invStd[c] * (dy[i] - sumDy[c] / m - xhat(i, c) * (sumDyXhat[c] / m))
+          : dy[i] * gamma[c] * invStd[c];
+      }
+    },
+  },
+
+  // Per-channel reductions in two gather stages (channelSumGpu), the rest elementwise: one thread
+  // per output element, the channel decoded from the flat index.
+  gpu: {
+    forward(k, { x, gamma, beta, runningMean, runningVar }, { shapes, attrs }) {
+      const d = dimsOf(shapes.x);
+      const stats = attrs.training ? batchStatsGpu(k, x, d) : { mean: runningMean, variance: runningVar };
+      const y = k.run(
+        function (this: Thread, x: Flat, mean: Flat, variance: Flat, gamma: Flat, beta: Flat) {
+          const c = Math.floor(this.thread.x / this.constants.S) % this.constants.C;
+          return (gamma[c] * (x[this.thread.x] - mean[c])) / Math.sqrt(variance[c] + this.constants.EPS) + beta[c];
+        },
+        sizeOf(shapes.x),
+        [x, stats.mean, stats.variance, gamma, beta],
+        { C: d.C, S: d.S, EPS: attrs.eps },
+      );
+      if (attrs.training) releaseAll(stats.mean, stats.variance);
+      return y;
+    },
+    backward(k, { x, gamma, runningMean, runningVar }, dy, { shapes, attrs }) {
+      const d = dimsOf(shapes.x);
+      const size = sizeOf(shapes.x);
+      const consts = { C: d.C, S: d.S, EPS: attrs.eps };
+      const stats = attrs.training ? batchStatsGpu(k, x, d) : { mean: runningMean, variance: runningVar };
+      const xhat = k.run(
+        function (this: Thread, x: Flat, mean: Flat, variance: Flat) {
+          const c = Math.floor(this.thread.x / this.constants.S) % this.constants.C;
+          return (x[this.thread.x] - mean[c]) / Math.sqrt(variance[c] + this.constants.EPS);
+        },
+        size,
+        [x, stats.mean, stats.variance],
+        consts,
+      );
+      const dyXhat = k.map(
+        function (this: Thread, dy: Flat, xhat: Flat) {
+          return dy[this.thread.x] * xhat[this.thread.x];
+        },
+        dy,
+        xhat,
+      );
+      const dbeta = channelSumGpu(k, dy, d, 1);
+      const dgamma = channelSumGpu(k, dyXhat, d, 1);
+      const dx = attrs.training
+        ? k.run(
+            function (this: Thread, dy: Flat, xhat: Flat, gamma: Flat, variance: Flat, dbeta: Flat, dgamma: Flat) {
+              const i = this.thread.x;
+              const c = Math.floor(i / this.constants.S) % this.constants.C;
+              const M = this.constants.M;
+              return (gamma[c] / Math.sqrt(variance[c] + this.constants.EPS)) * (dy[i] - dbeta[c] / M - xhat[i] * (dgamma[c] / M));
+            },
+            size,
+            [dy, xhat, gamma, stats.variance, dbeta, dgamma],
+            { ...consts, M: d.N * d.S },
+          )
+        : k.run(
+            function (this: Thread, dy: Flat, gamma: Flat, variance: Flat) {
+              const c = Math.floor(this.thread.x / this.constants.S) % this.constants.C;
+              return (dy[this.thread.x] * gamma[c]) / Math.sqrt(variance[c] + this.constants.EPS);
+            },
+            size,
+            [dy, gamma, stats.variance],
+            consts,
+          );
+      releaseAll(xhat, dyXhat);
+      if (attrs.training) releaseAll(stats.mean, stats.variance);
+      return { dx, dgamma, dbeta };
+    },
+  },
+});
+
+/** x viewed as [N, C, S]: batch, channels, and S = H·W values per channel and example. */
+interface Dims {
+  N: number;
+  C: number;
+  S: number;
+}
+
+function dimsOf(x: Shape): Dims {
+  return { N: x[0], C: x[1], S: sizeOf(x.slice(2)) };
+}
+
+/** Per-channel μ and 1/√(σ² + eps): of the batch (training; σ² biased) or the running ones. */
+function statistics(
+  x: TypedArray,
+  runningMean: TypedArray,
+  runningVar: TypedArray,
+  { N, C, S }: Dims,
+  attrs: BatchNormAttrs,
+): { mean: Float64Array; invStd: Float64Array } {
+  const mean = new Float64Array(C);
+  const variance = new Float64Array(C);
+  if (attrs.training) {
+    const m = N * S;
+    for (let i = 0; i < x.length; i++) mean[Math.floor(i / S) % C] += x[i];
+    for (let c = 0; c < C; c++) mean[c] /= m;
+    // Two passes (mean first, then squared deviations): E[x²] − μ² would cancel catastrophically.
+    for (let i = 0; i < x.length; i++) {
+      const c = Math.floor(i / S) % C;
+      variance[c] += (x[i] - mean[c]) ** 2;
+    }
+    for (let c = 0; c < C; c++) variance[c] /= m;
+  } else {
+    mean.set(runningMean);
+    variance.set(runningVar);
+  }
+  return { mean, invStd: variance.map((v) => 1 / Math.sqrt(v + attrs.eps)) };
+}
+
+/** The batch's per-channel mean and biased variance on the gpu (two passes, as in `statistics`). */
+function batchStatsGpu(k: GpuKit, x: DeviceArray, d: Dims): { mean: DeviceArray; variance: DeviceArray } {
+  const m = d.N * d.S;
+  const mean = channelSumGpu(k, x, d, 1 / m);
+  const squares = k.run(
+    function (this: Thread, x: Flat, mean: Flat) {
+      const v = x[this.thread.x] - mean[Math.floor(this.thread.x / this.constants.S) % this.constants.C];
+      return v * v;
+    },
+    d.N * d.C * d.S,
+    [x, mean],
+    { C: d.C, S: d.S },
+  );
+  const variance = channelSumGpu(k, squares, d, 1 / m);
+  release(squares);
+  return { mean, variance };
+}
+
+/**
+ * scale · Σ of `a` over (n, s), per channel: a [C] array. gpu.js cannot scatter, so two gathers:
+ * one thread per (c, n) sums its S values, then one thread per c sums its N partial sums.
+ */
+function channelSumGpu(k: GpuKit, a: DeviceArray, { N, C, S }: Dims, scale: number): DeviceArray {
+  const partial = k.run(
+    function (this: Thread, a: Flat) {
+      const c = Math.floor(this.thread.x / this.constants.N); // thread = c·N + n
+      const n = this.thread.x % this.constants.N;
+      const start = (n * this.constants.C + c) * this.constants.S;
+      let sum = 0;
+      for (let s = 0; s < this.constants.S; s++) sum += a[start + s];
+      return sum;
+    },
+    C * N,
+    [a],
+    { N, C, S },
+  );
+  const total = k.run(
+    function (this: Thread, partial: Flat) {
+      const start = this.thread.x * this.constants.N;
+      let sum = 0;
+      for (let n = 0; n < this.constants.N; n++) sum += partial[start + n];
+      return sum * this.constants.SCALE;
+    },
+    C,
+    [partial],
+    { N, SCALE: scale },
+  );
+  release(partial);
+  return total;
+}
+
+function releaseAll(...arrays: DeviceArray[]): void {
+  for (const a of arrays) release(a);
+}

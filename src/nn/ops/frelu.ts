@@ -1,0 +1,75 @@
+/**
+ * FReLU, the flexible rectified linear unit (Qiu & Cai 2017, eqs. 2–3) — ReLU with a learnable
+ * rectified point, not the 2020 "funnel activation" of the same abbreviation.
+ *
+ *   y  = max(x, 0) + b       eq. 2: x + b if x > 0, b otherwise
+ *   dx = dy · [x > 0]        eq. 3: at x = 0 the derivative is taken as 0
+ *   db = Σ dy                eq. 3: ∂y/∂b = 1, and b reaches every element of y, so its gradient is the sum
+ *
+ * b of shape [] is the paper's layer-wise scalar b_l (one value for the whole layer, the default).
+ * b of shape [C] is a per-channel option (channel axis 1, x [N, C] or NCHW): then
+ * db_c = Σ dy over every axis but the channel. With b = 0 FReLU is exactly ReLU.
+ */
+import { defineOp } from '../../autograd/op.js';
+import { shapeToString, sizeOf } from '../../tensor/shape.js';
+import type { Flat, Thread } from '../../tensor/op-def.js';
+import { channelLayout, channelSumsGpu, channelSumsInto } from './prelu.js';
+
+export const frelu = defineOp({
+  name: 'frelu',
+  inputs: ['x', 'b'],
+  saves: ['x'], // backward needs only the sign of x
+  outputShape({ x, b }) {
+    const C = x.length >= 2 ? x[1] : null;
+    const isScalar = b.length === 0;
+    const isPerChannel = C !== null && b.length === 1 && b[0] === C;
+    if (!isScalar && !isPerChannel) {
+      const want =
+        C === null
+          ? `[] (one scalar per layer; x ${shapeToString(x)} has no channel axis)`
+          : `[] (one scalar per layer) or [C] = [${C}] (one value per channel of x ${shapeToString(x)})`;
+      throw new Error(`frelu: b must have shape ${want}; got ${shapeToString(b)}`);
+    }
+    return x;
+  },
+
+  reference: {
+    forward({ x, b }, y, { shapes }) {
+      const { C, INNER } = channelLayout(shapes.x, b.length); // C = 1 for a scalar b: always b[0]
+      for (let i = 0; i < y.length; i++) y[i] = Math.max(x[i], 0) + b[Math.floor(i / INNER) % C];
+    },
+    backward({ x }, dy, { dx, db }, { shapes }) {
+      for (let i = 0; i < dx.length; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+      channelSumsInto(dy, channelLayout(shapes.x, sizeOf(shapes.b)), db); // db = Σ dy (per channel)
+    },
+  },
+
+  gpu: {
+    // One thread computes one output element.
+    forward: (k, { x, b }, { shapes }) => {
+      if (shapes.b.length === 0) {
+        return k.map(function (this: Thread, x: Flat, b: Flat) {
+          return Math.max(x[this.thread.x], 0) + b[0];
+        }, x, b);
+      }
+      const { C, INNER } = channelLayout(shapes.x, sizeOf(shapes.b));
+      return k.run(
+        function (this: Thread, x: Flat, b: Flat) {
+          const c = Math.floor(this.thread.x / this.constants.INNER) % this.constants.C;
+          return Math.max(x[this.thread.x], 0) + b[c];
+        },
+        sizeOf(shapes.x),
+        [x, b],
+        { C, INNER },
+      );
+    },
+    backward: (k, { x }, dy, { shapes, needsGrad }) => {
+      const dx = k.map(function (this: Thread, x: Flat, dy: Flat) {
+        return x[this.thread.x] > 0 ? dy[this.thread.x] : 0;
+      }, x, dy);
+      if (!needsGrad.b) return { dx };
+      // Scalar b: the backend's shared reduction k.sumAll; per channel: one thread per channel.
+      return { dx, db: channelSumsGpu(k, dy, channelLayout(shapes.x, sizeOf(shapes.b))) };
+    },
+  },
+});

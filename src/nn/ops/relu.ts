@@ -1,0 +1,39 @@
+/**
+ * ReLU, the rectified linear unit (the paper's eq. 1).
+ *
+ *   y  = x  if x > 0,  0 otherwise
+ *   dx = dy · [x > 0]        at the kink x = 0 the derivative is taken as 0 (as in FReLU's eq. 3)
+ *
+ * Elementwise, any shape.
+ */
+import { defineOp } from '../../autograd/op.js';
+import type { Flat, Thread } from '../../tensor/op-def.js';
+
+export const relu = defineOp({
+  name: 'relu',
+  inputs: ['x'],
+  saves: ['x'], // backward needs only the sign of x
+  outputShape: ({ x }) => x,
+
+  reference: {
+    forward({ x }, y) {
+      for (let i = 0; i < y.length; i++) y[i] = x[i] > 0 ? x[i] : 0;
+    },
+    backward({ x }, dy, { dx }) {
+      for (let i = 0; i < dx.length; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+    },
+  },
+
+  gpu: {
+    forward: (k, { x }) =>
+      k.map(function (this: Thread, x: Flat) {
+        const v = x[this.thread.x];
+        return v > 0 ? v : 0;
+      }, x),
+    backward: (k, { x }, dy) => ({
+      dx: k.map(function (this: Thread, x: Flat, dy: Flat) {
+        return x[this.thread.x] > 0 ? dy[this.thread.x] : 0;
+      }, x, dy),
+    }),
+  },
+});

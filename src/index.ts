@@ -23,3 +23,4 @@ export { defineOp, type Op, type AnyOp } from './autograd/op.js';
 
 export * as nn from './nn/index.js';
 export { ALL_OPS } from './ops.js';
+export * as models from './nn/models/index.js';

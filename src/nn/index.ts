@@ -1,2 +1,5 @@
-/** g.nn: network ops (functional), modules, initialisers. */
+/** g.nn: network ops (functional), modules and layers, initialisers. */
 export * as functional from './functional.js';
+export * as init from './init.js';
+export { Module, type Placement, type StateDict } from './module.js';
+export * from './layers/index.js';

@@ -1,0 +1,118 @@
+/**
+ * Activation layers. ReLU, LeakyReLU and ELU hold no state; PReLU learns its negative slope and
+ * FReLU (flexible ReLU, Qiu & Cai 2017 — not Megvii's 2020 "funnel activation") learns its
+ * rectified point b:
+ *
+ *   ReLU       max(x, 0)
+ *   LeakyReLU  x if x > 0, negativeSlope·x otherwise            (default slope 0.01)
+ *   PReLU      x if x > 0, a·x otherwise, a learned            (init 0.25; one shared a, or one per channel)
+ *   ELU        x if x > 0, alpha·(eˣ − 1) otherwise             (default alpha 1, as in the paper)
+ *   FReLU      max(x, 0) + b, b learned                         (eq. 2; init −1; one b per layer, or per channel)
+ */
+import type { Tensor } from '../../tensor/tensor.js';
+import * as F from '../functional.js';
+import { Module, type Placement } from '../module.js';
+import { checkInt, filled } from './helpers.js';
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return F.relu(x);
+  }
+}
+
+export class LeakyReLU extends Module {
+  constructor(readonly negativeSlope = 0.01) {
+    super();
+    if (!Number.isFinite(negativeSlope)) throw new Error(`LeakyReLU: negativeSlope must be a finite number; got ${String(negativeSlope)}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.leakyRelu(x, { negativeSlope: this.negativeSlope });
+  }
+
+  protected override extraRepr(): string {
+    return `negativeSlope=${this.negativeSlope}`;
+  }
+}
+
+export class ELU extends Module {
+  constructor(readonly alpha = 1) {
+    super();
+    if (!Number.isFinite(alpha)) throw new Error(`ELU: alpha must be a finite number; got ${String(alpha)}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.elu(x, { alpha: this.alpha });
+  }
+
+  protected override extraRepr(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+export interface PReLUOptions extends Placement {
+  /** The slope's initial value (default 0.25, He et al. 2015 and the paper's baseline). */
+  init?: number;
+}
+
+/**
+ * PReLU with `numSlopes` slopes (PyTorch's num_parameters): 1 (default) shares one slope over the
+ * whole layer — weight [1]; the number of channels gives one slope per channel — weight [C].
+ *
+ *   new PReLU().numParameters()     // 1
+ *   new PReLU(64).numParameters()   // 64
+ */
+export class PReLU extends Module {
+  readonly weight: Tensor;
+
+  constructor(readonly numSlopes = 1, options: PReLUOptions = {}) {
+    super();
+    checkInt('PReLU', 'numSlopes', numSlopes, 1);
+    const init = options.init ?? 0.25;
+    if (!Number.isFinite(init)) throw new Error(`PReLU: init must be a finite number; got ${String(init)}`);
+    this.weight = this.registerParameter('weight', filled([numSlopes], init, options));
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.prelu(x, this.weight);
+  }
+
+  protected override extraRepr(): string {
+    return `numSlopes=${this.numSlopes}`;
+  }
+}
+
+export interface FReLUOptions extends Placement {
+  /** b's initial value (default −1, the paper's choice throughout). */
+  init?: number;
+  /** Give a channel count for one b per channel (b [C]); by default one scalar b per layer (b []), as the paper. */
+  perChannel?: number;
+}
+
+/**
+ * FReLU, eq. (2): y = max(x, 0) + b. The paper's form has one scalar b for the whole layer
+ * (shape []), initialised to −1; its gradient is the sum of dL/dy over every element (eq. 3).
+ *
+ *   const act = new FReLU();                 // b = −1, one parameter
+ *   act.forward(g.tensor([-2, 0.5]))         // [-1, -0.5]
+ *   new FReLU({ perChannel: 64 })            // b [64], an option the authors advise against
+ */
+export class FReLU extends Module {
+  readonly b: Tensor;
+
+  constructor(options: FReLUOptions = {}) {
+    super();
+    const init = options.init ?? -1;
+    if (!Number.isFinite(init)) throw new Error(`FReLU: init must be a finite number; got ${String(init)}`);
+    const shape = options.perChannel === undefined ? [] : [checkInt('FReLU', 'perChannel', options.perChannel, 1)];
+    this.b = this.registerParameter('b', filled(shape, init, options));
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.frelu(x, this.b);
+  }
+
+  protected override extraRepr(): string {
+    return this.b.rank === 0 ? 'b: one per layer' : `b: one per channel (${this.b.size})`;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Batch normalisation layers (Ioffe & Szegedy 2015): BatchNorm1d for [N, C], BatchNorm2d for
+ * [N, C, H, W]. The math lives in ops/batch-norm.ts; a layer holds the state:
+ *
+ *   parameters  weight γ [C] = 1, bias β [C] = 0             (learned)
+ *   buffers     runningMean [C] = 0, runningVar [C] = 1     (saved in the state dict, not learned)
+ *
+ * In training mode the batch's statistics normalise x and the running averages move towards them
+ * (momentum 0.1, the variance unbiased); in evaluation mode the running averages normalise x, so
+ * one image's output no longer depends on the rest of its batch.
+ */
+import type { Tensor } from '../../tensor/tensor.js';
+import { shapeToString } from '../../tensor/shape.js';
+import * as F from '../functional.js';
+import { Module, type Placement } from '../module.js';
+import { checkInt, filled } from './helpers.js';
+
+export interface BatchNormOptions extends Placement {
+  /** Added to the variance under the square root (default 1e-5). */
+  eps?: number;
+  /** Weight of the new batch statistic in the running averages (default 0.1). */
+  momentum?: number;
+}
+
+abstract class BatchNorm extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+  readonly eps: number;
+  readonly momentum: number;
+
+  constructor(readonly numFeatures: number, options: BatchNormOptions, readonly inputRank: 2 | 4) {
+    super();
+    checkInt(this.constructor.name, 'numFeatures', numFeatures, 1);
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum ?? 0.1;
+    this.weight = this.registerParameter('weight', filled([numFeatures], 1, options));
+    this.bias = this.registerParameter('bias', filled([numFeatures], 0, options));
+    this.runningMean = this.registerBuffer('runningMean', filled([numFeatures], 0, options));
+    this.runningVar = this.registerBuffer('runningVar', filled([numFeatures], 1, options));
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank !== this.inputRank || x.shape[1] !== this.numFeatures) {
+      const want = this.inputRank === 2 ? `[N, ${this.numFeatures}]` : `[N, ${this.numFeatures}, H, W]`;
+      throw new Error(`${this.constructor.name}: x must be ${want}; got ${shapeToString(x.shape)}`);
+    }
+    return F.batchNorm(x, {
+      weight: this.weight,
+      bias: this.bias,
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      training: this.training,
+      momentum: this.momentum,
+      eps: this.eps,
+    });
+  }
+
+  protected override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}`;
+  }
+}
+
+/** Batch norm over x [N, C] (after a Linear layer): statistics per feature over the batch. */
+export class BatchNorm1d extends BatchNorm {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super(numFeatures, options, 2);
+  }
+}
+
+/** Batch norm over x [N, C, H, W] (after a convolution): statistics per channel over N·H·W values. */
+export class BatchNorm2d extends BatchNorm {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super(numFeatures, options, 4);
+  }
+}

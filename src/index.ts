@@ -22,5 +22,6 @@ export { gradcheck, type GradcheckOptions, type GradcheckResult, type GradcheckF
 export { defineOp, type Op, type AnyOp } from './autograd/op.js';
 
 export * as nn from './nn/index.js';
+export * as data from './data/index.js';
 export { ALL_OPS } from './ops.js';
 export * as models from './nn/models/index.js';

@@ -6,6 +6,7 @@
 import type { Command } from './command.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  download: async () => (await import('./download.js')).command,
 };
 
 function usage(): string {

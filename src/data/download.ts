@@ -1,0 +1,269 @@
+/**
+ * Downloading and unpacking the official CIFAR archives (`gradlab download cifar10|cifar100`).
+ *
+ * The steps, each safe to interrupt:
+ *
+ *   1. present?  every expected file exists in <dir>/<folder> with its exact size → nothing to do.
+ *   2. fetch     stream the archive to <dir>/<archive>.part. When a .part is already there, ask
+ *                for the rest with `Range: bytes=<size>-`; a server that answers 200 instead of
+ *                206 sends the whole file, so the .part is restarted from zero. An interrupted
+ *                transfer is resumed the same way (`retries` times, and again on the next run).
+ *   3. verify    the MD5 of the complete .part must equal the published one; if not, the .part
+ *                is deleted and the error says expected vs got. Only then is it renamed to
+ *                <dir>/<archive>, so a file under the final name is always complete and checked.
+ *   4. unpack    into a scratch folder <dir>/.<archive>.unpack, check the expected files and sizes,
+ *                then rename each file into <dir>/<folder>. The archive is deleted afterwards
+ *                unless `keepArchive`.
+ *
+ * An archive already at <dir>/<archive> (say, copied there by hand) is verified and unpacked
+ * without fetching. Progress is reported through `onProgress(done, total)`; the CLI draws a bar.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CIFAR_FORMATS, defaultDataDir, type CifarName } from './cifar.js';
+import { extractTarGz } from './tar.js';
+
+/** One downloadable archive: where it is, its checksum, and what it must unpack to. */
+export interface ArchiveSpec {
+  /** File name of the archive, e.g. 'cifar-10-binary.tar.gz'. */
+  fileName: string;
+  url: string;
+  /** The published MD5, lowercase hex. */
+  md5: string;
+  /** The archive's size in bytes, when known (used for progress and to spot a finished .part). */
+  bytes?: number;
+  /** The folder the archive unpacks to, relative to the data directory. */
+  folder: string;
+  /** Files that must be in `folder` after unpacking, with their exact sizes. */
+  files: readonly { name: string; bytes: number }[];
+}
+
+function cifarFiles(name: CifarName): { name: string; bytes: number }[] {
+  const f = CIFAR_FORMATS[name];
+  return (['train', 'test'] as const).flatMap((split) =>
+    f.files[split].map((file) => ({ name: file, bytes: f.recordsPerFile[split] * f.recordBytes })),
+  );
+}
+
+/** The official archives (URLs, sizes and MD5s as published on https://www.cs.toronto.edu/~kriz/cifar.html). */
+export const CIFAR_ARCHIVES: Readonly<Record<CifarName, ArchiveSpec>> = {
+  cifar10: {
+    fileName: 'cifar-10-binary.tar.gz',
+    url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz',
+    md5: 'c32a1d4ab5d03f1284b67883e8d87530',
+    bytes: 170_052_171,
+    folder: CIFAR_FORMATS.cifar10.folder,
+    files: cifarFiles('cifar10'),
+  },
+  cifar100: {
+    fileName: 'cifar-100-binary.tar.gz',
+    url: 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz',
+    md5: '03b5dce01913d631647c71ecec9e9cb8',
+    bytes: 168_513_733,
+    folder: CIFAR_FORMATS.cifar100.folder,
+    files: cifarFiles('cifar100'),
+  },
+};
+
+export interface DownloadOptions {
+  /** The data directory. Default $GRADLAB_DATA or ./data. */
+  dir?: string;
+  /** Fetch from here instead of `spec.url` (a mirror, or a local server in tests). */
+  url?: string;
+  /** Keep the verified archive after unpacking. Default false. */
+  keepArchive?: boolean;
+  /** How many times an interrupted transfer is resumed within this call. Default 3. */
+  retries?: number;
+  /** Called as bytes arrive: bytes on disk so far, and the total when known (else 0). */
+  onProgress?: (done: number, total: number) => void;
+  /** Called with one-line messages about what is happening (resuming, verifying, unpacking). */
+  log?: (message: string) => void;
+}
+
+export interface DownloadResult {
+  /** 'present': nothing to do; 'downloaded': fetched (possibly resuming) and unpacked; 'unpacked': an archive already on disk was unpacked. */
+  status: 'present' | 'downloaded' | 'unpacked';
+  /** The folder holding the files. */
+  folder: string;
+  /** Bytes fetched over the network in this call. */
+  fetchedBytes: number;
+}
+
+/** Whether every file of `spec` is in `<dir>/<folder>` with its exact size. */
+export function archivePresent(spec: ArchiveSpec, dir: string = defaultDataDir()): boolean {
+  const folder = join(dir, spec.folder);
+  return spec.files.every((f) => {
+    const p = join(folder, f.name);
+    return existsSync(p) && statSync(p).isFile() && statSync(p).size === f.bytes;
+  });
+}
+
+/** The MD5 of a file, lowercase hex (streamed). */
+export async function md5File(path: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Thrown when the connection drops mid-body; what arrived so far stays in the .part file. */
+class Interrupted extends Error {
+  constructor(message: string, readonly fetched: number) {
+    super(message);
+  }
+}
+
+function describeFetchError(err: unknown): string {
+  const cause = err instanceof Error ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+  const code = cause?.code ?? (err as NodeJS.ErrnoException | undefined)?.code;
+  const reason = cause?.message ?? (err instanceof Error ? err.message : String(err));
+  const hint =
+    code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+      ? ' (the host name could not be resolved: no network?)'
+      : code === 'ECONNREFUSED'
+        ? ' (nothing is listening there)'
+        : code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
+          ? ' (the connection timed out: no network, or a firewall?)'
+          : '';
+  return `${code ? code + ': ' : ''}${reason}${hint}`;
+}
+
+/**
+ * Fetches `url` into `part`, continuing from the bytes already there. Returns the bytes fetched.
+ * Throws `Interrupted` when the body stops early, a plain Error for HTTP or network failures.
+ */
+async function fetchInto(url: string, part: string, expected: number | undefined, onProgress: DownloadOptions['onProgress'], log: (m: string) => void): Promise<number> {
+  const have = existsSync(part) ? (await stat(part)).size : 0;
+  if (expected !== undefined && have === expected) return 0; // a finished .part from an earlier run
+  if (expected !== undefined && have > expected) {
+    log(`${part} is larger than the archive (${have} > ${expected} bytes); starting over`);
+    await rm(part, { force: true });
+    return fetchInto(url, part, expected, onProgress, log);
+  }
+  let response: Response;
+  try {
+    response = await fetch(url, have > 0 ? { headers: { Range: `bytes=${have}-` } } : {});
+  } catch (err) {
+    throw new Error(`download: cannot reach ${url}: ${describeFetchError(err)}. ` + `Use --url to fetch from a mirror, or copy the archive into the data directory by hand.`);
+  }
+  let offset = 0;
+  if (have > 0 && response.status === 206) {
+    const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
+    if (!range || Number(range[1]) !== have) {
+      await response.body?.cancel();
+      throw new Error(`download: ${url} answered a range request for bytes ${have}- with '${response.headers.get('content-range')}'; delete ${part} and try again`);
+    }
+    offset = have;
+    log(`resuming ${part} at byte ${have}`);
+  } else if (have > 0 && response.status === 416) {
+    await response.body?.cancel();
+    log(`the server cannot continue ${part} (416 Range Not Satisfiable); starting over`);
+    await rm(part, { force: true });
+    return fetchInto(url, part, expected, onProgress, log);
+  } else if (response.status === 200) {
+    if (have > 0) log(`the server ignored the range request; restarting ${part} from the beginning`);
+  } else {
+    await response.body?.cancel();
+    throw new Error(`download: ${url} answered HTTP ${response.status} ${response.statusText}`);
+  }
+  if (!response.body) throw new Error(`download: ${url} answered ${response.status} with no body`);
+
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  const total = expected ?? (Number.isFinite(length) ? offset + length : 0);
+  const file = await open(part, offset > 0 ? 'a' : 'w');
+  let done = offset;
+  try {
+    onProgress?.(done, total);
+    for await (const chunk of response.body) {
+      await file.write(chunk);
+      done += chunk.length;
+      onProgress?.(done, total);
+    }
+  } catch (err) {
+    throw new Interrupted(`the transfer from ${url} stopped after ${done} of ${total || '?'} bytes (${describeFetchError(err)})`, done - offset);
+  } finally {
+    await file.close();
+  }
+  if (Number.isFinite(length) && done - offset < length) {
+    throw new Interrupted(`the transfer from ${url} ended after ${done} of ${offset + length} bytes`, done - offset);
+  }
+  return done - offset;
+}
+
+/** Downloads (or resumes), verifies and unpacks one archive. See the steps at the top of the file. */
+export async function downloadArchive(spec: ArchiveSpec, options: DownloadOptions = {}): Promise<DownloadResult> {
+  const dir = resolve(options.dir ?? defaultDataDir());
+  const folder = join(dir, spec.folder);
+  const log = options.log ?? (() => {});
+  if (archivePresent(spec, dir)) return { status: 'present', folder, fetchedBytes: 0 };
+  await mkdir(dir, { recursive: true });
+
+  const archive = join(dir, spec.fileName);
+  const part = `${archive}.part`;
+  const url = options.url ?? spec.url;
+  let fetchedBytes = 0;
+  const fetched = !existsSync(archive);
+  if (fetched) {
+    const retries = options.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        fetchedBytes += await fetchInto(url, part, spec.bytes, options.onProgress, log);
+        break;
+      } catch (err) {
+        if (!(err instanceof Interrupted)) throw err;
+        fetchedBytes += err.fetched;
+        if (attempt >= retries) {
+          throw new Error(`download: ${err.message}. The bytes received are kept in ${part}; run the command again to resume.`);
+        }
+        log(`${err.message}; resuming (retry ${attempt + 1} of ${retries})`);
+      }
+    }
+  }
+
+  const candidate = fetched ? part : archive;
+  log(`verifying the MD5 of ${candidate}`);
+  const got = await md5File(candidate);
+  if (got !== spec.md5.toLowerCase()) {
+    await rm(candidate, { force: true });
+    throw new Error(
+      `download: MD5 mismatch for ${spec.fileName}: expected ${spec.md5}, got ${got} ` +
+        `(${url}). The bad file ${candidate} was deleted; run the command again to fetch it anew.`,
+    );
+  }
+  if (fetched) await rename(part, archive);
+
+  log(`unpacking ${archive}`);
+  const scratch = join(dir, `.${spec.fileName}.unpack`);
+  await rm(scratch, { recursive: true, force: true });
+  try {
+    await extractTarGz(archive, scratch);
+    const unpacked = join(scratch, spec.folder);
+    for (const f of spec.files) {
+      const p = join(unpacked, f.name);
+      const size = existsSync(p) ? (await stat(p)).size : -1;
+      if (size !== f.bytes) {
+        throw new Error(
+          `${spec.fileName} ${size < 0 ? `has no ${spec.folder}/${f.name}` : `holds ${spec.folder}/${f.name} with ${size} bytes, not ${f.bytes}`}; the archive is not the expected one`,
+        );
+      }
+    }
+    await mkdir(folder, { recursive: true });
+    for (const entry of await readdir(unpacked, { withFileTypes: true })) {
+      if (entry.isFile()) await rename(join(unpacked, entry.name), join(folder, entry.name));
+    }
+  } catch (err) {
+    throw new Error(`download: cannot unpack ${archive}: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  if (!options.keepArchive) await rm(archive, { force: true });
+  return { status: fetched ? 'downloaded' : 'unpacked', folder, fetchedBytes };
+}
+
+/** `downloadArchive` for the official CIFAR-10 or CIFAR-100 archive. */
+export function downloadCifar(dataset: CifarName, options: DownloadOptions = {}): Promise<DownloadResult> {
+  const spec = CIFAR_ARCHIVES[dataset];
+  if (!spec) throw new Error(`downloadCifar: dataset must be 'cifar10' or 'cifar100'; got ${JSON.stringify(dataset)}`);
+  return downloadArchive(spec, options);
+}

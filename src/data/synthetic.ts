@@ -1,0 +1,131 @@
+/**
+ * Small synthetic data sets in the CIFAR binary format, for tests and offline demos.
+ *
+ * Each class has a prototype image: a coarse 4×4 grid of random colours per channel, blown up to
+ * 32×32 (8×8 blocks). An image of class k is its prototype plus Gaussian noise (std `noise`),
+ * rounded and clipped to 0..255. The classes are well separated (with the defaults, a
+ * nearest-class-mean classifier fitted on 500 training images labels 200 test images without an
+ * error), so a demo shows the loss falling without any download.
+ * Train and test images share the prototypes and come from separate streams; everything is
+ * drawn from `seed`, so the same options always give the same bytes.
+ *
+ * `writeSyntheticCifar` writes the official layout (e.g. `<dir>/cifar-10-batches-bin/data_batch_1.bin
+ * … test_batch.bin, batches.meta.txt`), so `loadCifar({ dir })` and `gradlab train --data DIR`
+ * read it as they would read the real data.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomStream, type RandomStream } from '../tensor/random.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { CIFAR_IMAGE_BYTES, cifarFormat, encodeCifarRecords, type CifarName, type CifarRecords, type Split } from './cifar.js';
+
+export interface SyntheticOptions {
+  dataset: CifarName;
+  split: Split;
+  /** Number of images. */
+  count: number;
+  seed?: number | string;
+  /** Standard deviation of the per-pixel noise, 0–255 scale. Default 40. */
+  noise?: number;
+}
+
+/** One class's prototype: 3 planes of 32×32, constant over 8×8 blocks. */
+function prototype(rng: RandomStream): Float64Array {
+  const img = new Float64Array(CIFAR_IMAGE_BYTES);
+  for (let c = 0; c < 3; c++) {
+    const grid = Array.from({ length: 16 }, () => 30 + 195 * rng.uniform());
+    for (let y = 0; y < 32; y++) {
+      for (let x = 0; x < 32; x++) img[c * 1024 + y * 32 + x] = grid[(y >> 3) * 4 + (x >> 3)];
+    }
+  }
+  return img;
+}
+
+/**
+ * Records of a synthetic set: labels balanced over the classes (count/classes each, the remainder
+ * to the first classes) in a shuffled order. CIFAR-100 coarse label = floor(fine / 5).
+ */
+export function syntheticCifar(options: SyntheticOptions): CifarRecords {
+  const f = cifarFormat('syntheticCifar', options.dataset);
+  const { count, split } = options;
+  if (!Number.isInteger(count) || count < 1) throw new Error(`syntheticCifar: count must be a positive integer; got ${count}`);
+  if (split !== 'train' && split !== 'test') throw new Error(`syntheticCifar: split must be 'train' or 'test'; got ${JSON.stringify(split)}`);
+  const seed = String(options.seed ?? 0);
+  const noise = options.noise ?? 40;
+  const protoRng = randomStream(`${seed}:synthetic:${f.name}:prototypes`);
+  const prototypes = Array.from({ length: f.classes }, () => prototype(protoRng));
+
+  const rng = randomStream(`${seed}:synthetic:${f.name}:${split}`);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) labels[i] = i % f.classes;
+  for (let i = count - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = labels[i];
+    labels[i] = labels[j];
+    labels[j] = t;
+  }
+  const images = new Uint8Array(count * CIFAR_IMAGE_BYTES);
+  for (let i = 0; i < count; i++) {
+    const proto = prototypes[labels[i]];
+    for (let p = 0; p < CIFAR_IMAGE_BYTES; p++) {
+      images[i * CIFAR_IMAGE_BYTES + p] = Math.min(255, Math.max(0, Math.round(proto[p] + noise * rng.normal())));
+    }
+  }
+  if (f.labelBytes === 1) return { images, labels };
+  return { images, labels, coarseLabels: labels.map((l) => Math.floor(l / 5)) };
+}
+
+export interface WriteSyntheticOptions {
+  dataset: CifarName;
+  /** The data directory; files go to `<dir>/<official folder>/`. */
+  dir: string;
+  /** Training images (spread over the official training files). Default 5000. */
+  train?: number;
+  /** Test images. Default 1000. */
+  test?: number;
+  seed?: number | string;
+  noise?: number;
+  /** Overwrite an existing folder. Default false: refuse, so real data is never replaced by accident. */
+  force?: boolean;
+}
+
+/** Writes a synthetic set in the official layout; returns the folder and the files written. */
+export function writeSyntheticCifar(options: WriteSyntheticOptions): { folder: string; files: string[] } {
+  const f = cifarFormat('writeSyntheticCifar', options.dataset);
+  const folder = resolve(options.dir, f.folder);
+  if (existsSync(folder) && !options.force) {
+    throw new Error(`writeSyntheticCifar: ${folder} already exists; choose another directory or pass force (--force) to overwrite it`);
+  }
+  mkdirSync(folder, { recursive: true });
+  const written: string[] = [];
+  for (const split of ['train', 'test'] as const) {
+    const count = split === 'train' ? options.train ?? 5000 : options.test ?? 1000;
+    const names = f.files[split];
+    if (!Number.isInteger(count) || count < names.length) {
+      throw new Error(`writeSyntheticCifar: ${split} needs an integer count of at least ${names.length} (one record per file); got ${count}`);
+    }
+    const records = syntheticCifar({ dataset: f.name, split, count, seed: options.seed, noise: options.noise });
+    // Spread the records over the split's files as evenly as possible (file k gets records [from, to)).
+    names.forEach((name, k) => {
+      const from = Math.floor((k * count) / names.length);
+      const to = Math.floor(((k + 1) * count) / names.length);
+      const part: CifarRecords = {
+        images: records.images.subarray(from * CIFAR_IMAGE_BYTES, to * CIFAR_IMAGE_BYTES),
+        labels: records.labels.subarray(from, to),
+        ...(records.coarseLabels ? { coarseLabels: records.coarseLabels.subarray(from, to) } : {}),
+      };
+      const path = join(folder, name);
+      writeFileAtomic(path, encodeCifarRecords(f.name, part));
+      written.push(path);
+    });
+  }
+  const namesFile = join(folder, f.labelNamesFile);
+  writeFileAtomic(namesFile, Array.from({ length: f.classes }, (_, k) => `synthetic_${k}\n`).join(''));
+  written.push(namesFile);
+  if (f.coarseLabelNamesFile && f.coarseClasses) {
+    const coarseFile = join(folder, f.coarseLabelNamesFile);
+    writeFileAtomic(coarseFile, Array.from({ length: f.coarseClasses }, (_, k) => `synthetic_group_${k}\n`).join(''));
+    written.push(coarseFile);
+  }
+  return { folder, files: written };
+}

@@ -23,5 +23,6 @@ export { defineOp, type Op, type AnyOp } from './autograd/op.js';
 
 export * as nn from './nn/index.js';
 export * as data from './data/index.js';
+export * as optim from './optim/index.js';
 export { ALL_OPS } from './ops.js';
 export * as models from './nn/models/index.js';

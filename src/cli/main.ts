@@ -7,6 +7,7 @@ import type { Command } from './command.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   download: async () => (await import('./download.js')).command,
+  train: async () => (await import('./train.js')).command,
 };
 
 function usage(): string {

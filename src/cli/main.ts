@@ -8,6 +8,7 @@ import type { Command } from './command.js';
 const COMMANDS: Record<string, () => Promise<Command>> = {
   download: async () => (await import('./download.js')).command,
   train: async () => (await import('./train.js')).command,
+  reproduce: async () => (await import('./reproduce.js')).command,
   verify: async () => (await import('./verify.js')).command,
 };
 

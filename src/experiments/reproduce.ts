@@ -551,10 +551,7 @@ export async function timeSteps(config: TrainConfig): Promise<StepTiming> {
     await train(
       { ...config, dataset: 'synthetic', dataDir: null, trainFiles: null, testFiles: null, limitTrain: batchSize, limitTest: batchSize, batchSize, epochs, lr: 0, milestones: [], outDir: dir, overwrite: true },
       {
-        // The start line is logged once the data and the model are ready: the first epoch starts then.
-        log: (line) => {
-          if (line.startsWith('train ')) marks.push(performance.now());
-        },
+        onStart: () => marks.push(performance.now()), // data and model ready: the first epoch starts now
         onEpoch: (record) => {
           marks.push(performance.now());
           measured = record;
@@ -566,7 +563,7 @@ export async function timeSteps(config: TrainConfig): Promise<StepTiming> {
   }
   const last = measured as EpochRecord | null;
   if (last === null || marks.length !== epochs + 1) {
-    throw new Error(`reproduce: timing ${modelKey(config)}: expected train's start line ('train …') and ${plural(epochs, 'completed epoch')}; got ${marks.length} marks`);
+    throw new Error(`reproduce: timing ${modelKey(config)}: expected the start of training and ${plural(epochs, 'completed epoch')}; got ${marks.length} marks`);
   }
   const epochSeconds = (marks[epochs] - marks[epochs - 1]) / 1000;
   return { model: modelKey(config), batchSize, trainStep: last.seconds, evalBatch: Math.max(0, epochSeconds - last.seconds) };

@@ -231,6 +231,8 @@ export interface TrainSummary {
 export interface TrainHooks {
   /** Called after each epoch's record is saved. */
   onEpoch?: (record: EpochRecord, metrics: readonly EpochRecord[]) => void | Promise<void>;
+  /** Called once the data and the model are ready, just before the first epoch runs. */
+  onStart?: () => void;
   /** Where one-line messages go (start, each epoch, the end). Default: nowhere. */
   log?: (line: string) => void;
   /** A progress bar per epoch on this stream (e.g. process.stderr). Default: none. */
@@ -304,6 +306,7 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
         `on ${config.dataset}: ${data.train.length} train / ${data.test.length} test images, ${model.numParameters().toLocaleString('en-US')} parameters, ` +
         `backend ${backendLabel(config.backend)}, epochs ${firstEpoch}–${config.epochs}, out ${outDir}`,
     );
+    hooks.onStart?.();
 
     let divergence: Divergence | null = null;
     for (let epoch = firstEpoch; epoch <= config.epochs && divergence === null; epoch++) {

@@ -154,6 +154,7 @@ export function keep<T extends Tensor>(t: T): T {
 /**
  * Runs `fn` and disposes every tensor created inside it, except the tensors it returns (a tensor,
  * an array or an object of tensors) and tensors marked with `keep()` or stored as a leaf's `.grad`.
+ * If `fn` throws, everything it created is disposed. `fn` must be synchronous.
  * On the gpu backend this is what keeps device memory flat over thousands of training steps.
  */
 export function tidy<T>(fn: () => T): T {
@@ -162,8 +163,15 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (e) {
     scopes.pop();
+    for (const t of scope) t.dispose(); // a failed step must not leak its device memory either
+    throw e;
+  }
+  scopes.pop();
+  if (result instanceof Promise) {
+    for (const t of scope) t.dispose();
+    throw new Error('tidy: fn returned a Promise; tidy frees tensors when fn returns, so fn must be synchronous');
   }
   const kept = new Set<Tensor>();
   collectTensors(result, kept);

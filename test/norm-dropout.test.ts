@@ -24,17 +24,6 @@ function near(got: ArrayLike<number>, want: ArrayLike<number>, what: string, tol
   }
 }
 
-/** fn throws an error whose message matches `pattern`. */
-function throwsLike(fn: () => unknown, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${pattern}`);
-}
-
 // ── batchNorm ──
 
 // One channel, a batch of four: x = [1, 2, 3, 6] as [N = 4, C = 1], γ = 2, β = 0.5, eps = 1e-5.
@@ -194,7 +183,7 @@ test('batchNorm: two training calls on one set of running statistics, then one b
 test('batchNorm training accepts a batch of one image (N·H·W > 1) but not one value per channel', () => {
   const y = F.batchNorm(g.tensor([1, 2, 3, 4], { ...f64, shape: [1, 1, 2, 2] }), { training: true });
   near(arr(y), [-3, -1, 1, 3].map((d) => d / 2 / Math.sqrt(1.25 + 1e-5)), 'y', 1e-12); // μ = 2.5, σ² = 1.25
-  throwsLike(
+  assert.throws(
     () => F.batchNorm(g.ones([1, 3]), { training: true }),
     /^batchNorm: expected more than 1 value per channel when training; got x \[1, 3\] \(N·H·W = 1\)/,
   );
@@ -204,20 +193,20 @@ test('batchNorm training accepts a batch of one image (N·H·W > 1) but not one 
 
 test('batchNorm rejects bad shapes and options with messages that name the argument', () => {
   const x = g.ones([4, 3, 2, 2]);
-  throwsLike(() => F.batchNorm(x, { weight: g.ones([4]), training: true }), /^batchNorm: weight must have shape \[3\] \(one value per channel of x \[4, 3, 2, 2\]\); got \[4\]$/);
-  throwsLike(() => F.batchNorm(x, { bias: g.ones([3, 1]), training: true }), /^batchNorm: bias must have shape \[3\] .*; got \[3, 1\]$/);
-  throwsLike(() => F.batchNorm(g.ones([4, 3, 2]), { training: true }), /^batchNorm: x must be 2-D or 4-D \(N, C\) or \(N, C, H, W\); got \[4, 3, 2\]$/);
-  throwsLike(() => F.batchNorm(x, { training: false }), /^batchNorm: evaluation mode \(training: false\) normalises with runningMean and runningVar/);
-  throwsLike(() => F.batchNorm(x, { runningMean: g.zeros([3]), training: true }), /^batchNorm: give runningMean and runningVar together, or neither$/);
-  throwsLike(() => F.batchNorm(x, { training: true, momentum: 1.5 }), /^batchNorm: momentum must be a number in \[0, 1\]/);
-  throwsLike(() => F.batchNorm(x, { training: true, eps: 0 }), /^batchNorm: attrs.eps must be a positive number/);
+  assert.throws(() => F.batchNorm(x, { weight: g.ones([4]), training: true }), /^batchNorm: weight must have shape \[3\] \(one value per channel of x \[4, 3, 2, 2\]\); got \[4\]$/);
+  assert.throws(() => F.batchNorm(x, { bias: g.ones([3, 1]), training: true }), /^batchNorm: bias must have shape \[3\] .*; got \[3, 1\]$/);
+  assert.throws(() => F.batchNorm(g.ones([4, 3, 2]), { training: true }), /^batchNorm: x must be 2-D or 4-D \(N, C\) or \(N, C, H, W\); got \[4, 3, 2\]$/);
+  assert.throws(() => F.batchNorm(x, { training: false }), /^batchNorm: evaluation mode \(training: false\) normalises with runningMean and runningVar/);
+  assert.throws(() => F.batchNorm(x, { runningMean: g.zeros([3]), training: true }), /^batchNorm: give runningMean and runningVar together, or neither$/);
+  assert.throws(() => F.batchNorm(x, { training: true, momentum: 1.5 }), /^batchNorm: momentum must be a number in \[0, 1\]/);
+  assert.throws(() => F.batchNorm(x, { training: true, eps: 0 }), /^batchNorm: attrs.eps must be a positive number/);
   // The primitive checks the same things under its own input names.
   const ones3 = g.ones([3]);
-  throwsLike(
+  assert.throws(
     () => P.batchNorm.apply({ x, gamma: g.ones([2]), beta: ones3, runningMean: ones3, runningVar: ones3 }, { training: true, eps: 1e-5 }),
     /^batchNorm: gamma must have shape \[3\] \(one value per channel of x \[4, 3, 2, 2\]\); got \[2\]$/,
   );
-  throwsLike(
+  assert.throws(
     () => P.batchNorm.apply({ x, gamma: ones3, beta: ones3, runningMean: ones3, runningVar: g.ones([4]) }, { training: false, eps: 1e-5 }),
     /^batchNorm: runningVar must have shape \[3\]/,
   );
@@ -301,14 +290,14 @@ test('dropout with p = 0.999 stays finite: kept elements are x·1000', () => {
 
 test('dropout rejects p = 1, p outside [0, 1), bad masks and a mask of the wrong shape', () => {
   const x = g.ones([2, 3]);
-  throwsLike(() => F.dropout(x, { p: 1 }), /^dropout: p = 1 would drop every element .*; p must be in \[0, 1\)$/);
-  throwsLike(() => F.dropout(x, { p: -0.1 }), /^dropout: p \(the probability of dropping an element\) must be a number in \[0, 1\); got -0.1$/);
-  throwsLike(() => F.dropout(x, { p: 1.5, training: false }), /^dropout: p .* must be a number in \[0, 1\); got 1.5$/);
-  throwsLike(() => F.dropout(x, { p: 0.5, mask: [1, 0, 1] }), /^dropout: mask must hold x.size = 6 values \(x \[2, 3\]\); got 3$/);
-  throwsLike(() => F.dropout(x, { p: 0.5, mask: [1, 0, 1, 0.5, 1, 1] }), /^dropout: mask values must be 0 \(drop\) or 1 \(keep\); got 0.5 at index 3$/);
-  throwsLike(() => F.dropout(x, { p: 0.5, mask: [1, 0, 1, 0, 1, 1], seed: 1 }), /^dropout: give seed or mask, not both/);
-  throwsLike(() => P.dropout.apply({ x, mask: g.ones([3, 2]) }, { p: 0.5 }), /^dropout: mask must have the shape of x \[2, 3\]; got \[3, 2\]$/);
-  throwsLike(() => P.dropoutMask([4], 1, g.randomStream(0)), /^dropoutMask: p = 1 would drop every element/);
+  assert.throws(() => F.dropout(x, { p: 1 }), /^dropout: p = 1 would drop every element .*; p must be in \[0, 1\)$/);
+  assert.throws(() => F.dropout(x, { p: -0.1 }), /^dropout: p \(the probability of dropping an element\) must be a number in \[0, 1\); got -0.1$/);
+  assert.throws(() => F.dropout(x, { p: 1.5, training: false }), /^dropout: p .* must be a number in \[0, 1\); got 1.5$/);
+  assert.throws(() => F.dropout(x, { p: 0.5, mask: [1, 0, 1] }), /^dropout: mask must hold x.size = 6 values \(x \[2, 3\]\); got 3$/);
+  assert.throws(() => F.dropout(x, { p: 0.5, mask: [1, 0, 1, 0.5, 1, 1] }), /^dropout: mask values must be 0 \(drop\) or 1 \(keep\); got 0.5 at index 3$/);
+  assert.throws(() => F.dropout(x, { p: 0.5, mask: [1, 0, 1, 0, 1, 1], seed: 1 }), /^dropout: give seed or mask, not both/);
+  assert.throws(() => P.dropout.apply({ x, mask: g.ones([3, 2]) }, { p: 0.5 }), /^dropout: mask must have the shape of x \[2, 3\]; got \[3, 2\]$/);
+  assert.throws(() => P.dropoutMask([4], 1, g.randomStream(0)), /^dropoutMask: p = 1 would drop every element/);
 });
 
 test('dropoutMask and dropout give the values their doc comments show', () => {

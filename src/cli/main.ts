@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./train.js')).command,
   reproduce: async () => (await import('./reproduce.js')).command,
   verify: async () => (await import('./verify.js')).command,
+  bench: async () => (await import('./bench.js')).command,
 };
 
 function usage(): string {

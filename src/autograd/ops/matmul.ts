@@ -60,6 +60,9 @@ export const matmul = defineOp({
     },
   },
 
+  // One thread per output element. Each loop walks its two arrays with running indices (one add a
+  // step, no index arithmetic in the loop): gpu.js's webasm mode runs these loops in SIMD lanes, and
+  // there the per-product index math cost as much as the product itself.
   gpu: {
     forward: (k, { a, b }, { shapes }) => {
       const [B, M, K, N] = dims(shapes.a, shapes.b);
@@ -68,9 +71,13 @@ export const matmul = defineOp({
           const n = this.thread.x % this.constants.N;
           const bm = Math.floor(this.thread.x / this.constants.N); // batch·M + m
           const batch = Math.floor(bm / this.constants.M);
+          let ai = bm * this.constants.K; // a[batch, m, 0], then along the row
+          let bi = batch * this.constants.K * this.constants.N + n; // b[batch, 0, n], then down the column
           let s = 0;
           for (let kk = 0; kk < this.constants.K; kk++) {
-            s += a[bm * this.constants.K + kk] * b[(batch * this.constants.K + kk) * this.constants.N + n];
+            s += a[ai] * b[bi];
+            ai++;
+            bi += this.constants.N;
           }
           return s;
         },
@@ -79,40 +86,52 @@ export const matmul = defineOp({
         { M, K, N },
       );
     },
-    backward: (k, { a, b }, dy, { shapes }) => {
+    backward: (k, { a, b }, dy, { shapes, needsGrad }) => {
       const [B, M, K, N] = dims(shapes.a, shapes.b);
       return {
-        da: k.run(
-          function (this: Thread, dy: Flat, b: Flat) {
-            const kk = this.thread.x % this.constants.K;
-            const bm = Math.floor(this.thread.x / this.constants.K);
-            const batch = Math.floor(bm / this.constants.M);
-            let s = 0;
-            for (let n = 0; n < this.constants.N; n++) {
-              s += dy[bm * this.constants.N + n] * b[(batch * this.constants.K + kk) * this.constants.N + n];
-            }
-            return s;
-          },
-          B * M * K,
-          [dy, b],
-          { M, K, N },
-        ),
-        db: k.run(
-          function (this: Thread, a: Flat, dy: Flat) {
-            const n = this.thread.x % this.constants.N;
-            const bk = Math.floor(this.thread.x / this.constants.N);
-            const kk = bk % this.constants.K;
-            const batch = Math.floor(bk / this.constants.K);
-            let s = 0;
-            for (let m = 0; m < this.constants.M; m++) {
-              s += a[(batch * this.constants.M + m) * this.constants.K + kk] * dy[(batch * this.constants.M + m) * this.constants.N + n];
-            }
-            return s;
-          },
-          B * K * N,
-          [a, dy],
-          { M, K, N },
-        ),
+        da: needsGrad.a
+          ? k.run(
+              function (this: Thread, dy: Flat, b: Flat) {
+                const kk = this.thread.x % this.constants.K;
+                const bm = Math.floor(this.thread.x / this.constants.K);
+                const batch = Math.floor(bm / this.constants.M);
+                let dyi = bm * this.constants.N; // dy[batch, m, 0]
+                let bi = (batch * this.constants.K + kk) * this.constants.N; // b[batch, k, 0]
+                let s = 0;
+                for (let n = 0; n < this.constants.N; n++) {
+                  s += dy[dyi] * b[bi];
+                  dyi++;
+                  bi++;
+                }
+                return s;
+              },
+              B * M * K,
+              [dy, b],
+              { M, K, N },
+            )
+          : undefined,
+        db: needsGrad.b
+          ? k.run(
+              function (this: Thread, a: Flat, dy: Flat) {
+                const n = this.thread.x % this.constants.N;
+                const bk = Math.floor(this.thread.x / this.constants.N);
+                const kk = bk % this.constants.K;
+                const batch = Math.floor(bk / this.constants.K);
+                let ai = batch * this.constants.M * this.constants.K + kk; // a[batch, 0, k], down the column
+                let dyi = batch * this.constants.M * this.constants.N + n; // dy[batch, 0, n]
+                let s = 0;
+                for (let m = 0; m < this.constants.M; m++) {
+                  s += a[ai] * dy[dyi];
+                  ai += this.constants.K;
+                  dyi += this.constants.N;
+                }
+                return s;
+              },
+              B * K * N,
+              [a, dy],
+              { M, K, N },
+            )
+          : undefined,
       };
     },
   },

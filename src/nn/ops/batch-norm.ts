@@ -91,70 +91,62 @@ export const batchNorm = defineOp({
     },
   },
 
-  // Per-channel reductions in two gather stages (channelSumGpu), the rest elementwise: one thread
-  // per output element, the channel decoded from the flat index.
+  // gpu: per-channel sums in two gather stages (channelSumGpu); everything else elementwise, one
+  // thread per element with its channel decoded from the flat index. No full-size temporaries:
+  // x̂ is recomputed where it is needed, and σ², dβ and dγ are summed straight from x and dy.
   gpu: {
     forward(k, { x, gamma, beta, runningMean, runningVar }, { shapes, attrs }) {
       const d = dimsOf(shapes.x);
       const stats = attrs.training ? batchStatsGpu(k, x, d) : { mean: runningMean, variance: runningVar };
-      const y = k.run(
-        function (this: Thread, x: Flat, mean: Flat, variance: Flat, gamma: Flat, beta: Flat) {
+      const scale = channelScaleGpu(k, gamma, stats.variance, d.C, attrs.eps); // γ/√(σ² + eps)
+      return k.run(
+        function (this: Thread, x: Flat, mean: Flat, scale: Flat, beta: Flat) {
           const c = Math.floor(this.thread.x / this.constants.S) % this.constants.C;
-          return (gamma[c] * (x[this.thread.x] - mean[c])) / Math.sqrt(variance[c] + this.constants.EPS) + beta[c];
+          return (x[this.thread.x] - mean[c]) * scale[c] + beta[c];
         },
         sizeOf(shapes.x),
-        [x, stats.mean, stats.variance, gamma, beta],
-        { C: d.C, S: d.S, EPS: attrs.eps },
+        [x, stats.mean, scale, beta],
+        { C: d.C, S: d.S },
       );
-      if (attrs.training) releaseAll(stats.mean, stats.variance);
-      return y;
     },
-    backward(k, { x, gamma, runningMean, runningVar }, dy, { shapes, attrs }) {
+    backward(k, { x, gamma, runningMean, runningVar }, dy, { shapes, attrs, needsGrad }) {
       const d = dimsOf(shapes.x);
-      const size = sizeOf(shapes.x);
-      const consts = { C: d.C, S: d.S, EPS: attrs.eps };
+      const m = d.N * d.S;
       const stats = attrs.training ? batchStatsGpu(k, x, d) : { mean: runningMean, variance: runningVar };
-      const xhat = k.run(
-        function (this: Thread, x: Flat, mean: Flat, variance: Flat) {
-          const c = Math.floor(this.thread.x / this.constants.S) % this.constants.C;
-          return (x[this.thread.x] - mean[c]) / Math.sqrt(variance[c] + this.constants.EPS);
+      const invStd = channelScaleGpu(k, null, stats.variance, d.C, attrs.eps); // 1/√(σ² + eps)
+      const dbeta = channelSumGpu(k, [dy], d, 1); // Σ dy
+      // dγ = Σ dy·x̂ = invStd · Σ dy·(x − μ): the sum of products, then one scale per channel.
+      const dyCentred = channelSumGpu(k, [dy, x, stats.mean], d, 1, false);
+      const dgamma = k.run(
+        function (this: Thread, sum: Flat, invStd: Flat) {
+          return sum[this.thread.x] * invStd[this.thread.x];
         },
-        size,
-        [x, stats.mean, stats.variance],
-        consts,
+        d.C,
+        [dyCentred, invStd],
       );
-      const dyXhat = k.map(
-        function (this: Thread, dy: Flat, xhat: Flat) {
-          return dy[this.thread.x] * xhat[this.thread.x];
-        },
-        dy,
-        xhat,
-      );
-      const dbeta = channelSumGpu(k, dy, d, 1);
-      const dgamma = channelSumGpu(k, dyXhat, d, 1);
+      if (!needsGrad.x) return { dgamma, dbeta };
+      const size = sizeOf(shapes.x);
       const dx = attrs.training
         ? k.run(
-            function (this: Thread, dy: Flat, xhat: Flat, gamma: Flat, variance: Flat, dbeta: Flat, dgamma: Flat) {
+            function (this: Thread, dy: Flat, x: Flat, mean: Flat, invStd: Flat, gamma: Flat, dbeta: Flat, dgamma: Flat) {
               const i = this.thread.x;
               const c = Math.floor(i / this.constants.S) % this.constants.C;
-              const M = this.constants.M;
-              return (gamma[c] / Math.sqrt(variance[c] + this.constants.EPS)) * (dy[i] - dbeta[c] / M - xhat[i] * (dgamma[c] / M));
+              const xhat = (x[i] - mean[c]) * invStd[c];
+              return gamma[c] * invStd[c] * (dy[i] - dbeta[c] / this.constants.M - xhat * (dgamma[c] / this.constants.M));
             },
             size,
-            [dy, xhat, gamma, stats.variance, dbeta, dgamma],
-            { ...consts, M: d.N * d.S },
+            [dy, x, stats.mean, invStd, gamma, dbeta, dgamma],
+            { C: d.C, S: d.S, M: m },
           )
         : k.run(
-            function (this: Thread, dy: Flat, gamma: Flat, variance: Flat) {
+            function (this: Thread, dy: Flat, gamma: Flat, invStd: Flat) {
               const c = Math.floor(this.thread.x / this.constants.S) % this.constants.C;
-              return (dy[this.thread.x] * gamma[c]) / Math.sqrt(variance[c] + this.constants.EPS);
+              return dy[this.thread.x] * gamma[c] * invStd[c];
             },
             size,
-            [dy, gamma, stats.variance],
-            consts,
+            [dy, gamma, invStd],
+            { C: d.C, S: d.S },
           );
-      releaseAll(xhat, dyXhat);
-      if (attrs.training) releaseAll(stats.mean, stats.variance);
       return { dx, dgamma, dbeta };
     },
   },
@@ -200,45 +192,91 @@ function statistics(
 
 /** The batch's per-channel mean and biased variance on the gpu (two passes, as in `statistics`). */
 function batchStatsGpu(k: GpuKit, x: DeviceArray, d: Dims): { mean: DeviceArray; variance: DeviceArray } {
-  const m = d.N * d.S;
-  const mean = channelSumGpu(k, x, d, 1 / m);
-  const squares = k.run(
-    function (this: Thread, x: Flat, mean: Flat) {
-      const v = x[this.thread.x] - mean[Math.floor(this.thread.x / this.constants.S) % this.constants.C];
-      return v * v;
-    },
-    d.N * d.C * d.S,
-    [x, mean],
-    { C: d.C, S: d.S },
-  );
-  const variance = channelSumGpu(k, squares, d, 1 / m);
-  release(squares);
-  return { mean, variance };
+  const mean = channelSumGpu(k, [x], d, 1 / (d.N * d.S));
+  return { mean, variance: channelSumGpu(k, [x, x, mean], d, 1 / (d.N * d.S), true) };
+}
+
+/** γ[c]/√(σ²[c] + eps) per channel, or 1/√(σ²[c] + eps) without γ. */
+function channelScaleGpu(k: GpuKit, gamma: DeviceArray | null, variance: DeviceArray, C: number, eps: number): DeviceArray {
+  return gamma === null
+    ? k.run(
+        function (this: Thread, variance: Flat) {
+          return 1 / Math.sqrt(variance[this.thread.x] + this.constants.EPS);
+        },
+        C,
+        [variance],
+        { EPS: eps },
+      )
+    : k.run(
+        function (this: Thread, gamma: Flat, variance: Flat) {
+          return gamma[this.thread.x] / Math.sqrt(variance[this.thread.x] + this.constants.EPS);
+        },
+        C,
+        [gamma, variance],
+        { EPS: eps },
+      );
 }
 
 /**
- * scale · Σ of `a` over (n, s), per channel: a [C] array. gpu.js cannot scatter, so two gathers:
- * one thread per (c, n) sums its S values, then one thread per c sums its N partial sums.
+ * scale · Σ over (n, s) per channel, a [C] array, of one of three terms:
+ *   [a]                        a                          (μ, dβ)
+ *   [a, b, mean], centreA      (a − mean[c]) · (b − mean[c])   (σ², with a = b = x)
+ *   [a, b, mean], !centreA     a · (b − mean[c])          (Σ dy·(x − μ), for dγ)
+ * σ² sums squared deviations, never x·(x − μ), whose terms are large and cancel when |μ| ≫ σ.
+ * gpu.js cannot scatter, so two gathers: one thread per (c, n) sums its S values, then one thread
+ * per c sums its N partial sums.
  */
-function channelSumGpu(k: GpuKit, a: DeviceArray, { N, C, S }: Dims, scale: number): DeviceArray {
-  const partial = k.run(
-    function (this: Thread, a: Flat) {
-      const c = Math.floor(this.thread.x / this.constants.N); // thread = c·N + n
-      const n = this.thread.x % this.constants.N;
-      const start = (n * this.constants.C + c) * this.constants.S;
-      let sum = 0;
-      for (let s = 0; s < this.constants.S; s++) sum += a[start + s];
-      return sum;
-    },
-    C * N,
-    [a],
-    { N, C, S },
-  );
+function channelSumGpu(
+  k: GpuKit,
+  terms: [DeviceArray] | [DeviceArray, DeviceArray, DeviceArray],
+  { N, C, S }: Dims,
+  scale: number,
+  centreA = false,
+): DeviceArray {
+  const partial =
+    terms.length === 1
+      ? k.run(
+          function (this: Thread, a: Flat) {
+            const c = Math.floor(this.thread.x / this.constants.N); // thread = c·N + n
+            const n = this.thread.x % this.constants.N;
+            let i = (n * this.constants.C + c) * this.constants.S; // a[n, c, 0]
+            let sum = 0;
+            for (let s = 0; s < this.constants.S; s++) {
+              sum += a[i];
+              i++;
+            }
+            return sum;
+          },
+          C * N,
+          terms,
+          { N, C, S },
+        )
+      : k.run(
+          function (this: Thread, a: Flat, b: Flat, mean: Flat) {
+            const c = Math.floor(this.thread.x / this.constants.N);
+            const n = this.thread.x % this.constants.N;
+            const mu = mean[c];
+            const aShift = this.constants.CENTRE_A * mu; // μ or 0
+            let i = (n * this.constants.C + c) * this.constants.S;
+            let sum = 0;
+            for (let s = 0; s < this.constants.S; s++) {
+              sum += (a[i] - aShift) * (b[i] - mu);
+              i++;
+            }
+            return sum;
+          },
+          C * N,
+          terms,
+          { N, C, S, CENTRE_A: centreA ? 1 : 0 },
+        );
   const total = k.run(
     function (this: Thread, partial: Flat) {
-      const start = this.thread.x * this.constants.N;
+      let i = this.thread.x * this.constants.N;
       let sum = 0;
-      for (let n = 0; n < this.constants.N; n++) sum += partial[start + n];
+      for (let n = 0; n < this.constants.N; n++) {
+        sum += partial[i];
+        i++;
+      }
       return sum * this.constants.SCALE;
     },
     C,
@@ -247,8 +285,4 @@ function channelSumGpu(k: GpuKit, a: DeviceArray, { N, C, S }: Dims, scale: numb
   );
   release(partial);
   return total;
-}
-
-function releaseAll(...arrays: DeviceArray[]): void {
-  for (const a of arrays) release(a);
 }

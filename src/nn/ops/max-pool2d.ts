@@ -146,55 +146,69 @@ export const maxPool2d = defineOp({
         poolDims(shapes.x, attrs, outShape),
       ),
 
-    // Gather form: thread (plane, iy, ix) visits each window (oy, ox) that covers it, recomputes
-    // that window's argmax with the same scan and strict >, and takes dy when the argmax is itself.
-    backward: (k, { x }, dy, { shapes, attrs, outShape }) => ({
-      dx: k.run(
-        function (this: Thread, x: Flat, dy: Flat) {
+    // Gather form, in two kernels. First each window's argmax (its flat position in the plane, the
+    // same scan and strict > as the reference), one thread per window; then one thread per x element
+    // (plane, iy, ix) sums dy over the windows whose argmax it is. The windows covering row iy are
+    // oy = ⌊(iy + py)/sy⌋ − j for j < ⌈KH/sy⌉ (those with 0 ≤ oy < OH whose offset ky = iy + py − oy·sy
+    // is inside the kernel): one candidate per axis when windows do not overlap.
+    backward: (k, { x }, dy, { shapes, attrs, outShape }) => {
+      const d = poolDims(shapes.x, attrs, outShape);
+      const argmax = k.run(
+        function (this: Thread, x: Flat) {
+          const ox = this.thread.x % this.constants.OW;
+          const r = Math.floor(this.thread.x / this.constants.OW);
+          const oy = r % this.constants.OH;
+          const plane = Math.floor(r / this.constants.OH);
+          let m = 0;
+          let argmax = -1;
+          for (let ky = 0; ky < this.constants.KH; ky++) {
+            const iy = oy * this.constants.SY - this.constants.PY + ky;
+            if (iy >= 0 && iy < this.constants.H) {
+              for (let kx = 0; kx < this.constants.KW; kx++) {
+                const ix = ox * this.constants.SX - this.constants.PX + kx;
+                if (ix >= 0 && ix < this.constants.W) {
+                  const v = x[(plane * this.constants.H + iy) * this.constants.W + ix];
+                  if (argmax < 0 || v > m) {
+                    m = v;
+                    argmax = iy * this.constants.W + ix;
+                  }
+                }
+              }
+            }
+          }
+          return argmax;
+        },
+        sizeOf(outShape),
+        [x],
+        d,
+      );
+      const dx = k.run(
+        function (this: Thread, argmax: Flat, dy: Flat) {
           const ix = this.thread.x % this.constants.W;
           const r = Math.floor(this.thread.x / this.constants.W);
           const iy = r % this.constants.H;
           const plane = Math.floor(r / this.constants.H);
+          const me = iy * this.constants.W + ix;
           let s = 0;
-          for (let ky = 0; ky < this.constants.KH; ky++) {
-            const ty = iy + this.constants.PY - ky; // window row oy = ty / sy covers iy at offset ky
-            const oy = Math.floor(ty / this.constants.SY);
-            if (ty >= 0 && oy * this.constants.SY === ty && oy < this.constants.OH) {
-              for (let kx = 0; kx < this.constants.KW; kx++) {
-                const tx = ix + this.constants.PX - kx;
-                const ox = Math.floor(tx / this.constants.SX);
-                if (tx >= 0 && ox * this.constants.SX === tx && ox < this.constants.OW) {
-                  let m = 0;
-                  let argmax = -1;
-                  for (let wy = 0; wy < this.constants.KH; wy++) {
-                    const jy = oy * this.constants.SY - this.constants.PY + wy;
-                    if (jy >= 0 && jy < this.constants.H) {
-                      for (let wx = 0; wx < this.constants.KW; wx++) {
-                        const jx = ox * this.constants.SX - this.constants.PX + wx;
-                        if (jx >= 0 && jx < this.constants.W) {
-                          const v = x[(plane * this.constants.H + jy) * this.constants.W + jx];
-                          if (argmax < 0 || v > m) {
-                            m = v;
-                            argmax = jy * this.constants.W + jx;
-                          }
-                        }
-                      }
-                    }
-                  }
-                  if (argmax === iy * this.constants.W + ix) {
-                    s += dy[(plane * this.constants.OH + oy) * this.constants.OW + ox];
-                  }
-                }
+          for (let jy = 0; jy < this.constants.CANDIDATES_Y; jy++) {
+            const oy = Math.floor((iy + this.constants.PY) / this.constants.SY) - jy;
+            const ky = iy + this.constants.PY - oy * this.constants.SY;
+            for (let jx = 0; jx < this.constants.CANDIDATES_X; jx++) {
+              const ox = Math.floor((ix + this.constants.PX) / this.constants.SX) - jx;
+              const kx = ix + this.constants.PX - ox * this.constants.SX;
+              if (oy >= 0 && oy < this.constants.OH && ky < this.constants.KH && ox >= 0 && ox < this.constants.OW && kx < this.constants.KW) {
+                const window = (plane * this.constants.OH + oy) * this.constants.OW + ox;
+                if (argmax[window] === me) s += dy[window];
               }
             }
           }
           return s;
         },
         sizeOf(shapes.x),
-        [x, dy],
-        poolDims(shapes.x, attrs, outShape),
-      ),
-    }),
+        [argmax, dy],
+        { ...d, CANDIDATES_Y: Math.ceil(d.KH / d.SY), CANDIDATES_X: Math.ceil(d.KW / d.SX) },
+      );
+      return { dx };
+    },
   },
 });
-

@@ -144,7 +144,7 @@ export function checkFrelu(backend: BackendName, pointsPerB: number, seed: numbe
   const opts = { dtype, backend };
   const gap = 0.05; // points are at least this far from the kink
   const h = 0.025; // finite-difference step in x: never crosses 0
-  const hb = 0.5; // in b: any step is exact, y is linear in b
+  const hb = 0.5; // in b every step is exact: y is linear in b
   const values = (t: g.Tensor): Float64Array => Float64Array.from(t.toArray());
 
   const errs = { forward: [] as number[], dx: [] as number[], db: [] as number[], dxFd: [] as number[], dbFd: [] as number[], relu: [] as number[] };

@@ -1,6 +1,6 @@
 /**
  * Seeded random streams. Every random number in gradlab comes from one of these (seedrandom's
- * Alea generator), so every run can be repeated exactly from its seed. Math.random is never used.
+ * Alea generator), so every run can be repeated exactly from its seed; the unseeded global generator is never used.
  */
 import seedrandom from 'seedrandom';
 

@@ -23,8 +23,19 @@ function close(label: string, got: Float32Array | Float64Array, want: Float32Arr
 const mode = process.env.GRADLAB_GPU_MODE ?? 'webasm';
 g.setGpuMode(mode as g.GpuMode);
 
+// In webasm mode matmul and conv2d run the backend's hand-written SIMD kernels (k.simd); their rows
+// run a second time with those turned off, so the ops' gpu.js kernels are checked in this mode too.
+const SIMD_OPS = ['matmul', 'conv2d'];
+
 for (const c of [...OP_CASES, ...COMPOSITE_CASES]) {
-  test(`${caseLabel(c)}: gpu (${mode}) equals reference, forward and backward (float32)`, () => {
+  compare(c, true);
+  if (mode === 'webasm' && SIMD_OPS.includes(c.op.name)) compare(c, false);
+}
+
+function compare(c: (typeof OP_CASES)[number], simd: boolean): void {
+  const kernels = mode === 'webasm' ? (simd ? ', SIMD kernels' : ', gpu.js kernels') : '';
+  test(`${caseLabel(c)}: gpu (${mode}${kernels}) equals reference, forward and backward (float32)`, () => {
+    g.setSimdKernels(simd);
     const tol = c.gpuTol ?? { atol: 1e-5, rtol: 1e-4 };
     const results = (['reference', 'gpu'] as const).map((backend) => {
       const inputs = caseInputs(c, 'float32', backend);
@@ -40,6 +51,7 @@ for (const c of [...OP_CASES, ...COMPOSITE_CASES]) {
     close(`${caseLabel(c)} forward`, gpu.y, ref.y, tol);
     for (const name of Object.keys(ref.grads)) close(`${caseLabel(c)} d${name}`, gpu.grads[name], ref.grads[name], tol);
     assert.is(g.gpuInfo().mode, mode);
+    assert.is(g.gpuInfo().simdKernels, mode === 'webasm' && simd);
   });
 }
 

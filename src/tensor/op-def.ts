@@ -50,6 +50,49 @@ export interface GpuKit {
   map(kernel: KernelFn, ...args: DeviceArray[]): DeviceArray;
   /** Σ of all `size` elements of `x`, as a one-element array (the shared reduction). */
   sumAll(x: DeviceArray, size: number): DeviceArray;
+  /**
+   * Hand-written WebAssembly SIMD kernels for the matrix products inside matmul and conv2d, when
+   * the backend runs on the CPU (webasm mode): there gpu.js's generated code is ~20× slower at
+   * them (src/tensor/backends/wasm/gemm.ts says why). null in the GL mode, where the ops run their
+   * gpu.js kernels. Either way gpu-vs-reference.test.ts checks the op against its reference kernel.
+   */
+  readonly simd: SimdKernels | null;
+}
+
+/** Sizes of a batched matrix product: `batch` times [M×K]·[K×N]. */
+export interface MatmulDims {
+  readonly batch: number;
+  readonly M: number;
+  readonly K: number;
+  readonly N: number;
+  /** a holds each [M×K] matrix transposed ([K×M], row-major). */
+  readonly transA: boolean;
+  /** b holds each [K×N] matrix transposed ([N×K], row-major). */
+  readonly transB: boolean;
+}
+
+/** Sizes of a 2-D convolution, named as in src/nn/ops/conv2d.ts: x [N, C, H, W], w [O, C, KH, KW], y [N, O, OH, OW]. */
+export interface ConvDims {
+  readonly N: number; readonly C: number; readonly H: number; readonly W: number;
+  readonly O: number; readonly KH: number; readonly KW: number;
+  readonly OH: number; readonly OW: number;
+  readonly SY: number; readonly SX: number;
+  readonly PY: number; readonly PX: number;
+}
+
+/**
+ * See GpuKit.simd; implemented (over Float32Arrays, `A`) in src/tensor/backends/wasm/kernels.ts.
+ * Each returns a new array.
+ */
+export interface SimdKernels<A = DeviceArray> {
+  /** y[i] = a[i] · b[i] for each of the `batch` pairs (a, b possibly stored transposed). */
+  matmul(a: A, b: A, dims: MatmulDims): Float32Array;
+  /** y = conv2d(x, w) (no bias), the forward of src/nn/ops/conv2d.ts. */
+  conv2d(x: A, w: A, dims: ConvDims): Float32Array;
+  /** dx from dy and w. */
+  conv2dInputGrad(dy: A, w: A, dims: ConvDims): Float32Array;
+  /** dw from dy and x. */
+  conv2dWeightGrad(dy: A, x: A, dims: ConvDims): Float32Array;
 }
 
 /** Shapes and attributes an op's kernels see, besides the arrays themselves. */

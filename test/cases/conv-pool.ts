@@ -44,6 +44,12 @@ export const CONV_POOL_CASES: OpCase[] = [
     shapes: { x: [1, 2, 7, 8], w: [2, 2, 2, 2] }, attrs: { stride: [3, 3], padding: [0, 1] }, gpuTol: convTol,
   },
 
+  {
+    // More output channels and positions than one SIMD tile (4 × 8) holds, with ragged edges.
+    op: op(conv2d), name: '12 filters over 5 channels, 9×11 input (SIMD tiles and edges)',
+    shapes: { x: [2, 5, 9, 11], w: [12, 5, 3, 3] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,
+  },
+
   // maxPool2d ('distinct' keeps ties out: at a tie max has no derivative to check)
   {
     op: op(maxPool2d), name: '2×2 stride 2',

@@ -21,6 +21,8 @@ export const MATH_CASES: OpCase[] = [
   { op: op(P.pow), name: 'p = -0.5 of positives', shapes: { x: [4] }, attrs: { exponent: -0.5 }, gen: { x: 'positive' } },
   { op: op(P.matmul), name: '2-D [3, 4] @ [4, 2]', shapes: { a: [3, 4], b: [4, 2] } },
   { op: op(P.matmul), name: 'batched [2, 3, 4] @ [2, 4, 5]', shapes: { a: [2, 3, 4], b: [2, 4, 5] } },
+  // Whole 4×8 tiles of the webasm SIMD kernel plus ragged edges in M, N and K (src/tensor/backends/wasm/gemm.ts).
+  { op: op(P.matmul), name: '2-D [13, 20] @ [20, 17] (SIMD tiles and edges)', shapes: { a: [13, 20], b: [20, 17] }, gpuTol: { atol: 1e-4, rtol: 1e-4 } },
   { op: op(P.sum), name: 'all axes', shapes: { x: [2, 3, 4] }, attrs: { axes: [0, 1, 2], keepDims: false } },
   { op: op(P.sum), name: 'axis 1 keepDims', shapes: { x: [2, 3, 4] }, attrs: { axes: [1], keepDims: true } },
   { op: op(P.sum), name: 'axes 0 and 2', shapes: { x: [2, 3, 4] }, attrs: { axes: [0, 2], keepDims: false } },

@@ -63,9 +63,14 @@ export const matmul = defineOp({
   // One thread per output element. Each loop walks its two arrays with running indices (one add a
   // step, no index arithmetic in the loop): gpu.js's webasm mode runs these loops in SIMD lanes, and
   // there the per-product index math cost as much as the product itself.
+  //
+  // In webasm mode the backend offers a hand-written SIMD matrix product (k.simd, see
+  // src/tensor/backends/wasm/gemm.ts), ~20× faster there than these kernels; the backward's
+  // transposes are layouts it reads (transA, transB), not copies here.
   gpu: {
     forward: (k, { a, b }, { shapes }) => {
       const [B, M, K, N] = dims(shapes.a, shapes.b);
+      if (k.simd) return k.simd.matmul(a, b, { batch: B, M, K, N, transA: false, transB: false });
       return k.run(
         function (this: Thread, a: Flat, b: Flat) {
           const n = this.thread.x % this.constants.N;
@@ -88,6 +93,14 @@ export const matmul = defineOp({
     },
     backward: (k, { a, b }, dy, { shapes, needsGrad }) => {
       const [B, M, K, N] = dims(shapes.a, shapes.b);
+      const simd = k.simd;
+      if (simd) {
+        return {
+          // da [M×K] = dy [M×N] · bᵀ;  db [K×N] = aᵀ · dy
+          da: needsGrad.a ? simd.matmul(dy, b, { batch: B, M, K: N, N: K, transA: false, transB: true }) : undefined,
+          db: needsGrad.b ? simd.matmul(a, dy, { batch: B, M: K, K: M, N, transA: true, transB: false }) : undefined,
+        };
+      }
       return {
         da: needsGrad.a
           ? k.run(

@@ -149,7 +149,11 @@ export const conv2d = defineOp({
     },
   },
 
-  // The gpu kernels keep branches out of their inner loops (gpu.js's webasm mode runs four threads
+  // In webasm mode the backend offers hand-written SIMD kernels (k.simd: im2col and matrix
+  // products, src/tensor/backends/wasm/kernels.ts), ~10× faster there than the gpu.js kernels
+  // below, which run in the GL mode (and in webasm with GRADLAB_SIMD=0).
+  //
+  // The gpu.js kernels keep branches out of their inner loops (gpu.js's webasm mode runs four threads
   // at once in SIMD lanes, and a branch that differs between lanes costs both sides): x is first
   // copied into a zero-padded plane, so a window never leaves its array, and each loop walks its
   // arrays with running indices (one add a step) instead of computing a flat index per product.
@@ -157,12 +161,20 @@ export const conv2d = defineOp({
   gpu: {
     forward: (k, { x, w }, { shapes, attrs, outShape }) => {
       const d = dims(shapes, attrs, outShape);
+      if (k.simd) return k.simd.conv2d(x, w, d);
       const HP = d.H + 2 * d.PY, WP = d.W + 2 * d.PX;
       const xp = padded(k, x, d.N * d.C, [d.H, d.W], [1, 1], [d.PY, d.PX], [HP, WP]);
       return correlate(k, xp, w, { ...d, HP, WP });
     },
     backward: (k, { x, w }, dy, { shapes, attrs, outShape, needsGrad }) => {
       const d = dims(shapes, attrs, outShape);
+      const simd = k.simd;
+      if (simd) {
+        return {
+          dx: needsGrad.x ? simd.conv2dInputGrad(dy, w, d) : undefined,
+          dw: needsGrad.w ? simd.conv2dWeightGrad(dy, x, d) : undefined,
+        };
+      }
       return {
         dx: needsGrad.x ? inputGradient(k, dy, w, d) : undefined,
         dw: needsGrad.w ? weightGradient(k, dy, x, d) : undefined,

@@ -34,7 +34,10 @@
  */
 import { createRequire } from 'node:module';
 import type { DType, TypedArray } from '../dtype.js';
-import type { AnyOpDef, DeviceArray, Flat, GpuKit, KernelFn, OpContext, Thread } from '../op-def.js';
+import type { AnyOpDef, DeviceArray, Flat, GpuKit, KernelFn, OpContext, SimdKernels, Thread } from '../op-def.js';
+import { setSimdThreads, simdKernels, simdThreads } from './wasm/kernels.js';
+
+export { setSimdThreads };
 import type { Backend, Storage } from './backend.js';
 import type { GPU, IKernelRunShortcut, Kernel, KernelOutput, KernelVariable, Texture } from 'gpu.js';
 
@@ -181,6 +184,10 @@ export interface GpuInfo {
   kernelCalls: number;
   /** Textures alive now (GL mode; 0 in the CPU modes, where the garbage collector owns arrays). */
   liveTextures: number;
+  /** Whether matmul and conv2d run the hand-written wasm SIMD kernels (webasm mode, see setSimdKernels). */
+  simdKernels: boolean;
+  /** Threads those kernels share their work between, the main thread included (GRADLAB_THREADS, setSimdThreads); 0 when they are not in use. */
+  simdThreads: number;
 }
 
 /** What the gpu backend is running on. */
@@ -194,7 +201,28 @@ export function gpuInfo(options: { start?: boolean } = {}): GpuInfo {
     compileMs: state?.compileMs ?? 0,
     kernelCalls: state?.kernelCalls ?? 0,
     liveTextures: liveTextures.size,
+    simdKernels: state?.mode === 'webasm' && simdEnabled,
+    simdThreads: state?.mode === 'webasm' && simdEnabled ? simdThreads() : 0,
   };
+}
+
+// ── the hand-written SIMD kernels (webasm mode) ──
+
+function simdFromEnv(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === '1') return true;
+  if (value === '0') return false;
+  throw new Error(`GRADLAB_SIMD must be 0 (gpu.js kernels only) or 1 (the default: hand-written SIMD kernels for matmul and conv2d in webasm mode); got ${JSON.stringify(value)}`);
+}
+let simdEnabled = simdFromEnv(process.env.GRADLAB_SIMD);
+
+/**
+ * In webasm mode, matmul and conv2d run hand-written wasm SIMD kernels (src/tensor/backends/wasm)
+ * unless this is turned off (or GRADLAB_SIMD=0): then they run their gpu.js kernels like every
+ * other op — for comparison and for testing those kernels. Takes effect from the next op.
+ */
+export function setSimdKernels(enabled: boolean): void {
+  if (typeof enabled !== 'boolean') throw new Error(`setSimdKernels: expected true or false; got ${JSON.stringify(enabled)}`);
+  simdEnabled = enabled;
 }
 
 // ── device arrays: ownership and release ──
@@ -360,7 +388,34 @@ function identity(this: Thread, x: Flat): number {
   return x[this.thread.x];
 }
 
+/**
+ * The SIMD kernels as the kit hands them out: arguments checked like kernel arguments (live
+ * Float32Arrays: the CPU modes' device arrays), results owned by the op call like k.run's.
+ */
+function checkedSimd(kernels: SimdKernels<Float32Array>): SimdKernels {
+  const arg = (where: string, a: DeviceArray): Float32Array => {
+    const d = deviceArray(where, a);
+    if (!(d instanceof Float32Array)) throw new Error(`${where}: the SIMD kernels take Float32Arrays (webasm mode)`);
+    return d;
+  };
+  const owned = (y: Float32Array): Float32Array => {
+    opScope?.add(y);
+    return y;
+  };
+  return {
+    matmul: (a, b, dims) => owned(kernels.matmul(arg('k.simd.matmul: a', a), arg('k.simd.matmul: b', b), dims)),
+    conv2d: (x, w, dims) => owned(kernels.conv2d(arg('k.simd.conv2d: x', x), arg('k.simd.conv2d: w', w), dims)),
+    conv2dInputGrad: (dy, w, dims) => owned(kernels.conv2dInputGrad(arg('k.simd.conv2dInputGrad: dy', dy), arg('k.simd.conv2dInputGrad: w', w), dims)),
+    conv2dWeightGrad: (dy, x, dims) => owned(kernels.conv2dWeightGrad(arg('k.simd.conv2dWeightGrad: dy', dy), arg('k.simd.conv2dWeightGrad: x', x), dims)),
+  };
+}
+const simdForKit = checkedSimd(simdKernels);
+
 const kit: GpuKit = {
+  /** In webasm mode only; and not when GRADLAB_SIMD=0, which runs gpu.js's kernels there too (for comparison). */
+  get simd() {
+    return device().mode === 'webasm' && simdEnabled ? simdForKit : null;
+  },
   run,
   map: (kernel, ...args) => {
     if (args.length === 0) throw new Error('k.map: give at least one argument (the output takes its size)');

@@ -1,0 +1,162 @@
+/**
+ * A hand-written WebAssembly SIMD matrix product (GEMM), the engine under the gpu backend's
+ * heaviest kernels when it runs on the CPU (webasm mode): matmul, and conv2d lowered to matmul by
+ * ./conv.ts.
+ *
+ *   C[M×N] (+)= A[M×K] · B[K×N]      A and C row-major with row strides lda, ldc; B packed (below)
+ *
+ * Why by hand. gpu.js's webasm code computes one output per thread, four threads to a SIMD
+ * vector, and reads every lane-varying array element with four scalar loads: ~20 instructions per
+ * 8 flops, near 1.8 GFLOP/s per core here. The kernel below is the textbook register-blocked one
+ * (as in BLIS and XNNPACK): it keeps a 4×8 tile of C in eight 4-lane registers and, for each k,
+ * loads 8 floats of B's row k as two vectors, broadcasts each of A's 4 values a[i][k] to a vector
+ * and adds the 4×8 products — 64 flops for 2 vector loads, 4 scalar loads and 16 vector ops.
+ * Summation order per element is k = 0, 1, …, K−1 from 0, as in the reference matmul, and wasm has
+ * no fused multiply-add here, so results are bit-identical to a plain float32 loop.
+ *
+ * B is packed in panels of 8 columns: panel p holds columns 8p … 8p+7, row after row, so
+ * element (k, j) is at float (⌊j/8⌋·K + k)·8 + j mod 8 (`packedIndex`). The kernel then reads each
+ * panel front to back, 32 bytes a step; read straight from a row-major B with rows 4 KiB apart,
+ * every step would land in the same cache set (a 1024-wide B ran at half speed).
+ *
+ * Tiles are whole: M a multiple of 4 and N of 8. Callers lay their operands out padded
+ * (`roundUp`); the padding rows and columns of C are computed from zeros and ignored.
+ *
+ * Memory. The kernel works on one shared WebAssembly.Memory, which worker threads run the same
+ * kernel over (./pool.ts). `Gemm.heap` views it as floats; callers write operands into it
+ * (`reserve` first, which may grow it), call `gemm` with float offsets, and read C back. The
+ * memory is scratch space reused by every call; tensors themselves stay ordinary Float32Arrays.
+ */
+import { assemble, FunctionBody, V128, I32 } from './assembler.js';
+
+/** Rows and columns of the register tile. */
+export const TILE_M = 4;
+export const TILE_N = 8;
+
+/** n rounded up to a multiple of `to`. */
+export const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
+
+/** Where element (k, j) of a K-row B packed in panels of 8 columns sits (see the header). */
+export const packedIndex = (k: number, j: number, K: number): number => ((j >> 3) * K + k) * 8 + (j & 7);
+
+/**
+ * gemm(a, b, c, M, N, K, lda, ldc, accumulate): the kernel's source, instruction by instruction.
+ * a, b, c are byte addresses; M, N, K and the strides count floats.
+ */
+function gemmFunction(): FunctionBody {
+  const f = new FunctionBody('gemm', 9);
+  const [a, b, c, M, N, K, lda, ldc, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const i = f.local(I32), j = f.local(I32), k = f.local(I32);
+  const pb = f.local(I32), pc = f.local(I32);
+  const pa = Array.from({ length: TILE_M }, () => f.local(I32)); // &a[i + r][k] for the tile's rows r
+  const acc = Array.from({ length: TILE_M * 2 }, () => f.local(V128)); // C tile row r: acc[2r], acc[2r + 1]
+  const b0 = f.local(V128), b1 = f.local(V128), s = f.local(V128);
+
+  // Strides in bytes from here on.
+  for (const ld of [lda, ldc]) f.get(ld).i32(4).mul().set(ld);
+
+  // Column panels of 8 outside, so B's panel (K × 8 floats) stays in cache while every row tile
+  // of A passes over it.
+  f.forRange(j, 0, N, TILE_N, () => {
+    f.forRange(i, 0, M, TILE_M, () => {
+      // pa[0] = a + i·lda, pa[r] = pa[r−1] + lda;  pb = the panel's start, b + (j/8)·K·8;  pc = c + i·ldc + j
+      f.get(a).get(i).get(lda).mul().add().set(pa[0]);
+      for (let r = 1; r < TILE_M; r++) f.get(pa[r - 1]).get(lda).add().set(pa[r]);
+      f.get(b).get(j).get(K).mul().i32(4).mul().add().set(pb);
+      f.get(c).get(i).get(ldc).mul().add().get(j).i32(4).mul().add().set(pc);
+
+      // The C tile starts as C (accumulate) or 0; row r of the tile is at pc + r·ldc.
+      f.if(
+        () => f.get(accumulate),
+        () => {
+          for (let r = 0; r < TILE_M; r++) {
+            f.get(pc).get(ldc).i32(r).mul().add().v128Load(0).set(acc[2 * r]);
+            f.get(pc).get(ldc).i32(r).mul().add().v128Load(16).set(acc[2 * r + 1]);
+          }
+        },
+        () => {
+          for (const v of acc) f.v128Zero().set(v);
+        },
+      );
+
+      // for k = K … 1: the 4×8 tile += a[i..i+3][k] ⊗ b[k][j..j+7]
+      f.get(K).set(k);
+      f.repeat(k, () => {
+        f.get(pb).v128Load(0).set(b0);
+        f.get(pb).v128Load(16).set(b1);
+        for (let r = 0; r < TILE_M; r++) {
+          f.get(pa[r]).f32Load(0).f32x4Splat().set(s);
+          f.get(acc[2 * r]).get(s).get(b0).f32x4Mul().f32x4Add().set(acc[2 * r]);
+          f.get(acc[2 * r + 1]).get(s).get(b1).f32x4Mul().f32x4Add().set(acc[2 * r + 1]);
+          f.addTo(pa[r], () => f.i32(4));
+        }
+        f.addTo(pb, () => f.i32(32)); // the panel's next row
+      });
+
+      for (let r = 0; r < TILE_M; r++) {
+        f.get(pc).get(ldc).i32(r).mul().add().get(acc[2 * r]).v128Store(0);
+        f.get(pc).get(ldc).i32(r).mul().add().get(acc[2 * r + 1]).v128Store(16);
+      }
+    });
+  });
+  return f;
+}
+
+const PAGE_BYTES = 65536;
+/** The memory's limit: 1 GiB (a shared memory reserves its maximum up front). */
+const MAX_PAGES = 16384;
+
+type GemmExport = (a: number, b: number, c: number, M: number, N: number, K: number, lda: number, ldc: number, accumulate: number) => void;
+
+let compiled: WebAssembly.Module | null = null;
+
+/** A memory for the kernel, shared so that worker threads (./pool.ts) run it over the same floats. */
+export function createSharedMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+}
+
+/** The GEMM kernel over one (shared) memory: one per thread, all over the same memory. */
+export class Gemm {
+  private readonly kernel: GemmExport;
+  private view: Float32Array;
+
+  constructor(readonly memory: WebAssembly.Memory) {
+    compiled ??= new WebAssembly.Module(assemble([gemmFunction()], { initialPages: 1, maximumPages: MAX_PAGES, shared: true }));
+    const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+    const gemm = instance.exports.gemm;
+    if (typeof gemm !== 'function') throw new Error('wasm gemm: the assembled module does not export gemm');
+    this.kernel = gemm as GemmExport;
+    this.view = new Float32Array(memory.buffer);
+  }
+
+  /** The memory as floats (a new view after the memory grew, from any thread). */
+  get heap(): Float32Array {
+    if (this.view.length * 4 !== this.memory.buffer.byteLength) this.view = new Float32Array(this.memory.buffer);
+    return this.view;
+  }
+
+  /** Makes the memory hold at least `floats` floats (main thread, between kernel runs). */
+  reserve(floats: number): void {
+    const needed = Math.ceil((floats * 4) / PAGE_BYTES);
+    const have = this.memory.buffer.byteLength / PAGE_BYTES;
+    if (needed > have) {
+      if (needed > MAX_PAGES) {
+        throw new Error(`wasm gemm: this product needs ${((floats * 4) / 2 ** 30).toFixed(2)} GiB of kernel memory, over its 1 GiB; use a smaller batch`);
+      }
+      this.memory.grow(needed - have);
+    }
+  }
+
+  /**
+   * C (+)= A·B over the heap: A at float offset `a` (M×K, row stride lda), B at `b` (K×N, packed
+   * in panels: `packedIndex`), C at `c` (M×N, row stride ldc). M must be a multiple of 4 and N of 8.
+   */
+  gemm(a: number, b: number, c: number, M: number, N: number, K: number, lda: number, ldc: number, accumulate: boolean): void {
+    if (M % TILE_M !== 0 || N % TILE_N !== 0 || K < 1) {
+      throw new Error(`wasm gemm: M must be a multiple of ${TILE_M} and N of ${TILE_N}, K ≥ 1; got M=${M}, N=${N}, K=${K}`);
+    }
+    const end = Math.max(a + (M - 1) * lda + K, b + K * N, c + (M - 1) * ldc + N);
+    if (end > this.heap.length) throw new Error(`wasm gemm: operands reach float ${end}, past the memory (${this.heap.length}); reserve() first`);
+    this.kernel(a * 4, b * 4, c * 4, M, N, K, lda, ldc, accumulate ? 1 : 0);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Worker threads for the SIMD kernels, used synchronously: the main thread hands each worker a
+ * job (./jobs.ts), runs its own, then blocks on Atomics.wait until every worker has counted itself
+ * done — so k.simd calls, like every op, return their result at once (DESIGN.md: the public API is
+ * synchronous). All threads run the same GEMM over one shared WebAssembly.Memory.
+ *
+ * Threads: GRADLAB_THREADS, or setSimdThreads(), else the machine's available parallelism (the
+ * main thread counts as one). Workers start on first use and never keep the process alive.
+ * A worker that fails reports why through a message port that the main thread reads synchronously
+ * (receiveMessageOnPort); a worker that stops answering altogether ends the wait after
+ * WAIT_LIMIT_MS with an error instead of a hang.
+ */
+import { availableParallelism } from 'node:os';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { Gemm } from './gemm.js';
+import { runJob, type Job } from './jobs.js';
+
+/** The longest the main thread waits for its workers in one call. */
+const WAIT_LIMIT_MS = 10 * 60 * 1000;
+const MAX_THREADS = 64;
+
+/** Control words shared with the workers. */
+const PENDING = 0; // workers still running the current call's jobs
+const BROKEN = 1; // set by a worker that could not start
+
+export function parseThreads(where: string, value: unknown): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new Error(`${where} must be a whole number of threads from 1 to ${MAX_THREADS}; got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** How a worker starts: from the built .js files, or (running from source under tsx) the .ts ones through tsx. */
+function workerSource(): string {
+  const here = import.meta.url;
+  const fromSource = here.endsWith('.ts');
+  const entry = JSON.stringify(new URL(fromSource ? './worker.ts' : './worker.js', here).href);
+  const load = fromSource
+    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${entry}); })`
+    : `import(${entry})`;
+  return `
+    const { workerData } = require('node:worker_threads');
+    ${load}.catch((e) => {
+      workerData.port.postMessage({ message: 'could not start: ' + ((e && e.stack) || e) });
+      const control = new Int32Array(workerData.control);
+      Atomics.store(control, ${BROKEN}, 1);
+      Atomics.notify(control, ${PENDING});
+    });`;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  /** Where the worker reports failures. */
+  port: MessagePort;
+}
+
+export class Pool {
+  private readonly workers: PoolWorker[] = [];
+  private readonly control = new Int32Array(new SharedArrayBuffer(8));
+  /** Threads in all, the main thread included. */
+  threads: number;
+
+  constructor(private readonly gemm: Gemm) {
+    const env = process.env.GRADLAB_THREADS;
+    this.threads = env !== undefined && env !== '' ? parseThreads('GRADLAB_THREADS', env) : Math.min(availableParallelism(), MAX_THREADS);
+  }
+
+  private spawn(): PoolWorker {
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(workerSource(), {
+      eval: true,
+      workerData: { memory: this.gemm.memory, control: this.control.buffer, port: port2 },
+      transferList: [port2],
+    });
+    worker.unref();
+    port1.unref();
+    return { worker, port: port1 };
+  }
+
+  /** Runs jobs[0] here and jobs[i] on worker i; returns when all are done. */
+  run(jobs: readonly Job[]): void {
+    if (jobs.length === 0) return;
+    if (jobs.length > this.threads) throw new Error(`wasm kernels: ${jobs.length} jobs for ${this.threads} threads`);
+    while (this.workers.length < jobs.length - 1) this.workers.push(this.spawn());
+    Atomics.store(this.control, PENDING, jobs.length - 1);
+    for (let i = 1; i < jobs.length; i++) this.workers[i - 1].worker.postMessage(jobs[i]);
+    let failure: unknown = null;
+    try {
+      runJob(this.gemm, jobs[0]);
+    } catch (e) {
+      failure = e;
+    }
+    const start = Date.now();
+    for (;;) {
+      const pending = Atomics.load(this.control, PENDING);
+      if (pending === 0 || Atomics.load(this.control, BROKEN) === 1) break;
+      if (Date.now() - start > WAIT_LIMIT_MS) {
+        failure ??= new Error(`wasm kernels: a worker thread did not finish within ${WAIT_LIMIT_MS / 60000} minutes; run with GRADLAB_THREADS=1 to use the main thread only`);
+        break;
+      }
+      Atomics.wait(this.control, PENDING, pending, 1000);
+    }
+    const reports: string[] = [];
+    for (const w of this.workers.slice(0, jobs.length - 1)) {
+      for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
+        const message: unknown = m.message;
+        reports.push(typeof message === 'object' && message !== null ? String(Reflect.get(message, 'message')) : String(message));
+      }
+    }
+    if (failure !== null) throw failure;
+    if (reports.length > 0) {
+      throw new Error(`wasm kernels: a worker thread failed (GRADLAB_THREADS=1 runs on the main thread only): ${reports[0]}`);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * A worker thread of ./pool.ts: runs the jobs the main thread posts (./jobs.ts) with its own
+ * instance of the GEMM kernel over the shared memory, then counts itself done.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { Gemm } from './gemm.js';
+import { runJob, type Job } from './jobs.js';
+
+/** What ./pool.ts passes each worker at its start. */
+const started: { memory: WebAssembly.Memory; control: SharedArrayBuffer; port: MessagePort } = workerData;
+const { port } = started;
+const gemm = new Gemm(started.memory);
+const words = new Int32Array(started.control);
+
+parentPort?.on('message', (job: Job) => {
+  try {
+    runJob(gemm, job);
+  } catch (e) {
+    port.postMessage({ message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  } finally {
+    Atomics.sub(words, 0, 1); // PENDING
+    Atomics.notify(words, 0);
+  }
+});

@@ -1,0 +1,101 @@
+/**
+ * The gpu backend's hand-written wasm SIMD kernels (src/tensor/backends/wasm): the GEMM against
+ * hand values and a plain float32 loop (bit for bit, as its header claims), and matmul / conv2d
+ * with their work split between worker threads against the reference backend — at shapes big
+ * enough that the split really happens (the op-test table's shapes are too small to be split).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as g from '../src/index.js';
+import { simdKernels } from '../src/tensor/backends/wasm/kernels.js';
+import { randomStream } from '../src/tensor/random.js';
+
+g.setGpuMode('webasm');
+
+function values(n: number, seed: string): Float32Array {
+  const rng = randomStream(seed);
+  return Float32Array.from({ length: n }, () => rng.uniform() * 2 - 1);
+}
+
+function close(label: string, got: Float32Array | Float64Array, want: Float32Array | Float64Array, tol: number): void {
+  assert.is(got.length, want.length, `${label}: length`);
+  for (let i = 0; i < want.length; i++) {
+    if (!(Math.abs(got[i] - want[i]) <= tol * (1 + Math.abs(want[i])))) assert.unreachable(`${label}: element ${i}: got ${got[i]}, want ${want[i]}`);
+  }
+}
+
+const noTranspose = { transA: false, transB: false };
+
+test('GEMM: [[1, 2], [3, 4]] · [[5, 6], [7, 8]] = [[19, 22], [43, 50]] (one tile, mostly padding)', () => {
+  const y = simdKernels.matmul(Float32Array.of(1, 2, 3, 4), Float32Array.of(5, 6, 7, 8), { batch: 1, M: 2, K: 2, N: 2, ...noTranspose });
+  assert.equal(Array.from(y), [19, 22, 43, 50]);
+});
+
+test('GEMM: bit-identical to a plain float32 loop summing k = 0 … K−1 (ragged 13×37 · 37×20), and its transposed layouts', () => {
+  const [M, K, N] = [13, 37, 20];
+  const a = values(M * K, 'gemm a'), b = values(K * N, 'gemm b');
+  const want = new Float32Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s = Math.fround(s + Math.fround(a[i * K + k] * b[k * N + j]));
+      want[i * N + j] = s;
+    }
+  }
+  assert.equal(Array.from(simdKernels.matmul(a, b, { batch: 1, M, K, N, ...noTranspose })), Array.from(want));
+  const aT = new Float32Array(K * M), bT = new Float32Array(N * K);
+  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) aT[k * M + i] = a[i * K + k];
+  for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j];
+  assert.equal(Array.from(simdKernels.matmul(aT, bT, { batch: 1, M, K, N, transA: true, transB: true })), Array.from(want));
+});
+
+/** conv2d forward, dx and dw on `backend`, with the given upstream gradient. */
+function convRun(backend: 'gpu' | 'reference', xs: number[], ws: number[], stride: number, x: Float32Array, w: Float32Array, dyValues: (n: number) => Float32Array) {
+  const xt = g.tensor(x, { shape: xs, backend, requiresGrad: true });
+  const wt = g.tensor(w, { shape: ws, backend, requiresGrad: true });
+  const y = g.nn.functional.conv2d(xt, wt, null, { stride, padding: 1 });
+  y.backward(g.tensor(dyValues(y.size), { shape: y.shape, backend }));
+  return { y: y.toArray(), dx: xt.grad!.toArray(), dw: wt.grad!.toArray() };
+}
+
+for (const stride of [1, 2]) {
+  test(`conv2d x [8, 16, 16, 16] * w [32, 16, 3, 3], stride ${stride}: 1 and 2 threads agree with the reference (forward, dx, dw)`, () => {
+    const xs = [8, 16, 16, 16], ws = [32, 16, 3, 3];
+    const x = values(8 * 16 * 16 * 16, 'conv x'), w = values(32 * 16 * 9, 'conv w');
+    const dy = (n: number) => values(n, 'conv dy');
+    const ref = convRun('reference', xs, ws, stride, x, w, dy);
+    const byThreads = [1, 2].map((threads) => {
+      g.setSimdThreads(threads);
+      const r = convRun('gpu', xs, ws, stride, x, w, dy);
+      assert.is(g.gpuInfo().simdThreads, threads);
+      for (const part of ['y', 'dx', 'dw'] as const) close(`${threads} thread(s) ${part}`, r[part], ref[part], 1e-4);
+      return r;
+    });
+    // Each image is one thread's work either way, so y and dx do not depend on the split.
+    assert.equal(Array.from(byThreads[1].y), Array.from(byThreads[0].y));
+    assert.equal(Array.from(byThreads[1].dx), Array.from(byThreads[0].dx));
+  });
+}
+
+test('matmul [96, 300] @ [300, 200] with 2 threads (row tiles split) agrees with the reference, forward and both gradients', () => {
+  const a = values(96 * 300, 'mm a'), b = values(300 * 200, 'mm b'), dy = values(96 * 200, 'mm dy');
+  g.setSimdThreads(2);
+  const run = (backend: 'gpu' | 'reference') => {
+    const at = g.tensor(a, { shape: [96, 300], backend, requiresGrad: true });
+    const bt = g.tensor(b, { shape: [300, 200], backend, requiresGrad: true });
+    const y = g.matmul(at, bt);
+    y.backward(g.tensor(dy, { shape: [96, 200], backend }));
+    return { y: y.toArray(), da: at.grad!.toArray(), db: bt.grad!.toArray() };
+  };
+  const gpu = run('gpu'), ref = run('reference');
+  for (const part of ['y', 'da', 'db'] as const) close(part, gpu[part], ref[part], 1e-4);
+});
+
+test('setSimdThreads and setSimdKernels refuse bad values with a clear error', () => {
+  assert.throws(() => g.setSimdThreads(0), /setSimdThreads must be a whole number of threads from 1 to 64; got 0/);
+  assert.throws(() => g.setSimdThreads(1.5), /setSimdThreads must be a whole number/);
+  // @ts-expect-error: a string is not a boolean
+  assert.throws(() => g.setSimdKernels('yes'), /setSimdKernels: expected true or false; got "yes"/);
+});
+
+test.run();

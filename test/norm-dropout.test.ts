@@ -1,7 +1,7 @@
 /**
- * batchNorm and dropout: values worked out by hand, the running-statistics update, evaluation mode,
- * 2-D against 4-D, the backward against autograd through the same formula written in math ops,
- * dropout's scaling, keep rate and seeding across backends, and the bad-input messages.
+ * batchNorm, batchStats and dropout: values worked out by hand, the running-statistics update,
+ * evaluation mode, 2-D against 4-D, the backward against autograd through the same formula written
+ * in math ops, dropout's scaling, keep rate and seeding across backends, and the bad-input messages.
  * The op-test table (test/cases/norm-dropout.ts) adds gradient checks and gpu-vs-reference rows.
  */
 import { test } from 'uvu';
@@ -210,6 +210,33 @@ test('batchNorm rejects bad shapes and options with messages that name the argum
     () => P.batchNorm.apply({ x, gamma: ones3, beta: ones3, runningMean: ones3, runningVar: g.ones([4]) }, { training: false, eps: 1e-5 }),
     /^batchNorm: runningVar must have shape \[3\]/,
   );
+});
+
+// ── batchStats (the statistics nn.functional.batchNorm updates its running averages from) ──
+
+// x [2, 1, 1, 2] = [1, 2, 3, 4]: one channel, m = N·H·W = 4 values.
+//   μ  = 10 / 4 = 2.5;  x − μ = [−1.5, −0.5, 0.5, 1.5];  σ² = (2.25 + 0.25 + 0.25 + 2.25) / 4 = 1.25
+// Backward with dμ = 1, dσ² = 0.5: dx = dμ/m + dσ²·2(x − μ)/m = 0.25 + 0.25·(x − μ) = [−0.125, 0.125, 0.375, 0.625].
+test('batchStats of [1, 2, 3, 4] by hand: μ = 2.5, biased σ² = 1.25, and dx = dμ/m + dσ²·2(x − μ)/m, on both backends', () => {
+  for (const backend of ['reference', 'gpu'] as const) {
+    const x = g.tensor([1, 2, 3, 4], { shape: [2, 1, 1, 2], dtype: 'float32', backend, requiresGrad: true });
+    const stats = P.batchStats.apply({ x });
+    assert.equal(stats.shape, [2, 1], `${backend}: shape`);
+    near(arr(stats), [2.5, 1.25], `${backend} stats`, 1e-6);
+    stats.backward(g.tensor([[1], [0.5]], { dtype: 'float32', backend }));
+    near(arr(x.grad), [-0.125, 0.125, 0.375, 0.625], `${backend} dx`, 1e-6);
+  }
+});
+
+test('batchStats of [N, C]: one row of means and one of variances, per channel', () => {
+  // Channel 0 holds 1, 3, 8: μ = 4, σ² = (9 + 1 + 16)/3 = 26/3. Channel 1 holds −1, −1, −1: μ = −1, σ² = 0.
+  const stats = P.batchStats.apply({ x: g.tensor([[1, -1], [3, -1], [8, -1]], f64) });
+  near(arr(stats), [4, -1, 26 / 3, 0], 'stats', 1e-12);
+});
+
+test('batchStats rejects one value per channel and a 3-D x, naming the op and the shape', () => {
+  assert.throws(() => P.batchStats.apply({ x: g.ones([1, 3]) }), /^batchStats: expected more than 1 value per channel; got x \[1, 3\] \(N·H·W = 1\), whose variance is undefined$/);
+  assert.throws(() => P.batchStats.apply({ x: g.ones([4, 3, 2]) }), /^batchStats: x must be 2-D or 4-D \(N, C\) or \(N, C, H, W\); got \[4, 3, 2\]$/);
 });
 
 // ── dropout ──

@@ -14,6 +14,7 @@ export type InputGen =
   | 'positive' // uniform in [0.5, 2] (log, sqrt, divisors)
   | 'awayFromZero' // N(0, 1) pushed at least 0.1 from 0 (relu-like kinks; finite differences must not straddle 0)
   | 'distinct' // a shuffled grid of values at least 0.05 apart (max pooling, max: no ties)
+  | { normalAround: number } // N(0, 1) + the given offset (variances of data far from 0: cancellation)
   | { fixed: (shape: Shape, rng: RandomStream) => ArrayLike<number> }; // not differentiated (labels, masks)
 
 export interface OpCase {
@@ -43,9 +44,10 @@ export function caseValues(c: OpCase): { name: string; values: Float64Array; fix
     if (shape === undefined) throw new Error(`op case ${seedOf(c)}: no shape for input '${name}'`);
     const n = sizeOf(shape);
     const gen = c.gen?.[name] ?? 'normal';
+    const fixed = typeof gen === 'object' && 'fixed' in gen;
     let values: Float64Array;
     if (typeof gen === 'object') {
-      values = Float64Array.from(gen.fixed(shape, rng));
+      values = 'fixed' in gen ? Float64Array.from(gen.fixed(shape, rng)) : Float64Array.from({ length: n }, () => gen.normalAround + rng.normal());
     } else if (gen === 'positive') {
       values = Float64Array.from({ length: n }, () => 0.5 + 1.5 * rng.uniform());
     } else if (gen === 'awayFromZero') {
@@ -63,7 +65,7 @@ export function caseValues(c: OpCase): { name: string; values: Float64Array; fix
     } else {
       values = Float64Array.from({ length: n }, () => rng.normal());
     }
-    return { name, values, fixed: typeof gen === 'object', shape };
+    return { name, values, fixed, shape };
   });
 }
 

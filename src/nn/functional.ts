@@ -7,9 +7,9 @@ import * as P from './ops/index.js';
 import { defaultStream, randomStream, type RandomStream } from '../tensor/random.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { expectRows } from './ops/log-softmax.js';
-import { fromTyped, full } from '../tensor/create.js';
+import { fromTyped, full, tensor } from '../tensor/create.js';
 import { toTyped, type TypedArray } from '../tensor/dtype.js';
-import { add, matmul, mean, mul, reshape, sub, sum, transpose } from '../autograd/math.js';
+import { add, matmul, mul, reshape, sum, transpose } from '../autograd/math.js';
 import { expectRank, sameShape, shapeToString } from '../tensor/shape.js';
 
 // ── convolution and pooling (ops/conv2d.ts, ops/max-pool2d.ts, ops/avg-pool2d.ts) ──
@@ -198,17 +198,20 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   return y;
 }
 
-/** The running averages' in-place update, outside the graph; the batch statistics come from the math ops. */
+/**
+ * The running averages' in-place update, outside the graph. The batch statistics come from the
+ * batchStats primitive ([2, C]: μ and the biased σ², two passes as in batchNorm's own kernel); the
+ * rest is [C]-sized. Each average's batch term is a weighted sum of the two rows of stats.
+ */
 function updateRunningStats(x: Tensor, runningMean: Tensor, runningVar: Tensor, momentum: number): void {
   tidy(() =>
     noGrad(() => {
-      const axis = x.rank === 4 ? [0, 2, 3] : [0];
       const m = x.size / x.shape[1];
-      const batchMean = mean(x, { axis, keepDims: true }); // [1, C] or [1, C, 1, 1]
-      const centered = sub(x, batchMean);
-      const unbiasedVar = mul(sum(mul(centered, centered), { axis }), 1 / (m - 1)); // [C]
-      runningMean.assign(add(mul(runningMean, 1 - momentum), mul(reshape(batchMean, [x.shape[1]]), momentum)));
-      runningVar.assign(add(mul(runningVar, 1 - momentum), mul(unbiasedVar, momentum)));
+      const stats = P.batchStats.apply({ x });
+      const batchTerm = (wMean: number, wVar: number): Tensor =>
+        sum(mul(stats, tensor([[wMean], [wVar]], { dtype: x.dtype, backend: x.backend })), { axis: 0 }); // [C]
+      runningMean.assign(add(mul(runningMean, 1 - momentum), batchTerm(momentum, 0)));
+      runningVar.assign(add(mul(runningVar, 1 - momentum), batchTerm(0, (momentum * m) / (m - 1)))); // σ²·m/(m − 1): unbiased
     }),
   );
 }

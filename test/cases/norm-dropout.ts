@@ -1,6 +1,7 @@
 /**
- * Rows for batch normalisation and dropout (src/nn/ops/batch-norm.ts, dropout.ts). The running
- * statistics and the dropout masks are fixed inputs: the checker does not perturb them.
+ * Rows for batch normalisation, batch statistics and dropout (src/nn/ops/batch-norm.ts,
+ * batch-stats.ts, dropout.ts). The running statistics and the dropout masks are fixed inputs: the
+ * checker does not perturb them.
  */
 import type { OpCase, InputGen } from '../op-case.js';
 import type { AnyOp } from '../../src/autograd/op.js';
@@ -33,6 +34,17 @@ export const NORM_DROPOUT_CASES: OpCase[] = [
   { op: op(P.batchNorm), name: 'training batch of 1, 3x3 image', shapes: bnShapes([1, 2, 3, 3]), attrs: { training: true, eps: 1e-5 }, gen: running, gpuTol: bnGpuTol },
   { op: op(P.batchNorm), name: 'evaluation [2, 3, 2, 2]', shapes: bnShapes([2, 3, 2, 2]), attrs: { training: false, eps: 1e-5 }, gen: running, gpuTol: bnGpuTol },
   { op: op(P.batchNorm), name: 'evaluation 2-D [5, 4]', shapes: bnShapes([5, 4]), attrs: { training: false, eps: 1e-5 }, gen: running, gpuTol: bnGpuTol },
+  { op: op(P.batchStats), name: '[4, 3, 2, 2]', shapes: { x: [4, 3, 2, 2] }, gpuTol: bnGpuTol },
+  { op: op(P.batchStats), name: '2-D [6, 4]', shapes: { x: [6, 4] }, gpuTol: bnGpuTol },
+  { op: op(P.batchStats), name: 'batch of 1, 3x3 image', shapes: { x: [1, 2, 3, 3] }, gpuTol: bnGpuTol },
+  // Values 1000 + N(0, 1): the two-pass σ² stays accurate in float32 on the gpu. Its error is the
+  // rounding of (x − μ)², ~1e-7·σ², plus the square of μ's error (≤ ~1e-4, from summing 128 values
+  // near 1000), so atol 1e-4 holds σ² ≈ 1 to four digits; rtol 1e-4 gives μ ≈ 1000 the same relative
+  // accuracy (±0.1). Measured: μ off by one float32 step (6e-5), σ² exact. E[x²] − μ² in float32 gives
+  // σ² = 1.44 and 0.69 here for 0.98 and 0.95 (x² ≈ 10⁶ is stored to the nearest 1/16) and would fail.
+  // μ is linear and σ² quadratic in x, so central differences are exact for any eps; eps 1e-3 shrinks
+  // the float64 rounding of the ~1000-sized μ (gradcheck error 7e-11, against 7e-8 at eps 1e-6).
+  { op: op(P.batchStats), name: 'mean 1000, variance 1 [8, 2, 4, 4]', shapes: { x: [8, 2, 4, 4] }, gen: { x: { normalAround: 1000 } }, check: { eps: 1e-3 }, gpuTol: { atol: 1e-4, rtol: 1e-4 } },
   { op: op(P.dropout), name: 'p=0.3 [3, 5]', shapes: { x: [3, 5], mask: [3, 5] }, attrs: { p: 0.3 }, gen: { mask: mask(0.3) } },
   { op: op(P.dropout), name: 'p=0.5 [2, 3, 4, 4]', shapes: { x: [2, 3, 4, 4], mask: [2, 3, 4, 4] }, attrs: { p: 0.5 }, gen: { mask: mask(0.5) } },
   { op: op(P.dropout), name: 'p=0.9 [4, 10]', shapes: { x: [4, 10], mask: [4, 10] }, attrs: { p: 0.9 }, gen: { mask: mask(0.9) } },

@@ -153,13 +153,13 @@ export const batchNorm = defineOp({
 });
 
 /** x viewed as [N, C, S]: batch, channels, and S = H·W values per channel and example. */
-interface Dims {
+export interface Dims {
   N: number;
   C: number;
   S: number;
 }
 
-function dimsOf(x: Shape): Dims {
+export function dimsOf(x: Shape): Dims {
   return { N: x[0], C: x[1], S: sizeOf(x.slice(2)) };
 }
 
@@ -168,30 +168,33 @@ function statistics(
   x: TypedArray,
   runningMean: TypedArray,
   runningVar: TypedArray,
-  { N, C, S }: Dims,
+  d: Dims,
   attrs: BatchNormAttrs,
 ): { mean: Float64Array; invStd: Float64Array } {
-  const mean = new Float64Array(C);
-  const variance = new Float64Array(C);
-  if (attrs.training) {
-    const m = N * S;
-    for (let i = 0; i < x.length; i++) mean[Math.floor(i / S) % C] += x[i];
-    for (let c = 0; c < C; c++) mean[c] /= m;
-    // Two passes (mean first, then squared deviations): E[x²] − μ² would cancel catastrophically.
-    for (let i = 0; i < x.length; i++) {
-      const c = Math.floor(i / S) % C;
-      variance[c] += (x[i] - mean[c]) ** 2;
-    }
-    for (let c = 0; c < C; c++) variance[c] /= m;
-  } else {
-    mean.set(runningMean);
-    variance.set(runningVar);
-  }
+  const { mean, variance } = attrs.training
+    ? batchMeanVariance(x, d)
+    : { mean: Float64Array.from(runningMean), variance: Float64Array.from(runningVar) };
   return { mean, invStd: variance.map((v) => 1 / Math.sqrt(v + attrs.eps)) };
 }
 
-/** The batch's per-channel mean and biased variance on the gpu (two passes, as in `statistics`). */
-function batchStatsGpu(k: GpuKit, x: DeviceArray, d: Dims): { mean: DeviceArray; variance: DeviceArray } {
+/** The batch's per-channel μ and biased σ² (also the reference kernel of ops/batch-stats.ts). */
+export function batchMeanVariance(x: TypedArray, { N, C, S }: Dims): { mean: Float64Array; variance: Float64Array } {
+  const mean = new Float64Array(C);
+  const variance = new Float64Array(C);
+  const m = N * S;
+  for (let i = 0; i < x.length; i++) mean[Math.floor(i / S) % C] += x[i];
+  for (let c = 0; c < C; c++) mean[c] /= m;
+  // Two passes (mean first, then squared deviations): E[x²] − μ² would cancel catastrophically.
+  for (let i = 0; i < x.length; i++) {
+    const c = Math.floor(i / S) % C;
+    variance[c] += (x[i] - mean[c]) ** 2;
+  }
+  for (let c = 0; c < C; c++) variance[c] /= m;
+  return { mean, variance };
+}
+
+/** The batch's per-channel mean and biased variance on the gpu (two passes, as in `batchMeanVariance`). */
+export function batchStatsGpu(k: GpuKit, x: DeviceArray, d: Dims): { mean: DeviceArray; variance: DeviceArray } {
   const mean = channelSumGpu(k, [x], d, 1 / (d.N * d.S));
   return { mean, variance: channelSumGpu(k, [x, x, mean], d, 1 / (d.N * d.S), true) };
 }

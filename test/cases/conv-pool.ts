@@ -45,6 +45,11 @@ export const CONV_POOL_CASES: OpCase[] = [
   },
 
   {
+    // Padding beyond the kernel (py > KH − 1): the webasm SIMD kernels' dx leaves its stride-1 route for col2im.
+    op: op(conv2d), name: '1×1 kernel with padding 1 (output ring of zeros)',
+    shapes: { x: [2, 3, 3, 4], w: [2, 3, 1, 1] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,
+  },
+  {
     // More output channels and positions than one SIMD tile (4 × 8) holds, with ragged edges.
     op: op(conv2d), name: '12 filters over 5 channels, 9×11 input (SIMD tiles and edges)',
     shapes: { x: [2, 5, 9, 11], w: [12, 5, 3, 3] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,

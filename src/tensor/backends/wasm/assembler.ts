@@ -76,9 +76,12 @@ export class FunctionBody {
   add(): this { return this.emit(0x6a); }
   sub(): this { return this.emit(0x6b); }
   mul(): this { return this.emit(0x6c); }
+  shrU(): this { return this.emit(0x76); }
   ltS(): this { return this.emit(0x48); }
   eqz(): this { return this.emit(0x45); }
 
+  /** i32 at address (popped) + offset bytes. */
+  i32Load(offset = 0): this { return this.emit(0x28, 2, ...uleb(offset)); }
   /** f32 at address (popped) + offset bytes. */
   f32Load(offset = 0): this { return this.emit(0x2a, 2, ...uleb(offset)); }
   /** 16 bytes at address (popped) + offset bytes, as a v128. */

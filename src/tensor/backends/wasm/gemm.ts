@@ -1,9 +1,9 @@
 /**
  * A hand-written WebAssembly SIMD matrix product (GEMM), the engine under the gpu backend's
- * heaviest kernels when it runs on the CPU (webasm mode): matmul, and conv2d lowered to matmul by
- * ./conv.ts.
+ * heaviest kernels when it runs on the CPU (webasm mode): matmul, and conv2d as matrix products
+ * (./lowering.ts, ./jobs.ts).
  *
- *   C[M×N] (+)= A[M×K] · B[K×N]      A and C row-major with row strides lda, ldc; B packed (below)
+ *   C[M×N] (+)= A[M×K] · B[K×N]
  *
  * Why by hand. gpu.js's webasm code computes one output per thread, four threads to a SIMD
  * vector, and reads every lane-varying array element with four scalar loads: ~20 instructions per
@@ -14,18 +14,27 @@
  * Summation order per element is k = 0, 1, …, K−1 from 0, as in the reference matmul, and wasm has
  * no fused multiply-add here, so results are bit-identical to a plain float32 loop.
  *
- * B is packed in panels of 8 columns: panel p holds columns 8p … 8p+7, row after row, so
- * element (k, j) is at float (⌊j/8⌋·K + k)·8 + j mod 8 (`packedIndex`). The kernel then reads each
- * panel front to back, 32 bytes a step; read straight from a row-major B with rows 4 KiB apart,
- * every step would land in the same cache set (a 1024-wide B ran at half speed).
+ * Where the operands are: row tables. Row i of A starts at a + aRows[i] and runs along k; row k of
+ * B starts at b + bRows[k] and runs along j, in panels of 8 columns bPanel floats apart; C is
+ * row-major with row stride ldc. (aRows and bRows are int32 tables in the memory; offsets count
+ * floats.) The tables let one kernel read its operands in place:
+ *   - a row-major A: aRows[i] = i·lda;
+ *   - a B packed in panels (`packB`): panel p holds columns 8p … 8p+7 row after row, so
+ *     bRows[k] = 8k and bPanel = 8K — each panel is read front to back, 32 bytes a step (read
+ *     straight from a row-major B with rows 4 KiB apart, every step lands in the same cache set:
+ *     a 1024-wide B ran at half speed);
+ *   - a convolution's shifted windows, without copying them into im2col's matrix: with the
+ *     image zero-padded, the row of B for (c, ky, kx) is the padded plane c read from row ky,
+ *     column kx on (./jobs.ts, "implicit GEMM").
  *
- * Tiles are whole: M a multiple of 4 and N of 8. Callers lay their operands out padded
- * (`roundUp`); the padding rows and columns of C are computed from zeros and ignored.
+ * Tiles are whole: M a multiple of 4 and N of 8. Callers pad (`roundUp`): padding rows of A and
+ * columns of B may hold anything finite or not — they reach only padding rows and columns of C,
+ * which are ignored.
  *
  * Memory. The kernel works on one shared WebAssembly.Memory, which worker threads run the same
- * kernel over (./pool.ts). `Gemm.heap` views it as floats; callers write operands into it
- * (`reserve` first, which may grow it), call `gemm` with float offsets, and read C back. The
- * memory is scratch space reused by every call; tensors themselves stay ordinary Float32Arrays.
+ * kernel over (./pool.ts). `Gemm.heap` views it as floats and `Gemm.table` as int32; callers
+ * write operands and tables into it (`reserve` first, which may grow it), call `gemm`, and read C
+ * back. The memory is scratch space reused by every call; tensors stay ordinary Float32Arrays.
  */
 import { assemble, FunctionBody, V128, I32 } from './assembler.js';
 
@@ -39,30 +48,38 @@ export const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to
 /** Where element (k, j) of a K-row B packed in panels of 8 columns sits (see the header). */
 export const packedIndex = (k: number, j: number, K: number): number => ((j >> 3) * K + k) * 8 + (j & 7);
 
+/** Where A, B and C are: the header's row tables. Offsets count floats (or int32s, for the tables). */
+export interface Operands {
+  readonly a: number;
+  readonly aRows: number;
+  readonly b: number;
+  readonly bRows: number;
+  readonly bPanel: number;
+  readonly c: number;
+  readonly ldc: number;
+}
+
 /**
- * gemm(a, b, c, M, N, K, lda, ldc, accumulate): the kernel's source, instruction by instruction.
- * a, b, c are byte addresses; M, N, K and the strides count floats.
+ * gemm(a, aRows, b, bRows, bPanel, c, ldc, M, N, K, accumulate): the kernel's source, instruction
+ * by instruction. Addresses and the strides bPanel, ldc are in bytes here (`Gemm.gemm` converts).
  */
 function gemmFunction(): FunctionBody {
-  const f = new FunctionBody('gemm', 9);
-  const [a, b, c, M, N, K, lda, ldc, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const f = new FunctionBody('gemm', 11);
+  const [a, aRows, b, bRows, bPanel, c, ldc, M, N, K, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const i = f.local(I32), j = f.local(I32), k = f.local(I32);
-  const pb = f.local(I32), pc = f.local(I32);
+  const bj = f.local(I32), row = f.local(I32), pb = f.local(I32), pc = f.local(I32);
   const pa = Array.from({ length: TILE_M }, () => f.local(I32)); // &a[i + r][k] for the tile's rows r
   const acc = Array.from({ length: TILE_M * 2 }, () => f.local(V128)); // C tile row r: acc[2r], acc[2r + 1]
   const b0 = f.local(V128), b1 = f.local(V128), s = f.local(V128);
 
-  // Strides in bytes from here on.
-  for (const ld of [lda, ldc]) f.get(ld).i32(4).mul().set(ld);
-
   // Column panels of 8 outside, so B's panel (K × 8 floats) stays in cache while every row tile
   // of A passes over it.
   f.forRange(j, 0, N, TILE_N, () => {
+    // bj = b + (j/8)·bPanel: where this panel's rows start, before each row's own offset
+    f.get(b).get(j).i32(3).shrU().get(bPanel).mul().add().set(bj);
     f.forRange(i, 0, M, TILE_M, () => {
-      // pa[0] = a + i·lda, pa[r] = pa[r−1] + lda;  pb = the panel's start, b + (j/8)·K·8;  pc = c + i·ldc + j
-      f.get(a).get(i).get(lda).mul().add().set(pa[0]);
-      for (let r = 1; r < TILE_M; r++) f.get(pa[r - 1]).get(lda).add().set(pa[r]);
-      f.get(b).get(j).get(K).mul().i32(4).mul().add().set(pb);
+      // pa[r] = a + aRows[i + r] (floats → bytes);  pc = c + i·ldc + j
+      for (let r = 0; r < TILE_M; r++) f.get(a).get(aRows).get(i).i32(4).mul().add().i32Load(r * 4).i32(4).mul().add().set(pa[r]);
       f.get(c).get(i).get(ldc).mul().add().get(j).i32(4).mul().add().set(pc);
 
       // The C tile starts as C (accumulate) or 0; row r of the tile is at pc + r·ldc.
@@ -79,9 +96,11 @@ function gemmFunction(): FunctionBody {
         },
       );
 
-      // for k = K … 1: the 4×8 tile += a[i..i+3][k] ⊗ b[k][j..j+7]
+      // for k = 0 … K−1: the 4×8 tile += a[i..i+3][k] ⊗ b[k][j..j+7]
+      f.get(bRows).set(row);
       f.get(K).set(k);
       f.repeat(k, () => {
+        f.get(bj).get(row).i32Load(0).i32(4).mul().add().set(pb); // pb = bj + bRows[k] (floats → bytes)
         f.get(pb).v128Load(0).set(b0);
         f.get(pb).v128Load(16).set(b1);
         for (let r = 0; r < TILE_M; r++) {
@@ -90,7 +109,7 @@ function gemmFunction(): FunctionBody {
           f.get(acc[2 * r + 1]).get(s).get(b1).f32x4Mul().f32x4Add().set(acc[2 * r + 1]);
           f.addTo(pa[r], () => f.i32(4));
         }
-        f.addTo(pb, () => f.i32(32)); // the panel's next row
+        f.addTo(row, () => f.i32(4)); // the table's next entry
       });
 
       for (let r = 0; r < TILE_M; r++) {
@@ -106,7 +125,7 @@ const PAGE_BYTES = 65536;
 /** The memory's limit: 1 GiB (a shared memory reserves its maximum up front). */
 const MAX_PAGES = 16384;
 
-type GemmExport = (a: number, b: number, c: number, M: number, N: number, K: number, lda: number, ldc: number, accumulate: number) => void;
+type GemmExport = (...args: number[]) => void;
 
 let compiled: WebAssembly.Module | null = null;
 
@@ -119,6 +138,7 @@ export function createSharedMemory(): WebAssembly.Memory {
 export class Gemm {
   private readonly kernel: GemmExport;
   private view: Float32Array;
+  private ints: Int32Array;
 
   constructor(readonly memory: WebAssembly.Memory) {
     compiled ??= new WebAssembly.Module(assemble([gemmFunction()], { initialPages: 1, maximumPages: MAX_PAGES, shared: true }));
@@ -127,12 +147,25 @@ export class Gemm {
     if (typeof gemm !== 'function') throw new Error('wasm gemm: the assembled module does not export gemm');
     this.kernel = gemm as GemmExport;
     this.view = new Float32Array(memory.buffer);
+    this.ints = new Int32Array(memory.buffer);
   }
 
   /** The memory as floats (a new view after the memory grew, from any thread). */
   get heap(): Float32Array {
     if (this.view.length * 4 !== this.memory.buffer.byteLength) this.view = new Float32Array(this.memory.buffer);
     return this.view;
+  }
+
+  /** The memory as int32s, for the row tables (same offsets as `heap`). */
+  get table(): Int32Array {
+    if (this.ints.length * 4 !== this.memory.buffer.byteLength) this.ints = new Int32Array(this.memory.buffer);
+    return this.ints;
+  }
+
+  /** Writes the table [0, stride, 2·stride, …] (count entries) at int offset `at`: a plain matrix's rows. */
+  rows(at: number, count: number, stride: number): void {
+    const t = this.table;
+    for (let r = 0; r < count; r++) t[at + r] = r * stride;
   }
 
   /** Makes the memory hold at least `floats` floats (main thread, between kernel runs). */
@@ -147,16 +180,15 @@ export class Gemm {
     }
   }
 
-  /**
-   * C (+)= A·B over the heap: A at float offset `a` (M×K, row stride lda), B at `b` (K×N, packed
-   * in panels: `packedIndex`), C at `c` (M×N, row stride ldc). M must be a multiple of 4 and N of 8.
-   */
-  gemm(a: number, b: number, c: number, M: number, N: number, K: number, lda: number, ldc: number, accumulate: boolean): void {
+  /** C (+)= A·B with the operands where `o` says (see the header). M must be a multiple of 4 and N of 8. */
+  gemm(o: Operands, M: number, N: number, K: number, accumulate: boolean): void {
     if (M % TILE_M !== 0 || N % TILE_N !== 0 || K < 1) {
       throw new Error(`wasm gemm: M must be a multiple of ${TILE_M} and N of ${TILE_N}, K ≥ 1; got M=${M}, N=${N}, K=${K}`);
     }
-    const end = Math.max(a + (M - 1) * lda + K, b + K * N, c + (M - 1) * ldc + N);
-    if (end > this.heap.length) throw new Error(`wasm gemm: operands reach float ${end}, past the memory (${this.heap.length}); reserve() first`);
-    this.kernel(a * 4, b * 4, c * 4, M, N, K, lda, ldc, accumulate ? 1 : 0);
+    const size = this.heap.length;
+    if (o.aRows + M > size || o.bRows + K > size || o.c + (M - 1) * o.ldc + N > size) {
+      throw new Error(`wasm gemm: a table or C reaches past the memory (${size} floats); reserve() first`);
+    }
+    this.kernel(o.a * 4, o.aRows * 4, o.b * 4, o.bRows * 4, o.bPanel * 4, o.c * 4, o.ldc * 4, M, N, K, accumulate ? 1 : 0);
   }
 }

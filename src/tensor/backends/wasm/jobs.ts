@@ -1,92 +1,166 @@
 /**
  * The work one thread does for a SIMD kernel call: a range of images of a convolution, or a range
- * of row tiles of a matrix product. The main thread (./kernels.ts) lays the operands out in the
- * shared memory and gives each thread a job; the same `runJob` runs on the main thread and in the
- * workers (./worker.ts). Offsets count floats; every job has its own scratch region.
+ * of row tiles of a matrix product. The main thread (./kernels.ts) lays the operands and the row
+ * tables out in the shared memory and gives each thread a job; the same `runJob` runs on the main
+ * thread and in the workers (./worker.ts). Offsets count floats; each job has its own scratch.
+ *
+ * Convolutions take one of two routes (./lowering.ts has the math of both):
+ *   - stride 1, "implicit GEMM": the images are zero-padded once, and the GEMM's row tables point
+ *     straight into the padded planes, so no im2col matrix is ever written — the products run
+ *     over a "wide" output, every row WP (the padded width) long instead of OW, whose extra
+ *     columns are computed and dropped;
+ *   - any other stride: im2col / col2im into scratch, then plain products.
  */
 import type { ConvDims } from '../../op-def.js';
 import { Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
 import { col2im, im2col, packB, takeRows } from './lowering.js';
 
-/** Images [n0, n1) of y = conv2d(x, w): y[n] = W · cols(x[n]). W is [Op×R], y is [N×O×P]. */
-export interface Conv2dJob {
-  readonly kind: 'conv2d';
-  readonly d: ConvDims;
-  readonly x: number; readonly w: number; readonly y: number;
-  readonly scratch: number; readonly n0: number; readonly n1: number;
+/** A stride-1 correlation over padded images xp [N, C, HP, WP], as the implicit route runs it. */
+export interface Padded {
+  readonly N: number; readonly C: number; readonly HP: number; readonly WP: number;
+  readonly O: number; readonly KH: number; readonly KW: number;
+  readonly OH: number; readonly OW: number;
 }
 
-/** Images [n0, n1) of dx: dx[n] = col2im(Wᵀ · dy[n]). wt is Wᵀ [Rp×O]; dx must start zero. */
-export interface Conv2dInputGradJob {
-  readonly kind: 'conv2dInputGrad';
-  readonly d: ConvDims;
-  readonly dy: number; readonly wt: number; readonly dx: number;
-  readonly scratch: number; readonly n0: number; readonly n1: number;
+/** Wide output positions per image (OH rows of WP) and the sizes the tiles round them to. */
+export function wideSizes(p: Padded): { Q: number; Qp: number; Op: number; R: number; Rp: number; Opad: number } {
+  const Q = p.OH * p.WP, R = p.C * p.KH * p.KW;
+  return { Q, Qp: roundUp(Q, TILE_N), Op: roundUp(p.O, TILE_M), R, Rp: roundUp(R, TILE_M), Opad: roundUp(p.O, TILE_N) };
 }
 
-/** This thread's share of dwᵀ [Rp×Opad] = Σ over images [n0, n1) of cols(x[n]) · dy[n]ᵀ. */
-export interface Conv2dWeightGradJob {
-  readonly kind: 'conv2dWeightGrad';
-  readonly d: ConvDims;
-  readonly dy: number; readonly x: number; readonly dwt: number;
-  readonly scratch: number; readonly n0: number; readonly n1: number;
+/**
+ * Images [n0, n1) of y[n] = W · window(xp[n]): the GEMM's B rows are the padded planes read from
+ * the (ky, kx) offsets (table `windows`), the product lands in `tile` [Op × Qp] (wide), and its
+ * OW-long pieces are copied into y [N, O, OH, OW].
+ */
+export interface CorrelateJob {
+  readonly kind: 'correlate';
+  readonly p: Padded;
+  readonly xp: number; readonly w: number; readonly wRows: number; readonly windows: number;
+  readonly y: number; readonly tile: number; readonly n0: number; readonly n1: number;
 }
 
-/** Rows [m0, m1) (whole tiles) of C [Mp×Np] = A [Mp×K] · B (packed). */
+/**
+ * This thread's share of dwᵀ [Rp × Opad] = Σ over images [n0, n1) of window(xp[n]) · dy[n]ᵀ, the
+ * windows now the GEMM's A rows (table `windows`) and dy[n]ᵀ, widened with zero rows at the
+ * dropped columns, packed into `dyt` as its B (row table `dytRows`).
+ */
+export interface CorrelateWeightGradJob {
+  readonly kind: 'correlateWeightGrad';
+  readonly p: Padded;
+  readonly xp: number; readonly windows: number; readonly dy: number;
+  readonly dyt: number; readonly dytRows: number; readonly dwt: number;
+  readonly n0: number; readonly n1: number;
+}
+
+/** Images [n0, n1) of y = conv2d(x, w) through im2col: y[n] = W · cols(x[n]). */
+export interface Im2colJob {
+  readonly kind: 'im2col';
+  readonly d: ConvDims;
+  readonly x: number; readonly w: number; readonly wRows: number; readonly colRows: number;
+  readonly y: number; readonly cols: number; readonly tile: number; readonly n0: number; readonly n1: number;
+}
+
+/** Images [n0, n1) of dx through col2im: dx[n] = col2im(Wᵀ · dy[n]); dx must start zero. */
+export interface Col2imJob {
+  readonly kind: 'col2im';
+  readonly d: ConvDims;
+  readonly dy: number; readonly wt: number; readonly wtRows: number; readonly dyRows: number;
+  readonly dx: number; readonly dyn: number; readonly dcols: number; readonly n0: number; readonly n1: number;
+}
+
+/** This thread's share of dwᵀ [Rp × Opad] = Σ over images [n0, n1) of cols(x[n]) · dy[n]ᵀ, through im2col. */
+export interface Im2colWeightGradJob {
+  readonly kind: 'im2colWeightGrad';
+  readonly d: ConvDims;
+  readonly x: number; readonly dy: number; readonly colRows: number; readonly dytRows: number;
+  readonly dwt: number; readonly cols: number; readonly dyt: number; readonly n0: number; readonly n1: number;
+}
+
+/** Row tiles [m0, m1) of C [Mp × Np] = A · B (B packed). */
 export interface MatmulJob {
   readonly kind: 'matmul';
-  readonly a: number; readonly b: number; readonly c: number;
-  readonly K: number; readonly Np: number;
-  readonly m0: number; readonly m1: number;
+  readonly a: number; readonly aRows: number; readonly b: number; readonly bRows: number;
+  readonly c: number; readonly K: number; readonly Np: number; readonly m0: number; readonly m1: number;
 }
 
-export type Job = Conv2dJob | Conv2dInputGradJob | Conv2dWeightGradJob | MatmulJob;
-
-/** Scratch floats a convolution job needs, per thread. */
-export function convScratch(kind: 'conv2d' | 'conv2dInputGrad' | 'conv2dWeightGrad', d: ConvDims): number {
-  const R = d.C * d.KH * d.KW, P = d.OH * d.OW;
-  const Rp = roundUp(R, TILE_M), Pp = roundUp(P, TILE_N), Op = roundUp(d.O, TILE_M), Opad = roundUp(d.O, TILE_N);
-  if (kind === 'conv2d') return R * Pp + Op * Pp; // cols (packed) | y tile
-  if (kind === 'conv2dInputGrad') return d.O * Pp + Rp * Pp; // dy[n] (packed) | dcols
-  return Rp * P + P * Opad; // cols (row-major) | dy[n]ᵀ (packed)
-}
+export type Job = CorrelateJob | CorrelateWeightGradJob | Im2colJob | Col2imJob | Im2colWeightGradJob | MatmulJob;
 
 export function runJob(g: Gemm, job: Job): void {
   const heap = g.heap;
-  if (job.kind === 'matmul') {
-    if (job.m1 > job.m0) g.gemm(job.a + job.m0 * job.K, job.b, job.c + job.m0 * job.Np, job.m1 - job.m0, job.Np, job.K, job.K, job.Np, false);
-    return;
-  }
-  const d = job.d;
-  const R = d.C * d.KH * d.KW, P = d.OH * d.OW;
-  const Rp = roundUp(R, TILE_M), Pp = roundUp(P, TILE_N), Op = roundUp(d.O, TILE_M), Opad = roundUp(d.O, TILE_N);
   switch (job.kind) {
-    case 'conv2d': {
-      const cols = job.scratch, tile = cols + R * Pp;
-      for (let n = job.n0; n < job.n1; n++) {
-        im2col(heap, cols, heap, job.x, n, d, true);
-        g.gemm(job.w, cols, tile, Op, Pp, R, R, Pp, false);
-        takeRows(heap, tile, Pp, job.y + n * d.O * P, d.O, P);
+    case 'matmul': {
+      if (job.m1 > job.m0) {
+        g.gemm({ a: job.a, aRows: job.aRows + job.m0, b: job.b, bRows: job.bRows, bPanel: TILE_N * job.K, c: job.c + job.m0 * job.Np, ldc: job.Np }, job.m1 - job.m0, job.Np, job.K, false);
       }
       return;
     }
-    case 'conv2dInputGrad': {
-      const dyn = job.scratch, dcols = dyn + d.O * Pp;
+    case 'correlate': {
+      const { p } = job;
+      const { Qp, Op, R } = wideSizes(p);
+      const image = p.C * p.HP * p.WP;
       for (let n = job.n0; n < job.n1; n++) {
-        packB(heap, dyn, heap, job.dy + n * d.O * P, d.O, P, false);
-        g.gemm(job.wt, dyn, dcols, Rp, Pp, d.O, d.O, Pp, false);
-        col2im(heap, job.dx, heap, dcols, Pp, n, d);
+        g.gemm({ a: job.w, aRows: job.wRows, b: job.xp + n * image, bRows: job.windows, bPanel: TILE_N, c: job.tile, ldc: Qp }, Op, Qp, R, false);
+        for (let o = 0; o < p.O; o++) {
+          for (let oy = 0; oy < p.OH; oy++) {
+            const from = job.tile + o * Qp + oy * p.WP; // the wide row; its first OW columns are y's
+            heap.copyWithin(job.y + ((n * p.O + o) * p.OH + oy) * p.OW, from, from + p.OW);
+          }
+        }
       }
       return;
     }
-    case 'conv2dWeightGrad': {
-      const cols = job.scratch, dyt = cols + Rp * P;
-      heap.fill(0, cols + R * P, dyt); // cols' padding rows
+    case 'correlateWeightGrad': {
+      const { p } = job;
+      const { Q, Rp, Opad } = wideSizes(p);
+      const image = p.C * p.HP * p.WP;
       heap.fill(0, job.dwt, job.dwt + Rp * Opad); // a thread without images contributes 0
       for (let n = job.n0; n < job.n1; n++) {
-        im2col(heap, cols, heap, job.x, n, d, false);
-        packB(heap, dyt, heap, job.dy + n * d.O * P, P, d.O, true);
-        g.gemm(cols, dyt, job.dwt, Rp, Opad, P, P, Opad, n > job.n0);
+        // dy[n]ᵀ widened: row q = (oy, ox) of the wide output holds dy[n, ·, oy, ox], or zeros where ox ≥ OW.
+        for (let o0 = 0; o0 < Opad; o0 += TILE_N) {
+          let at = job.dyt + o0 * Q; // panel o0/8
+          for (let oy = 0; oy < p.OH; oy++) {
+            for (let ox = 0; ox < p.WP; ox++, at += TILE_N) {
+              for (let jj = 0; jj < TILE_N; jj++) {
+                const o = o0 + jj;
+                heap[at + jj] = o < p.O && ox < p.OW ? heap[job.dy + ((n * p.O + o) * p.OH + oy) * p.OW + ox] : 0;
+              }
+            }
+          }
+        }
+        g.gemm({ a: job.xp + n * image, aRows: job.windows, b: job.dyt, bRows: job.dytRows, bPanel: TILE_N * Q, c: job.dwt, ldc: Opad }, Rp, Opad, Q, n > job.n0);
+      }
+      return;
+    }
+    case 'im2col': {
+      const { d } = job;
+      const R = d.C * d.KH * d.KW, P = d.OH * d.OW, Pp = roundUp(P, TILE_N), Op = roundUp(d.O, TILE_M);
+      for (let n = job.n0; n < job.n1; n++) {
+        im2col(heap, job.cols, heap, job.x, n, d, true);
+        g.gemm({ a: job.w, aRows: job.wRows, b: job.cols, bRows: job.colRows, bPanel: TILE_N * R, c: job.tile, ldc: Pp }, Op, Pp, R, false);
+        takeRows(heap, job.tile, Pp, job.y + n * d.O * P, d.O, P);
+      }
+      return;
+    }
+    case 'col2im': {
+      const { d } = job;
+      const R = d.C * d.KH * d.KW, P = d.OH * d.OW, Pp = roundUp(P, TILE_N), Rp = roundUp(R, TILE_M);
+      for (let n = job.n0; n < job.n1; n++) {
+        packB(heap, job.dyn, heap, job.dy + n * d.O * P, d.O, P, false);
+        g.gemm({ a: job.wt, aRows: job.wtRows, b: job.dyn, bRows: job.dyRows, bPanel: TILE_N * d.O, c: job.dcols, ldc: Pp }, Rp, Pp, d.O, false);
+        col2im(heap, job.dx, heap, job.dcols, Pp, n, d);
+      }
+      return;
+    }
+    case 'im2colWeightGrad': {
+      const { d } = job;
+      const R = d.C * d.KH * d.KW, P = d.OH * d.OW, Rp = roundUp(R, TILE_M), Opad = roundUp(d.O, TILE_N);
+      heap.fill(0, job.cols + R * P, job.cols + Rp * P); // cols' padding rows
+      heap.fill(0, job.dwt, job.dwt + Rp * Opad);
+      for (let n = job.n0; n < job.n1; n++) {
+        im2col(heap, job.cols, heap, job.x, n, d, false);
+        packB(heap, job.dyt, heap, job.dy + n * d.O * P, P, d.O, true);
+        g.gemm({ a: job.cols, aRows: job.colRows, b: job.dyt, bRows: job.dytRows, bPanel: TILE_N * P, c: job.dwt, ldc: Opad }, Rp, Opad, P, n > job.n0);
       }
       return;
     }

@@ -4,12 +4,12 @@
  * src/tensor/op-def.ts). Each call copies its operands into the kernel's shared memory, splits the
  * work between threads (images of a convolution, row tiles of a product: ./jobs.ts, ./pool.ts),
  * and copies the result out into a new Float32Array. How a convolution becomes matrix products:
- * ./lowering.ts. gpu-vs-reference.test.ts and simd-threads.test.ts check every one against the
+ * ./lowering.ts. gpu-vs-reference.test.ts and simd-kernels.test.ts check every one against the
  * reference kernels of src/autograd/ops/matmul.ts and src/nn/ops/conv2d.ts.
  */
 import type { ConvDims, MatmulDims, SimdKernels } from '../../op-def.js';
 import { createSharedMemory, Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
-import { convScratch, type Job } from './jobs.js';
+import { wideSizes, type Job, type Padded } from './jobs.js';
 import { packB, placeA } from './lowering.js';
 import { parseThreads, Pool } from './pool.js';
 
@@ -62,13 +62,20 @@ function layout(sizes: readonly number[]): { at: number[]; end: number } {
   return { at, end };
 }
 
+/** Writes a row table at int offset `at`: entry r = rows[r] for r < rows.length, 0 (row 0) for the padding up to `count`. */
+function writeTable(g: Gemm, at: number, count: number, row: (r: number) => number, rows: number): void {
+  const t = g.table;
+  for (let r = 0; r < count; r++) t[at + r] = r < rows ? row(r) : 0;
+}
+
 function matmul(a: Float32Array, b: Float32Array, { batch, M, K, N, transA, transB }: MatmulDims): Float32Array {
   const { gemm, pool } = start();
   const Mp = roundUp(M, TILE_M), Np = roundUp(N, TILE_N);
-  const { at: [A, B, C], end } = layout([Mp * K, K * Np, Mp * Np]);
+  const { at: [A, B, C, AROWS, BROWS], end } = layout([M * K, K * Np, Mp * Np, Mp, K]);
   gemm.reserve(end);
+  writeTable(gemm, AROWS, Mp, (i) => i * K, M); // A row-major (padding rows read row 0)
+  writeTable(gemm, BROWS, K, (k) => TILE_N * k, K); // B packed in panels
   const heap = gemm.heap;
-  heap.fill(0, A + M * K, A + Mp * K); // A's padding rows
   const threads = threadsFor(2 * M * N * K, Mp / TILE_M);
   const out = new Float32Array(batch * M * N);
   for (let i = 0; i < batch; i++) {
@@ -77,7 +84,7 @@ function matmul(a: Float32Array, b: Float32Array, { batch, M, K, N, transA, tran
     const jobs: Job[] = [];
     for (let t = 0; t < threads; t++) {
       const [t0, t1] = share(Mp / TILE_M, threads, t);
-      jobs.push({ kind: 'matmul', a: A, b: B, c: C, K, Np, m0: t0 * TILE_M, m1: t1 * TILE_M });
+      jobs.push({ kind: 'matmul', a: A, aRows: AROWS, b: B, bRows: BROWS, c: C, K, Np, m0: t0 * TILE_M, m1: t1 * TILE_M });
     }
     pool.run(jobs);
     for (let m = 0; m < M; m++) out.set(heap.subarray(C + m * Np, C + m * Np + N), (i * M + m) * N);
@@ -85,75 +92,71 @@ function matmul(a: Float32Array, b: Float32Array, { batch, M, K, N, transA, tran
   return out;
 }
 
+// ── convolutions, stride 1: implicit GEMM over padded images (./jobs.ts) ──
+
 /** FLOP of one of a convolution's three products (forward, dx or dw: each Σ over the same terms). */
 const convFlop = (d: ConvDims): number => 2 * d.N * d.O * d.OH * d.OW * d.C * d.KH * d.KW;
 
-function conv2d(x: Float32Array, w: Float32Array, d: ConvDims): Float32Array {
-  const { gemm, pool } = start();
-  const R = d.C * d.KH * d.KW, P = d.OH * d.OW, Op = roundUp(d.O, TILE_M);
-  const threads = threadsFor(convFlop(d), d.N);
-  const scratch = align(convScratch('conv2d', d));
-  const { at: [X, W, Y, S], end } = layout([x.length, Op * R, d.N * d.O * P, threads * scratch]);
-  gemm.reserve(end);
-  const heap = gemm.heap;
-  heap.set(x, X);
-  heap.fill(0, W, W + Op * R);
-  placeA(heap, W, R, w, 0, d.O, R, false);
-  const jobs: Job[] = [];
-  for (let t = 0; t < threads; t++) {
-    const [n0, n1] = share(d.N, threads, t);
-    jobs.push({ kind: 'conv2d', d, x: X, w: W, y: Y, scratch: S + t * scratch, n0, n1 });
+/**
+ * Copies images x [N, C, H, W] into the heap at `to` as zero-padded planes [N, C, HP, WP] (py rows
+ * above and below, px columns left and right), and zeroes `slack` floats after them: the wide
+ * products read a few floats past the last plane.
+ */
+function padInto(heap: Float32Array, to: number, x: Float32Array, N: number, C: number, H: number, W: number, py: number, px: number, slack: number): void {
+  const HP = H + 2 * py, WP = W + 2 * px;
+  heap.fill(0, to, to + N * C * HP * WP + slack);
+  for (let plane = 0; plane < N * C; plane++) {
+    for (let h = 0; h < H; h++) {
+      const from = (plane * H + h) * W, at = to + (plane * HP + h + py) * WP + px;
+      for (let w = 0; w < W; w++) heap[at + w] = x[from + w];
+    }
   }
-  pool.run(jobs);
-  return heap.slice(Y, Y + d.N * d.O * P);
 }
 
-function conv2dInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float32Array {
-  const { gemm, pool } = start();
-  const R = d.C * d.KH * d.KW, Rp = roundUp(R, TILE_M);
-  const dxSize = d.N * d.C * d.H * d.W;
-  const threads = threadsFor(convFlop(d), d.N);
-  const scratch = align(convScratch('conv2dInputGrad', d));
-  const { at: [DY, WT, DX, S], end } = layout([dy.length, Rp * d.O, dxSize, threads * scratch]);
-  gemm.reserve(end);
-  const heap = gemm.heap;
-  heap.set(dy, DY);
-  heap.fill(0, WT, WT + Rp * d.O);
-  placeA(heap, WT, d.O, w, 0, R, d.O, true);
-  heap.fill(0, DX, DX + dxSize);
-  const jobs: Job[] = [];
-  for (let t = 0; t < threads; t++) {
-    const [n0, n1] = share(d.N, threads, t);
-    jobs.push({ kind: 'conv2dInputGrad', d, dy: DY, wt: WT, dx: DX, scratch: S + t * scratch, n0, n1 });
-  }
-  pool.run(jobs);
-  return heap.slice(DX, DX + dxSize);
+/** The padded-image geometry of a stride-1 correlation of x [N, C, H, W] with KH×KW windows and padding (py, px). */
+function paddedOf(N: number, C: number, H: number, W: number, O: number, KH: number, KW: number, py: number, px: number): Padded {
+  const HP = H + 2 * py, WP = W + 2 * px;
+  return { N, C, HP, WP, O, KH, KW, OH: HP - KH + 1, OW: WP - KW + 1 };
 }
+
+/** Table entry r = (c, ky, kx): where window row r starts in a padded image. */
+const windowRow = (p: Padded) => (r: number): number => {
+  const kx = r % p.KW, ky = Math.floor(r / p.KW) % p.KH, c = Math.floor(r / (p.KW * p.KH));
+  return (c * p.HP + ky) * p.WP + kx;
+};
 
 /**
- * dw = Σₙ dy[n] · colsᵀ, computed transposed — dwᵀ [R×O] += cols · dy[n]ᵀ — so that cols is the
- * kernel's A (row-major, as im2col writes it) and dy[n]ᵀ, packed straight from dy, its B. Each
- * thread sums its own images into its own dwᵀ; the shares are added here.
+ * y [N, O, OH, OW] = the stride-1 correlation of x [N, C, H, W], zero-padded by (py, px), with
+ * the weights wm seen as the matrix [O, C·KH·KW] (row o = w[o] flattened): conv2d's forward, and
+ * (with flipped weights over dy) its input gradient.
  */
-function conv2dWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float32Array {
+function correlate(x: Float32Array, N: number, C: number, H: number, W: number, py: number, px: number, wm: Float32Array, O: number, KH: number, KW: number): Float32Array {
   const { gemm, pool } = start();
-  const R = d.C * d.KH * d.KW, Rp = roundUp(R, TILE_M), Opad = roundUp(d.O, TILE_N);
-  const threads = threadsFor(convFlop(d), d.N);
-  const scratch = align(convScratch('conv2dWeightGrad', d));
-  const part = align(Rp * Opad);
-  const { at: [DY, X, DWT, S], end } = layout([dy.length, x.length, threads * part, threads * scratch]);
+  const p = paddedOf(N, C, H, W, O, KH, KW, py, px);
+  const { Qp, Op, R } = wideSizes(p);
+  const threads = threadsFor(2 * N * O * p.OH * p.OW * R, N);
+  const slack = p.WP + 2 * TILE_N;
+  const ySize = N * O * p.OH * p.OW;
+  const { at: [XP, WM, WROWS, WIN, Y, TILES], end } = layout([N * C * p.HP * p.WP + slack, O * R, Op, R, ySize, threads * Op * Qp]);
   gemm.reserve(end);
   const heap = gemm.heap;
-  heap.set(dy, DY);
-  heap.set(x, X);
+  padInto(heap, XP, x, N, C, H, W, py, px, slack);
+  heap.set(wm, WM);
+  writeTable(gemm, WROWS, Op, (o) => o * R, O);
+  writeTable(gemm, WIN, R, windowRow(p), R);
   const jobs: Job[] = [];
   for (let t = 0; t < threads; t++) {
-    const [n0, n1] = share(d.N, threads, t);
-    jobs.push({ kind: 'conv2dWeightGrad', d, dy: DY, x: X, dwt: DWT + t * part, scratch: S + t * scratch, n0, n1 });
+    const [n0, n1] = share(N, threads, t);
+    jobs.push({ kind: 'correlate', p, xp: XP, w: WM, wRows: WROWS, windows: WIN, y: Y, tile: TILES + t * Op * Qp, n0, n1 });
   }
   pool.run(jobs);
-  const dw = new Float32Array(d.O * R);
-  for (let o = 0; o < d.O; o++) {
+  return heap.slice(Y, Y + ySize);
+}
+
+/** dwᵀ [Rp × Opad] summed over the threads' shares, as dw [O, C·KH·KW]. */
+function gatherWeightGrad(heap: Float32Array, DWT: number, part: number, threads: number, O: number, R: number, Opad: number): Float32Array {
+  const dw = new Float32Array(O * R);
+  for (let o = 0; o < O; o++) {
     for (let r = 0; r < R; r++) {
       let s = 0;
       for (let t = 0; t < threads; t++) s += heap[DWT + t * part + r * Opad + o];
@@ -161,6 +164,132 @@ function conv2dWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float
     }
   }
   return dw;
+}
+
+function correlateWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float32Array {
+  const { gemm, pool } = start();
+  const p = paddedOf(d.N, d.C, d.H, d.W, d.O, d.KH, d.KW, d.PY, d.PX);
+  const { Q, R, Rp, Opad } = wideSizes(p);
+  const threads = threadsFor(convFlop(d), d.N);
+  const slack = p.WP + 2 * TILE_N;
+  const part = align(Rp * Opad), dytSize = align(Q * Opad);
+  const { at: [XP, DY, WIN, DYTROWS, DWT, DYT], end } = layout([d.N * d.C * p.HP * p.WP + slack, dy.length, Rp, Q, threads * part, threads * dytSize]);
+  gemm.reserve(end);
+  const heap = gemm.heap;
+  padInto(heap, XP, x, d.N, d.C, d.H, d.W, d.PY, d.PX, slack);
+  heap.set(dy, DY);
+  writeTable(gemm, WIN, Rp, windowRow(p), R);
+  writeTable(gemm, DYTROWS, Q, (q) => TILE_N * q, Q);
+  const jobs: Job[] = [];
+  for (let t = 0; t < threads; t++) {
+    const [n0, n1] = share(d.N, threads, t);
+    jobs.push({ kind: 'correlateWeightGrad', p, xp: XP, windows: WIN, dy: DY, dyt: DYT + t * dytSize, dytRows: DYTROWS, dwt: DWT + t * part, n0, n1 });
+  }
+  pool.run(jobs);
+  return gatherWeightGrad(heap, DWT, part, threads, d.O, R, Opad);
+}
+
+// ── convolutions, any stride: im2col / col2im (./lowering.ts) ──
+
+function im2colConv(x: Float32Array, w: Float32Array, d: ConvDims): Float32Array {
+  const { gemm, pool } = start();
+  const R = d.C * d.KH * d.KW, P = d.OH * d.OW, Op = roundUp(d.O, TILE_M), Pp = roundUp(P, TILE_N);
+  const threads = threadsFor(convFlop(d), d.N);
+  const scratch = align(R * Pp + Op * Pp); // cols (packed) | y tile
+  const { at: [X, W, WROWS, COLROWS, Y, S], end } = layout([x.length, d.O * R, Op, R, d.N * d.O * P, threads * scratch]);
+  gemm.reserve(end);
+  const heap = gemm.heap;
+  heap.set(x, X);
+  heap.set(w, W);
+  writeTable(gemm, WROWS, Op, (o) => o * R, d.O);
+  writeTable(gemm, COLROWS, R, (k) => TILE_N * k, R);
+  const jobs: Job[] = [];
+  for (let t = 0; t < threads; t++) {
+    const [n0, n1] = share(d.N, threads, t);
+    const cols = S + t * scratch;
+    jobs.push({ kind: 'im2col', d, x: X, w: W, wRows: WROWS, colRows: COLROWS, y: Y, cols, tile: cols + R * Pp, n0, n1 });
+  }
+  pool.run(jobs);
+  return heap.slice(Y, Y + d.N * d.O * P);
+}
+
+function col2imInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float32Array {
+  const { gemm, pool } = start();
+  const R = d.C * d.KH * d.KW, Rp = roundUp(R, TILE_M), P = d.OH * d.OW, Pp = roundUp(P, TILE_N);
+  const dxSize = d.N * d.C * d.H * d.W;
+  const threads = threadsFor(convFlop(d), d.N);
+  const scratch = align(d.O * Pp + Rp * Pp); // dy[n] (packed) | dcols
+  const { at: [DY, WT, WTROWS, DYROWS, DX, S], end } = layout([dy.length, R * d.O, Rp, d.O, dxSize, threads * scratch]);
+  gemm.reserve(end);
+  const heap = gemm.heap;
+  heap.set(dy, DY);
+  placeA(heap, WT, d.O, w, 0, R, d.O, true);
+  writeTable(gemm, WTROWS, Rp, (r) => r * d.O, R);
+  writeTable(gemm, DYROWS, d.O, (k) => TILE_N * k, d.O);
+  heap.fill(0, DX, DX + dxSize);
+  const jobs: Job[] = [];
+  for (let t = 0; t < threads; t++) {
+    const [n0, n1] = share(d.N, threads, t);
+    const dyn = S + t * scratch;
+    jobs.push({ kind: 'col2im', d, dy: DY, wt: WT, wtRows: WTROWS, dyRows: DYROWS, dx: DX, dyn, dcols: dyn + d.O * Pp, n0, n1 });
+  }
+  pool.run(jobs);
+  return heap.slice(DX, DX + dxSize);
+}
+
+function im2colWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float32Array {
+  const { gemm, pool } = start();
+  const R = d.C * d.KH * d.KW, Rp = roundUp(R, TILE_M), Opad = roundUp(d.O, TILE_N), P = d.OH * d.OW;
+  const threads = threadsFor(convFlop(d), d.N);
+  const scratch = align(Rp * P + P * Opad); // cols (row-major) | dy[n]ᵀ (packed)
+  const part = align(Rp * Opad);
+  const { at: [DY, X, COLROWS, DYTROWS, DWT, S], end } = layout([dy.length, x.length, Rp, P, threads * part, threads * scratch]);
+  gemm.reserve(end);
+  const heap = gemm.heap;
+  heap.set(dy, DY);
+  heap.set(x, X);
+  writeTable(gemm, COLROWS, Rp, (r) => r * P, Rp);
+  writeTable(gemm, DYTROWS, P, (k) => TILE_N * k, P);
+  const jobs: Job[] = [];
+  for (let t = 0; t < threads; t++) {
+    const [n0, n1] = share(d.N, threads, t);
+    const cols = S + t * scratch;
+    jobs.push({ kind: 'im2colWeightGrad', d, x: X, dy: DY, colRows: COLROWS, dytRows: DYTROWS, dwt: DWT + t * part, cols, dyt: cols + Rp * P, n0, n1 });
+  }
+  pool.run(jobs);
+  return gatherWeightGrad(heap, DWT, part, threads, d.O, R, Opad);
+}
+
+// ── the three products of conv2d, by route ──
+
+const unitStride = (d: ConvDims): boolean => d.SY === 1 && d.SX === 1;
+
+function conv2d(x: Float32Array, w: Float32Array, d: ConvDims): Float32Array {
+  return unitStride(d) ? correlate(x, d.N, d.C, d.H, d.W, d.PY, d.PX, w, d.O, d.KH, d.KW) : im2colConv(x, w, d);
+}
+
+/**
+ * dx of a stride-1 layer is itself a stride-1 correlation: of dy, padded by (KH−1−py, KW−1−px),
+ * with the weights flipped in both axes and their in/out channels swapped,
+ *   wf[c, o, ky, kx] = w[o, c, KH−1−ky, KW−1−kx]
+ * (src/nn/ops/conv2d.ts derives it). It needs py ≤ KH−1 and px ≤ KW−1; otherwise col2im.
+ */
+function conv2dInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float32Array {
+  if (!unitStride(d) || d.PY > d.KH - 1 || d.PX > d.KW - 1) return col2imInputGrad(dy, w, d);
+  const { O, C, KH, KW } = d;
+  const wf = new Float32Array(w.length);
+  for (let o = 0; o < O; o++) {
+    for (let c = 0; c < C; c++) {
+      for (let ky = 0; ky < KH; ky++) {
+        for (let kx = 0; kx < KW; kx++) wf[((c * O + o) * KH + ky) * KW + kx] = w[((o * C + c) * KH + KH - 1 - ky) * KW + KW - 1 - kx];
+      }
+    }
+  }
+  return correlate(dy, d.N, O, d.OH, d.OW, KH - 1 - d.PY, KW - 1 - d.PX, wf, C, KH, KW);
+}
+
+function conv2dWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float32Array {
+  return unitStride(d) ? correlateWeightGrad(dy, x, d) : im2colWeightGrad(dy, x, d);
 }
 
 export const simdKernels: SimdKernels<Float32Array> = { matmul, conv2d, conv2dInputGrad, conv2dWeightGrad };

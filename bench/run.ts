@@ -1,15 +1,21 @@
 /**
  * `npm run bench` (and `gradlab bench`): runs bench/suite.ts once per target — the reference
- * backend and each gpu.js mode available here, every one in a fresh process — then prints the
- * figures side by side with their ratios and writes everything as JSON.
+ * backend and each gpu.js mode available here, every one in a fresh process — and bench/tfjs.ts
+ * (TensorFlow.js, wasm backend) in one more, then prints the figures side by side with their ratios
+ * and writes everything as JSON.
  *
- *   npm run bench -- [--targets reference,webasm,headlessgl] [--only conv,step] [--batch 128]
+ *   npm run bench -- [--targets reference,webasm,headlessgl,tfjs-wasm] [--only conv,step] [--batch 128]
  *                    [--quick] [--out DIR] [--memory-steps N --memory-batch B]
  *
  * Targets: 'reference' (plain TypeScript loops), 'webasm' (gpu.js wasm SIMD, always available),
  * 'headlessgl' (gpu.js on a GL context: needs the built `gl` package and a display — run under
  * `xvfb-run -a` when there is none, which this script does itself when xvfb-run exists), 'cpu'
- * (gpu.js's plain-JS debugging mode). Default: reference, webasm, and headlessgl when it can run.
+ * (gpu.js's plain-JS debugging mode), 'tfjs-wasm' (TensorFlow.js on its wasm backend, the same
+ * workloads where TF.js has the ops; needs the dev dependency @tensorflow/tfjs-backend-wasm).
+ * Default: reference, webasm, headlessgl when it can run, tfjs-wasm when it is installed.
+ *
+ * The ratios against TF.js use the tfjs-wasm figures of this run where there are some, and the
+ * peers' recorded figures (bench/peers.ts) otherwise; each ratio says which.
  *
  * Ratios use the CPU-time rates (see bench/harness.ts): the targets run one after another, and
  * CPU time is the figure least moved by whatever else the machine does meanwhile.
@@ -21,17 +27,23 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PEERS, PEER_SOURCE } from './peers.js';
-import { RATE_LABEL, TARGETS, type SuiteResult, type TargetName, type WorkloadResult } from './suite.js';
+import { RATE_LABEL, TARGETS, TFJS_TARGET, type AnyTarget, type SuiteResult, type WorkloadResult } from './suite.js';
+
+/** Every target --targets takes: gradlab's (bench/suite.ts) and TF.js's (bench/tfjs.ts). */
+const ALL_TARGETS: readonly AnyTarget[] = [...TARGETS, TFJS_TARGET];
 
 const HELP = `usage: npm run bench -- [options]      (or: gradlab bench [options])
 
 Op-level benchmarks (GEMM 256/512/1024; conv2d forward and backward at SmallNet's and ResNet-20's
 layer shapes and the peers' layer; batchNorm; max and average pooling; FReLU) and SmallNet / ResNet-20
-training-step images/s, on each backend and gpu.js mode, with ratios to the reference backend and to
-the peers' recorded figures (PyTorch, TensorFlow.js wasm).
+training-step images/s, on each backend and gpu.js mode, with ratios to the reference backend, to
+PyTorch's recorded figures, and to TensorFlow.js (wasm backend): measured in this run by the
+'tfjs-wasm' target (GEMM, conv2d, the SmallNet step; ratio marked 'run'), else the peers' recorded
+figure (marked 'rec').
 
-  --targets LIST     comma-separated: ${TARGETS.join(', ')} (default: reference, webasm,
-                     and headlessgl when a GL context can be made)
+  --targets LIST     comma-separated: ${ALL_TARGETS.join(', ')} (default: reference,
+                     webasm, headlessgl when a GL context can be made, and ${TFJS_TARGET} when
+                     @tensorflow/tfjs-backend-wasm is installed — a dev dependency)
   --only LIST        groups (gemm, conv, norm, pool, frelu, step) or parts of workload ids
                      (e.g. smallnet.conv2, 'step smallnet'); default all
   --batch N          batch size of the layer shapes and training steps (default 128)
@@ -42,13 +54,15 @@ the peers' recorded figures (PyTorch, TensorFlow.js wasm).
   --memory-batch B   batch size of those steps (default 8)
 
 Each target runs in its own process (a gpu.js mode is fixed for a process's life). Figures: wall
-time (Benchmark.js) and CPU time of the benchmark process; see bench/harness.ts. On a 2-core
-machine a full run of the three default targets takes tens of minutes (the reference backend and
-the training steps dominate); --only and --quick shorten it. Where a step spends its time:
-npx tsx bench/profile.ts --help.`;
+time (Benchmark.js) and CPU time of the benchmark process; see bench/harness.ts. TF.js runs on one
+thread (its threaded wasm build is off under Node), with a shim for the Conv2DBackpropFilter kernel
+its wasm backend lacks (see bench/tfjs.ts); --memory-steps does not apply to it. On a 2-core
+machine a full run of the default targets takes tens of minutes (the reference backend, the
+training steps and TF.js's shimmed conv backward dominate); --only and --quick shorten it. Where
+a step spends its time: npx tsx bench/profile.ts --help.`;
 
 interface Options {
-  targets: TargetName[] | null;
+  targets: AnyTarget[] | null;
   only: string;
   batch: string;
   quick: boolean;
@@ -60,6 +74,7 @@ interface Options {
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = resolve(benchDir, '..');
 const suiteScript = join(benchDir, 'suite.ts');
+const tfjsScript = join(benchDir, 'tfjs.ts');
 /** tsx's loader as a file URL, so the children find it from any working directory. */
 const tsxLoader = pathToFileURL(createRequire(join(root, 'package.json')).resolve('tsx')).href;
 
@@ -81,12 +96,12 @@ function parse(argv: readonly string[]): Options | null {
     },
     strict: true,
   });
-  let targets: TargetName[] | null = null;
+  let targets: AnyTarget[] | null = null;
   if (values.targets !== undefined) {
     targets = [];
     for (const t of values.targets.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-      const known = TARGETS.find((k) => k === t);
-      if (known === undefined) throw new Error(`bench: --targets takes ${TARGETS.join(', ')}; got '${t}'`);
+      const known = ALL_TARGETS.find((k) => k === t);
+      if (known === undefined) throw new Error(`bench: --targets takes ${ALL_TARGETS.join(', ')}; got '${t}'`);
       targets.push(known);
     }
   }
@@ -111,14 +126,26 @@ function glLauncher(): string[] | null {
   return xvfb.status === 0 ? ['xvfb-run', '-a'] : null;
 }
 
-function runTarget(target: TargetName, options: Options, launcher: string[]): SuiteResult | string {
+/** Whether TF.js's wasm backend is installed (a dev dependency: absent from a production install). */
+function tfjsInstalled(): boolean {
+  try {
+    createRequire(join(root, 'package.json')).resolve('@tensorflow/tfjs-backend-wasm');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function runTarget(target: AnyTarget, options: Options, launcher: string[]): SuiteResult | string {
   const json = join(options.out, `${target}.json`);
-  const args = [
-    '--import', tsxLoader, suiteScript,
-    '--target', target, '--batch', options.batch, '--only', options.only, '--json', json,
-    ...(options.quick ? ['--quick'] : []),
-    ...(target !== 'reference' ? ['--memory-steps', options.memorySteps, '--memory-batch', options.memoryBatch] : []),
-  ];
+  const common = ['--batch', options.batch, '--only', options.only, '--json', json, ...(options.quick ? ['--quick'] : [])];
+  const args =
+    target === TFJS_TARGET
+      ? ['--import', tsxLoader, tfjsScript, ...common]
+      : [
+          '--import', tsxLoader, suiteScript, '--target', target, ...common,
+          ...(target !== 'reference' ? ['--memory-steps', options.memorySteps, '--memory-batch', options.memoryBatch] : []),
+        ];
   const command = [...launcher, process.execPath, ...args];
   // glibc keeps llvmpipe's freed texture memory unless large blocks are mmapped (GPUJS.md §8).
   const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
@@ -135,7 +162,7 @@ const fmt = (v: number | undefined): string =>
 function summary(results: SuiteResult[]): string[] {
   const lines: string[] = [];
   const ids: string[] = [];
-  const byTarget = new Map<TargetName, Map<string, WorkloadResult>>();
+  const byTarget = new Map<AnyTarget, Map<string, WorkloadResult>>();
   for (const r of results) {
     const m = new Map<string, WorkloadResult>();
     for (const w of r.results) {
@@ -145,7 +172,8 @@ function summary(results: SuiteResult[]): string[] {
     byTarget.set(r.target, m);
   }
   const targets = results.map((r) => r.target);
-  const gpuTargets = targets.filter((t) => t !== 'reference');
+  // gradlab's gpu targets get the ratio columns; TF.js, when it ran, is a column of rates and the denominator.
+  const gpuTargets = targets.filter((t) => t !== 'reference' && t !== TFJS_TARGET);
   const header = [
     'workload'.padEnd(28),
     'unit'.padEnd(8),
@@ -158,19 +186,23 @@ function summary(results: SuiteResult[]): string[] {
   for (const id of ids) {
     const any = [...byTarget.values()].map((m) => m.get(id)).find((w) => w !== undefined);
     if (any === undefined) continue;
-    const cpu = (t: TargetName): number | undefined => byTarget.get(t)?.get(id)?.rate.cpu;
-    const wall = (t: TargetName): number | undefined => byTarget.get(t)?.get(id)?.rate.wall;
+    const cpu = (t: AnyTarget): number | undefined => byTarget.get(t)?.get(id)?.rate.cpu;
+    const wall = (t: AnyTarget): number | undefined => byTarget.get(t)?.get(id)?.rate.wall;
     const peer = PEERS[id];
+    // TF.js measured in this run ('run') where it ran this workload, else the recorded figure ('rec').
+    const tfjsNow = cpu(TFJS_TARGET);
+    const tfjs = tfjsNow !== undefined ? { rate: tfjsNow, mark: 'run' } : peer?.tfjsWasm !== undefined ? { rate: peer.tfjsWasm, mark: 'rec' } : null;
     const row = [
       id.padEnd(28),
       RATE_LABEL[any.unit].padEnd(8),
       ...targets.map((t) => `${fmt(cpu(t))} (${fmt(wall(t))})`.padStart(22)),
       ...gpuTargets.filter(() => targets.includes('reference')).map((t) => fmt(ratio(cpu(t), cpu('reference'))).padStart(14)),
       ...gpuTargets.map((t) => fmt(ratio(cpu(t), peer?.torch1T)).padStart(18)),
-      ...gpuTargets.map((t) => fmt(ratio(cpu(t), peer?.tfjsWasm)).padStart(18)),
+      ...gpuTargets.map((t) => (tfjs === null || cpu(t) === undefined ? '—' : `${fmt(ratio(cpu(t), tfjs.rate))} ${tfjs.mark}`).padStart(18)),
     ];
     lines.push(row.join(' '));
   }
+  lines.push(`…/tfjs-wasm: 'run' = against ${TFJS_TARGET} measured in this run (CPU-time rate); 'rec' = against the recorded figure (bench/peers.ts), not this run.`);
   lines.push(`peers: ${PEER_SOURCE}; their conv layer is 'conv.* peers', their ResNet-20 uses projection shortcuts (B), ours type A.`);
   return lines;
 }
@@ -184,12 +216,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (options === null) return 0;
   let targets = options.targets;
   let launcherGL = glLauncher();
+  const tfjs = tfjsInstalled();
   if (targets === null) {
     targets = ['reference', 'webasm'];
     if (launcherGL !== null) targets.push('headlessgl');
     else console.log('headlessgl: no GL context here (gl package not built, or no display and no xvfb-run); skipped');
+    if (tfjs) targets.push(TFJS_TARGET);
+    else console.log(`${TFJS_TARGET}: @tensorflow/tfjs-backend-wasm is not installed (npm install, dev dependencies included); skipped — TF.js ratios use the recorded figures`);
   } else if (targets.includes('headlessgl') && launcherGL === null) {
     console.error('bench: --targets asks for headlessgl, but no GL context can be made here (is the gl package built? is xvfb-run installed?)');
+    return 2;
+  } else if (targets.includes(TFJS_TARGET) && !tfjs) {
+    console.error(`bench: --targets asks for ${TFJS_TARGET}, but @tensorflow/tfjs-backend-wasm is not installed (it is a dev dependency: npm install)`);
     return 2;
   }
   launcherGL ??= [];
@@ -205,6 +243,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const r of results) {
     const gpu = r.gpu === null ? '' : `, gpu mode ${r.gpu.mode} on ${r.gpu.kernelClass}`;
     console.log(`${r.target}: backend ${r.backend}${gpu}; load average ${r.machine.loadAverage} → ${r.loadAverageAfter}; ${r.seconds.toFixed(0)} s`);
+    for (const note of r.notes ?? []) console.log(`  ${note}`);
   }
   for (const line of summary(results)) console.log(line);
   for (const r of results) {

@@ -15,11 +15,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as g from '../src/index.js';
-import { machineInfo, rssMiB, time, type MachineInfo, type Timing } from './harness.js';
+import { machineInfo, rssMiB, time, type MachineInfo, type Timing, type TimingOptions } from './harness.js';
 import { GROUPS, stepSetup, workloads, type Group, type Target, type Unit, type Workload } from './workloads.js';
 
 export const TARGETS = ['reference', 'webasm', 'headlessgl', 'cpu'] as const;
 export type TargetName = (typeof TARGETS)[number];
+/** TensorFlow.js on its wasm backend (bench/tfjs.ts): run beside gradlab's targets for same-run ratios. */
+export const TFJS_TARGET = 'tfjs-wasm';
+export type AnyTarget = TargetName | typeof TFJS_TARGET;
 
 export interface WorkloadResult {
   id: string;
@@ -42,8 +45,8 @@ export interface MemoryResult {
 }
 
 export interface SuiteResult {
-  target: TargetName;
-  backend: g.BackendName;
+  target: AnyTarget;
+  backend: g.BackendName | typeof TFJS_TARGET;
   /** g.gpuInfo() after the run (null on the reference backend). */
   gpu: g.GpuInfo | null;
   machine: MachineInfo;
@@ -54,6 +57,8 @@ export interface SuiteResult {
   seconds: number;
   results: WorkloadResult[];
   memory: MemoryResult | null;
+  /** How the figures were made, where a reader must know (the TF.js target: threads, SIMD, shims). */
+  notes?: string[];
 }
 
 /** The rate a workload's figures are quoted in, and its label. */
@@ -67,8 +72,13 @@ function isTarget(value: string): value is TargetName {
   return TARGETS.some((t) => t === value);
 }
 
-function selected(w: Workload, only: readonly string[]): boolean {
+export function selected(w: Workload, only: readonly string[]): boolean {
   return only.length === 0 || only.some((o) => (GROUPS.some((gr) => gr === o) ? w.group === o : w.id.includes(o)));
+}
+
+/** How many samples a workload gets: a slow one (a training step, anything on the reference backend) fewer. */
+export function sampling(quick: boolean): (firstMs: number) => TimingOptions {
+  return (firstMs) => (quick || firstMs > 1000 ? { minSamples: 2, maxSeconds: 0 } : { minSamples: 5, maxSeconds: 2 });
 }
 
 export interface SuiteOptions {
@@ -106,8 +116,7 @@ export function runSuite(options: SuiteOptions): SuiteResult {
   for (const w of workloads(options.batch)) {
     if (!selected(w, options.only)) continue;
     const prepared = w.prepare(on);
-    // A slow workload (a training step, anything on the reference backend) gets fewer samples.
-    const timing = time(prepared.run, (firstMs) => (options.quick || firstMs > 1000 ? { minSamples: 2, maxSeconds: 0 } : { minSamples: 5, maxSeconds: 2 }));
+    const timing = time(prepared.run, sampling(options.quick));
     prepared.dispose();
     const result: WorkloadResult = {
       id: w.id,

@@ -5,9 +5,10 @@
  * figures:
  *
  *   wall  Benchmark.js's mean seconds per call — what a user waits;
- *   cpu   CPU seconds per call — what the code costs, nearly independent of other load on the
- *         machine (the CPU modes of the gpu backend and the reference backend run on one thread,
- *         so on an idle machine cpu ≈ wall; under load wall grows and cpu does not).
+ *   cpu   CPU seconds per call, every thread of the process added up — what the code costs,
+ *         nearly independent of other load on the machine. On one thread (the reference backend,
+ *         gpu.js's kernels) an idle machine gives cpu ≈ wall; the webasm mode's SIMD kernels for
+ *         matmul and conv2d run on several threads, so there cpu > wall.
  *
  * The load average before and after each run goes into the results, so a reader can tell a quiet
  * run from a contended one.

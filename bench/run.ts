@@ -17,8 +17,10 @@
  * The ratios against TF.js use the tfjs-wasm figures of this run where there are some, and the
  * peers' recorded figures (bench/peers.ts) otherwise; each ratio says which.
  *
- * Ratios use the CPU-time rates (see bench/harness.ts): the targets run one after another, and
- * CPU time is the figure least moved by whatever else the machine does meanwhile.
+ * Ratios use the wall-time rates (see bench/harness.ts): the webasm target runs matmul and conv2d on
+ * several threads (GRADLAB_THREADS; the machine's cores by default), so its CPU time adds up every
+ * thread's and says what the work costs, not how long a user waits. Wall time moves with whatever
+ * else the machine does: benchmark on a quiet machine (each target's header prints the load).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PEERS, PEER_SOURCE } from './peers.js';
+import { CPU_MALLOC_ENV } from '../src/util/malloc.js';
 import { RATE_LABEL, TARGETS, TFJS_TARGET, type AnyTarget, type SuiteResult, type WorkloadResult } from './suite.js';
 
 /** Every target --targets takes: gradlab's (bench/suite.ts) and TF.js's (bench/tfjs.ts). */
@@ -147,8 +150,12 @@ function runTarget(target: AnyTarget, options: Options, launcher: string[]): Sui
           ...(target !== 'reference' ? ['--memory-steps', options.memorySteps, '--memory-batch', options.memoryBatch] : []),
         ];
   const command = [...launcher, process.execPath, ...args];
-  // glibc keeps llvmpipe's freed texture memory unless large blocks are mmapped (GPUJS.md §8).
-  const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
+  // glibc's malloc: the GL target wants big blocks mmapped (else llvmpipe's freed texture memory is
+  // kept, GPUJS.md §8); the CPU targets want them kept for reuse (src/util/malloc.ts) — every CPU
+  // target alike, TF.js included. A setting of the user's own wins.
+  const userMalloc = Object.keys(CPU_MALLOC_ENV).some((k) => process.env[k] !== undefined);
+  const malloc = userMalloc ? {} : target === 'headlessgl' ? { MALLOC_MMAP_THRESHOLD_: '131072' } : CPU_MALLOC_ENV;
+  const env = { ...process.env, ...malloc };
   console.log(`\n== ${target} ==`);
   const child = spawnSync(command[0], command.slice(1), { stdio: 'inherit', env });
   if (child.status !== 0) return `exited with ${child.status ?? child.signal}`;
@@ -177,7 +184,7 @@ function summary(results: SuiteResult[]): string[] {
   const header = [
     'workload'.padEnd(28),
     'unit'.padEnd(8),
-    ...targets.map((t) => `${t} cpu (wall)`.padStart(22)),
+    ...targets.map((t) => `${t} wall (cpu)`.padStart(22)),
     ...gpuTargets.filter(() => targets.includes('reference')).map((t) => `${t}/ref`.padStart(14)),
     ...gpuTargets.map((t) => `${t}/torch-1T`.padStart(18)),
     ...gpuTargets.map((t) => `${t}/tfjs-wasm`.padStart(18)),
@@ -190,19 +197,19 @@ function summary(results: SuiteResult[]): string[] {
     const wall = (t: AnyTarget): number | undefined => byTarget.get(t)?.get(id)?.rate.wall;
     const peer = PEERS[id];
     // TF.js measured in this run ('run') where it ran this workload, else the recorded figure ('rec').
-    const tfjsNow = cpu(TFJS_TARGET);
+    const tfjsNow = wall(TFJS_TARGET);
     const tfjs = tfjsNow !== undefined ? { rate: tfjsNow, mark: 'run' } : peer?.tfjsWasm !== undefined ? { rate: peer.tfjsWasm, mark: 'rec' } : null;
     const row = [
       id.padEnd(28),
       RATE_LABEL[any.unit].padEnd(8),
-      ...targets.map((t) => `${fmt(cpu(t))} (${fmt(wall(t))})`.padStart(22)),
-      ...gpuTargets.filter(() => targets.includes('reference')).map((t) => fmt(ratio(cpu(t), cpu('reference'))).padStart(14)),
-      ...gpuTargets.map((t) => fmt(ratio(cpu(t), peer?.torch1T)).padStart(18)),
-      ...gpuTargets.map((t) => (tfjs === null || cpu(t) === undefined ? '—' : `${fmt(ratio(cpu(t), tfjs.rate))} ${tfjs.mark}`).padStart(18)),
+      ...targets.map((t) => `${fmt(wall(t))} (${fmt(cpu(t))})`.padStart(22)),
+      ...gpuTargets.filter(() => targets.includes('reference')).map((t) => fmt(ratio(wall(t), wall('reference'))).padStart(14)),
+      ...gpuTargets.map((t) => fmt(ratio(wall(t), peer?.torch1T)).padStart(18)),
+      ...gpuTargets.map((t) => (tfjs === null || wall(t) === undefined ? '—' : `${fmt(ratio(wall(t), tfjs.rate))} ${tfjs.mark}`).padStart(18)),
     ];
     lines.push(row.join(' '));
   }
-  lines.push(`…/tfjs-wasm: 'run' = against ${TFJS_TARGET} measured in this run (CPU-time rate); 'rec' = against the recorded figure (bench/peers.ts), not this run.`);
+  lines.push(`…/tfjs-wasm: 'run' = against ${TFJS_TARGET} measured in this run; 'rec' = against the recorded figure (bench/peers.ts), not this run.`);
   lines.push(`peers: ${PEER_SOURCE}; their conv layer is 'conv.* peers', their ResNet-20 uses projection shortcuts (B), ours type A.`);
   return lines;
 }
@@ -239,9 +246,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (typeof r === 'string') failures.push(`${target}: ${r}`);
     else results.push(r);
   }
-  console.log('\n== summary: rates from CPU time (wall time in brackets); ratios from CPU-time rates ==');
+  console.log('\n== summary: rates from wall time (CPU time in brackets: above wall where work ran on several threads); ratios from wall-time rates ==');
   for (const r of results) {
-    const gpu = r.gpu === null ? '' : `, gpu mode ${r.gpu.mode} on ${r.gpu.kernelClass}`;
+    const gpu = r.gpu === null ? '' : `, gpu mode ${r.gpu.mode} on ${r.gpu.kernelClass}${r.gpu.simdKernels ? `, SIMD kernels for matmul/conv2d on ${r.gpu.simdThreads} thread(s)` : ''}`;
     console.log(`${r.target}: backend ${r.backend}${gpu}; load average ${r.machine.loadAverage} → ${r.loadAverageAfter}; ${r.seconds.toFixed(0)} s`);
     for (const note of r.notes ?? []) console.log(`  ${note}`);
   }

@@ -106,7 +106,8 @@ export function runSuite(options: SuiteOptions): SuiteResult {
 
   const gpuLine = (): string => {
     const info = g.gpuInfo({ start: true });
-    return `gpu mode ${info.mode} (${info.reason}); kernel class ${info.kernelClass ?? 'none yet'}; ${info.compiledKernels} kernels compiled`;
+    const simd = info.simdKernels ? `; matmul/conv2d on the SIMD kernels, ${info.simdThreads} thread(s)` : info.mode === 'webasm' ? '; SIMD kernels off (GRADLAB_SIMD=0)' : '';
+    return `gpu mode ${info.mode} (${info.reason}); kernel class ${info.kernelClass ?? 'none yet'}; ${info.compiledKernels} kernels compiled${simd}`;
   };
   print(`# target ${target}: backend '${backend}'${backend === 'gpu' ? `, ${gpuLine()}` : ''}`);
   print(`# ${machine.cpu}, ${machine.cores} cores, node ${machine.node}; load average ${machine.loadAverage} at the start; batch ${options.batch}${options.quick ? ', quick' : ''}`);

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { wantsCpuMalloc } from '../src/util/malloc.js';
 import { train, resolveTrainConfig, type EpochRecord, type TrainSummary } from '../src/experiments/train.js';
 import { command } from '../src/cli/train.js';
 import { smallNet } from '../src/nn/models/index.js';
@@ -76,6 +77,10 @@ test(`gradlab train (CLI, gpu backend, ${gpuMode}): a short run exits 0 and repo
     '--limit-train', '4', '--limit-test', '4', '--batch-size', '4', '--epochs', '1', '--lr', '0.02', '--out', outDir];
   const run = spawnSync('npx', args, { encoding: 'utf8', timeout: 120_000 });
   assert.is(run.status, 0, `exit status; stderr: ${run.stderr}`);
+  if (wantsCpuMalloc(process.env, args, process.platform)) {
+    // The run restarted itself with the malloc settings for CPU training (src/util/malloc.ts), and said so.
+    assert.match(run.stderr, /running on the CPU with MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824/);
+  }
   assert.match(run.stdout, /best test error/);
   assert.match(run.stdout, /outputs in/);
   const summary = readJson<TrainSummary>(join(outDir, 'summary.json'));

@@ -1,6 +1,8 @@
 /**
  * How gradlab's benchmarks take a time. Each workload's function runs once untimed (it compiles
- * the gpu kernels of its shapes), then Benchmark.js (the `benchmark` package) samples it. A wrapper
+ * the gpu kernels of its shapes) and, unless that took long, twice more (V8 optimises the
+ * JavaScript around the kernels only after a few calls: a SIMD convolution's first calls ran 5×
+ * slower), then Benchmark.js (the `benchmark` package) samples it. A wrapper
  * adds up this process's CPU time (user + system) over the same calls, so each result carries two
  * figures:
  *
@@ -32,6 +34,8 @@ export interface Timing {
 }
 
 export interface TimingOptions {
+  /** Untimed calls after the first, so that V8 has optimised the JavaScript around the kernels. */
+  warmupCalls: number;
   /** Fewest Benchmark.js samples (each sample is at least one call). */
   minSamples: number;
   /** Benchmark.js stops sampling after this many seconds once it has minSamples. */
@@ -47,6 +51,7 @@ export function time(fn: () => void, sampling: (firstMs: number) => TimingOption
   fn();
   const firstMs = performance.now() - start;
   const options = sampling(firstMs);
+  for (let i = 0; i < options.warmupCalls; i++) fn();
 
   let cpuMicros = 0;
   let calls = 0;

@@ -78,7 +78,10 @@ export function selected(w: Workload, only: readonly string[]): boolean {
 
 /** How many samples a workload gets: a slow one (a training step, anything on the reference backend) fewer. */
 export function sampling(quick: boolean): (firstMs: number) => TimingOptions {
-  return (firstMs) => (quick || firstMs > 1000 ? { minSamples: 2, maxSeconds: 0 } : { minSamples: 5, maxSeconds: 2 });
+  return (firstMs) => ({
+    warmupCalls: firstMs > 10_000 ? 0 : 2,
+    ...(quick || firstMs > 1000 ? { minSamples: 2, maxSeconds: 0 } : { minSamples: 5, maxSeconds: 2 }),
+  });
 }
 
 export interface SuiteOptions {

@@ -248,7 +248,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   console.log('\n== summary: rates from wall time (CPU time in brackets: above wall where work ran on several threads); ratios from wall-time rates ==');
   for (const r of results) {
-    const gpu = r.gpu === null ? '' : `, gpu mode ${r.gpu.mode} on ${r.gpu.kernelClass}${r.gpu.simdKernels ? `, SIMD kernels for matmul/conv2d on ${r.gpu.simdThreads} thread(s)` : ''}`;
+    const gpu = r.gpu === null ? '' : `, gpu mode ${r.gpu.mode} on ${r.gpu.kernelClass ?? 'no gpu.js kernel yet'}${r.gpu.simdKernels ? `, SIMD kernels for matmul/conv2d on ${r.gpu.simdThreads} thread(s)` : ''}`;
     console.log(`${r.target}: backend ${r.backend}${gpu}; load average ${r.machine.loadAverage} → ${r.loadAverageAfter}; ${r.seconds.toFixed(0)} s`);
     for (const note of r.notes ?? []) console.log(`  ${note}`);
   }

@@ -10,7 +10,9 @@
  * (receiveMessageOnPort); a worker that stops answering altogether ends the wait after
  * WAIT_LIMIT_MS with an error instead of a hang.
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Gemm } from './gemm.js';
 import { runJob, type Job } from './jobs.js';
@@ -31,22 +33,27 @@ export function parseThreads(where: string, value: unknown): number {
   return n;
 }
 
-/** How a worker starts: from the built .js files, or (running from source under tsx) the .ts ones through tsx. */
+/**
+ * How a worker starts: from the built .js files (an ES module import), or — running from source
+ * under tsx — from the .ts files, through tsx's CommonJS register (which works whether this
+ * process runs tsx's ESM loader or its require hook).
+ */
 function workerSource(): string {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
-  const entry = JSON.stringify(new URL(fromSource ? './worker.ts' : './worker.js', here).href);
+  const entry = new URL(fromSource ? './worker.ts' : './worker.js', here);
   const load = fromSource
-    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${entry}); })`
-    : `import(${entry})`;
+    ? `try { require(${JSON.stringify(createRequire(here).resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(fileURLToPath(entry))}); } catch (e) { fail(e); }`
+    : `import(${JSON.stringify(entry.href)}).catch(fail);`;
   return `
     const { workerData } = require('node:worker_threads');
-    ${load}.catch((e) => {
+    function fail(e) {
       workerData.port.postMessage({ message: 'could not start: ' + ((e && e.stack) || e) });
       const control = new Int32Array(workerData.control);
       Atomics.store(control, ${BROKEN}, 1);
       Atomics.notify(control, ${PENDING});
-    });`;
+    }
+    ${load}`;
 }
 
 interface PoolWorker {

@@ -8,6 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
 import { simdKernels } from '../src/tensor/backends/wasm/kernels.js';
+import { createSharedMemory, Gemm } from '../src/tensor/backends/wasm/gemm.js';
+import { Pool } from '../src/tensor/backends/wasm/pool.js';
+import type { MatmulJob } from '../src/tensor/backends/wasm/jobs.js';
 import { randomStream } from '../src/tensor/random.js';
 
 g.setGpuMode('webasm');
@@ -89,6 +92,38 @@ test('matmul [96, 300] @ [300, 200] with 2 threads (row tiles split) agrees with
   };
   const gpu = run('gpu'), ref = run('reference');
   for (const part of ['y', 'da', 'db'] as const) close(part, gpu[part], ref[part], 1e-4);
+});
+
+/** A 4×8 product over a fresh memory: A = 1s, B = 2s (packed), K = 3 → every C element is 6. */
+function tinyProduct(gemm: Gemm): MatmulJob {
+  gemm.reserve(1024);
+  gemm.heap.fill(1, 0, 12);
+  gemm.heap.fill(2, 16, 40);
+  gemm.rows(64, 4, 3); // A's rows
+  gemm.rows(80, 3, 8); // B's rows, packed
+  return { kind: 'matmul', a: 0, aRows: 64, b: 16, bRows: 80, c: 128, K: 3, Np: 8, m0: 0, m1: 4 };
+}
+
+test('a worker that cannot start: a clear error, then every threaded call refuses; one thread still works', () => {
+  const gemm = new Gemm(createSharedMemory());
+  const pool = new Pool(gemm, "fail(new Error('no code here'))");
+  pool.threads = 2;
+  const job = tinyProduct(gemm);
+  const empty = { ...job, m0: 4, m1: 4 };
+  assert.throws(() => pool.run([job, empty]), /worker threads cannot be used \(could not start: Error: no code here[\s\S]*GRADLAB_THREADS=1/);
+  assert.throws(() => pool.run([job, empty]), /worker threads cannot be used/);
+  pool.run([job]);
+  assert.equal(Array.from(gemm.heap.subarray(128, 160)), new Array<number>(32).fill(6));
+});
+
+test("a job that fails in a worker is reported with the worker's message, and the pool stays usable", () => {
+  const gemm = new Gemm(createSharedMemory());
+  const pool = new Pool(gemm);
+  pool.threads = 2;
+  const job = tinyProduct(gemm);
+  assert.throws(() => pool.run([job, { ...job, K: 0 }]), /a worker thread failed: .*wasm gemm: M must be a multiple of 4 and N of 8, K ≥ 1; got M=4, N=8, K=0/);
+  pool.run([{ ...job, m1: 0 }, job]); // now the worker computes the product
+  assert.equal(Array.from(gemm.heap.subarray(128, 160)), new Array<number>(32).fill(6));
 });
 
 test('setSimdThreads and setSimdKernels refuse bad values with a clear error', () => {

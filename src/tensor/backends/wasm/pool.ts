@@ -36,15 +36,20 @@ export function parseThreads(where: string, value: unknown): number {
 /**
  * How a worker starts: from the built .js files (an ES module import), or — running from source
  * under tsx — from the .ts files, through tsx's CommonJS register (which works whether this
- * process runs tsx's ESM loader or its require hook).
+ * process runs tsx's ESM loader or its require hook). The statement calls `fail(error)` when the
+ * worker cannot start.
  */
-function workerSource(): string {
+function loadWorker(): string {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
   const entry = new URL(fromSource ? './worker.ts' : './worker.js', here);
-  const load = fromSource
+  return fromSource
     ? `try { require(${JSON.stringify(createRequire(here).resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(fileURLToPath(entry))}); } catch (e) { fail(e); }`
     : `import(${JSON.stringify(entry.href)}).catch(fail);`;
+}
+
+/** The script a worker thread evaluates: `load`, with `fail` reporting a start that went wrong. */
+function workerScript(load: string): string {
   return `
     const { workerData } = require('node:worker_threads');
     function fail(e) {
@@ -65,17 +70,23 @@ interface PoolWorker {
 export class Pool {
   private readonly workers: PoolWorker[] = [];
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
+  /** Why the workers cannot be used any more (one failed to start, or stopped answering), or null. */
+  private broken: string | null = null;
   /** Threads in all, the main thread included. */
   threads: number;
 
-  constructor(private readonly gemm: Gemm) {
+  /** `load`: how a worker loads its code (see loadWorker; tests pass one that fails). */
+  constructor(
+    private readonly gemm: Gemm,
+    private readonly load: string = loadWorker(),
+  ) {
     const env = process.env.GRADLAB_THREADS;
     this.threads = env !== undefined && env !== '' ? parseThreads('GRADLAB_THREADS', env) : Math.min(availableParallelism(), MAX_THREADS);
   }
 
   private spawn(): PoolWorker {
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(workerSource(), {
+    const worker = new Worker(workerScript(this.load), {
       eval: true,
       workerData: { memory: this.gemm.memory, control: this.control.buffer, port: port2 },
       transferList: [port2],
@@ -85,10 +96,15 @@ export class Pool {
     return { worker, port: port1 };
   }
 
+  private unusable(): Error {
+    return new Error(`wasm kernels: the worker threads cannot be used (${this.broken}); set GRADLAB_THREADS=1 (or setSimdThreads(1)) to run on the main thread only`);
+  }
+
   /** Runs jobs[0] here and jobs[i] on worker i; returns when all are done. */
   run(jobs: readonly Job[]): void {
     if (jobs.length === 0) return;
     if (jobs.length > this.threads) throw new Error(`wasm kernels: ${jobs.length} jobs for ${this.threads} threads`);
+    if (jobs.length > 1 && this.broken !== null) throw this.unusable();
     while (this.workers.length < jobs.length - 1) this.workers.push(this.spawn());
     Atomics.store(this.control, PENDING, jobs.length - 1);
     for (let i = 1; i < jobs.length; i++) this.workers[i - 1].worker.postMessage(jobs[i]);
@@ -99,11 +115,12 @@ export class Pool {
       failure = e;
     }
     const start = Date.now();
+    let timedOut = false;
     for (;;) {
       const pending = Atomics.load(this.control, PENDING);
       if (pending === 0 || Atomics.load(this.control, BROKEN) === 1) break;
       if (Date.now() - start > WAIT_LIMIT_MS) {
-        failure ??= new Error(`wasm kernels: a worker thread did not finish within ${WAIT_LIMIT_MS / 60000} minutes; run with GRADLAB_THREADS=1 to use the main thread only`);
+        timedOut = true;
         break;
       }
       Atomics.wait(this.control, PENDING, pending, 1000);
@@ -112,12 +129,16 @@ export class Pool {
     for (const w of this.workers.slice(0, jobs.length - 1)) {
       for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
         const message: unknown = m.message;
-        reports.push(typeof message === 'object' && message !== null ? String(Reflect.get(message, 'message')) : String(message));
+        const text = typeof message === 'object' && message !== null ? String(Reflect.get(message, 'message')) : String(message);
+        reports.push(text.split('\n').slice(0, 3).join('\n')); // the error and where it came from, not the whole stack
       }
     }
+    // A worker that never started, or never finished, leaves its share undone and the count of
+    // running jobs wrong: from now on only the main thread computes.
+    if (Atomics.load(this.control, BROKEN) === 1) this.broken ??= reports[0] ?? 'a worker thread could not start';
+    if (timedOut) this.broken ??= `a worker thread did not finish within ${WAIT_LIMIT_MS / 60000} minutes`;
+    if (jobs.length > 1 && this.broken !== null) throw this.unusable();
     if (failure !== null) throw failure;
-    if (reports.length > 0) {
-      throw new Error(`wasm kernels: a worker thread failed (GRADLAB_THREADS=1 runs on the main thread only): ${reports[0]}`);
-    }
+    if (reports.length > 0) throw new Error(`wasm kernels: a worker thread failed: ${reports[0]}`);
   }
 }

@@ -3,13 +3,15 @@
  *
  *   npx tsx bench/profile.ts [--model smallnet|resnet20] [--batch 128] [--steps 2] [--mode webasm]
  *
- * It runs one untimed step (kernel compilation), then `--steps` timed steps, and splits their CPU
- * time (see bench/harness.ts for why CPU time) into
+ * It runs one untimed step (kernel compilation) and two more (V8 optimising the JavaScript), then
+ * `--steps` timed steps, and splits their wall time (the webasm mode's SIMD kernels run on several
+ * threads, so CPU time would count their work twice; profile on a quiet machine) into
  *
  *   ops        inside the gpu backend's forward/backward of each op, per op and shape;
- *     of which, in webasm mode, computing    the compiled wasm kernels themselves,
- *              marshalling                   gpu.js copying arguments into wasm memory and
- *                                            results out (the rest of each kernel call),
+ *     of which, in webasm mode, SIMD kernels  matmul/conv2d's hand-written kernels (all threads),
+ *              gpu.js computing               the compiled wasm kernels of gpu.js themselves,
+ *              gpu.js marshalling             gpu.js copying arguments into wasm memory and
+ *                                             results out (the rest of each kernel call),
  *   outside    everything else: the autograd engine, tidy, the modules' and optimiser's JS.
  *
  * It measures by wrapping the backend's forward/backward and, in webasm mode, gpu.js's kernel run
@@ -19,29 +21,30 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import * as g from '../src/index.js';
 import { GPU_MODES, gpuBackend } from '../src/tensor/backends/gpu.js';
+import { simdKernels } from '../src/tensor/backends/wasm/kernels.js';
 import { machineInfo } from './harness.js';
 import { stepSetup, type ModelName } from './workloads.js';
 
+const wallNow = (): number => performance.now();
 const cpuNow = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
 
 /**
- * Replaces `holder[name]` (a function) by one that reports its CPU time: `begin` runs before each
- * call, `end` after it with the call's CPU ms, its arguments and what `begin` returned. Returns
- * the undo.
+ * Replaces `holder[name]` (a function) by one that reports its wall time: `begin` runs before each
+ * call, `end` after it with the call's ms, its arguments and what `begin` returned. Returns the undo.
  */
 function timeMethod<T>(holder: object, name: string, begin: () => T, end: (ms: number, args: unknown[], began: T) => void): () => void {
   const original: unknown = Reflect.get(holder, name);
   if (typeof original !== 'function') throw new Error(`profile: ${name} is not a function here (has gpu.js changed?)`);
   Reflect.set(holder, name, function (this: unknown, ...args: unknown[]): unknown {
     const began = begin();
-    const start = cpuNow();
+    const start = wallNow();
     try {
       return Reflect.apply(original, this, args);
     } finally {
-      end(cpuNow() - start, args, began);
+      end(wallNow() - start, args, began);
     }
   });
   return () => Reflect.set(holder, name, original);
@@ -56,9 +59,11 @@ function describe(op: unknown, ctx: unknown): string {
 
 const HELP = `usage: npx tsx bench/profile.ts [--model smallnet|resnet20] [--batch 128] [--steps 2] [--mode webasm|headlessgl|cpu] [--top 20]
 
-One untimed training step (compiles the kernels), then --steps timed ones on the gpu backend; prints
-their CPU time split into ops (per op and shape), wasm computing and gpu.js marshalling (webasm
-mode), and everything outside the ops.`;
+Three untimed training steps (kernel compilation, V8 warm-up), then --steps timed ones on the gpu
+backend; prints their wall time split into ops (per op and shape) — in webasm mode the SIMD
+kernels, gpu.js's wasm computing and its marshalling — and everything outside the ops. Run it on a
+quiet machine. For CPU runs like gradlab train's, prefix MALLOC_MMAP_THRESHOLD_=33554432
+MALLOC_TRIM_THRESHOLD_=1073741824 (see src/util/malloc.ts).`;
 
 function main(argv: readonly string[]): void {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -90,24 +95,28 @@ function main(argv: readonly string[]): void {
   const firstCpu = cpuNow();
   step();
   const compile = { wallMs: performance.now() - first, cpuMs: cpuNow() - firstCpu, kernels: g.gpuInfo().compiledKernels };
+  step();
+  step();
 
-  const perOp = new Map<string, { ms: number; computeMs: number; kernelMs: number; calls: number }>();
+  const perOp = new Map<string, { ms: number; computeMs: number; kernelMs: number; simdMs: number; calls: number }>();
   let opsMs = 0;
   let kernelMs = 0;
   let computeMs = 0;
+  let simdMs = 0;
   const undo: (() => void)[] = [];
   for (const kind of ['forward', 'backward'] as const) {
     undo.push(
       timeMethod(
         gpuBackend,
         kind,
-        () => ({ kernelMs, computeMs }),
+        () => ({ kernelMs, computeMs, simdMs }),
         (ms, args, began) => {
           const key = `${describe(args[0], args[kind === 'forward' ? 2 : 3])} ${kind}`;
-          const e = perOp.get(key) ?? { ms: 0, computeMs: 0, kernelMs: 0, calls: 0 };
+          const e = perOp.get(key) ?? { ms: 0, computeMs: 0, kernelMs: 0, simdMs: 0, calls: 0 };
           e.ms += ms;
           e.computeMs += computeMs - began.computeMs;
           e.kernelMs += kernelMs - began.kernelMs;
+          e.simdMs += simdMs - began.simdMs;
           e.calls++;
           perOp.set(key, e);
           opsMs += ms;
@@ -120,6 +129,7 @@ function main(argv: readonly string[]): void {
     const { WebAssemblyKernel } = gpujs;
     undo.push(timeMethod(WebAssemblyKernel.prototype, 'run', () => null, (ms) => (kernelMs += ms)));
     undo.push(timeMethod(WebAssemblyKernel, 'dispatchSpans', () => null, (ms) => (computeMs += ms)));
+    for (const name of Object.keys(simdKernels)) undo.push(timeMethod(simdKernels, name, () => null, (ms) => (simdMs += ms)));
   }
 
   const start = performance.now();
@@ -131,21 +141,23 @@ function main(argv: readonly string[]): void {
 
   const info = g.gpuInfo();
   const m = machineInfo();
-  const pct = (ms: number): string => `${((100 * ms) / steps / cpuMs).toFixed(1)} %`;
-  console.log(`# profile: ${model} training step, batch ${batch}, gpu mode ${info.mode} on ${info.kernelClass}; ${m.cpu}, load average ${m.loadAverage}`);
+  const pct = (ms: number): string => `${((100 * ms) / steps / wallMs).toFixed(1)} %`;
+  const simd = info.simdKernels ? `, SIMD kernels on ${info.simdThreads} thread(s)` : '';
+  console.log(`# profile: ${model} training step, batch ${batch}, gpu mode ${info.mode} on ${info.kernelClass}${simd}; ${m.cpu}, load average ${m.loadAverage}; times are wall time`);
   console.log(`first step (compiles ${compile.kernels} kernels): ${compile.wallMs.toFixed(0)} ms wall, ${compile.cpuMs.toFixed(0)} ms cpu`);
   console.log(`steady step (mean of ${steps}): ${wallMs.toFixed(0)} ms wall = ${((batch / wallMs) * 1000).toFixed(1)} img/s; ${cpuMs.toFixed(0)} ms cpu = ${((batch / cpuMs) * 1000).toFixed(1)} img/s`);
   console.log(`  ops (gpu backend forward/backward)   ${(opsMs / steps).toFixed(0).padStart(7)} ms  ${pct(opsMs)}`);
   if (mode === 'webasm') {
-    console.log(`    wasm kernels computing             ${(computeMs / steps).toFixed(0).padStart(7)} ms  ${pct(computeMs)}`);
+    console.log(`    SIMD kernels (matmul, conv2d)      ${(simdMs / steps).toFixed(0).padStart(7)} ms  ${pct(simdMs)}`);
+    console.log(`    gpu.js kernels computing           ${(computeMs / steps).toFixed(0).padStart(7)} ms  ${pct(computeMs)}`);
     console.log(`    gpu.js marshalling (args, results) ${((kernelMs - computeMs) / steps).toFixed(0).padStart(7)} ms  ${pct(kernelMs - computeMs)}`);
-    console.log(`    kit and op JS around the kernels   ${((opsMs - kernelMs) / steps).toFixed(0).padStart(7)} ms  ${pct(opsMs - kernelMs)}`);
+    console.log(`    kit and op JS around the kernels   ${((opsMs - kernelMs - simdMs) / steps).toFixed(0).padStart(7)} ms  ${pct(opsMs - kernelMs - simdMs)}`);
   }
-  console.log(`  outside ops (autograd, tidy, modules, optimiser JS) ${(cpuMs - opsMs / steps).toFixed(0).padStart(5)} ms  ${pct(cpuMs * steps - opsMs)}`);
-  console.log(`top ${top} ops by CPU time per step${mode === 'webasm' ? ' (of which wasm computing / gpu.js marshalling)' : ''}:`);
+  console.log(`  outside ops (autograd, tidy, modules, optimiser JS) ${(wallMs - opsMs / steps).toFixed(0).padStart(5)} ms  ${pct(wallMs * steps - opsMs)}`);
+  console.log(`top ${top} ops by wall time per step${mode === 'webasm' ? ' (of which SIMD kernels / gpu.js computing / gpu.js marshalling)' : ''}:`);
   for (const [key, e] of [...perOp.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
-    const split = mode === 'webasm' ? ` (${(e.computeMs / steps).toFixed(0)} / ${((e.kernelMs - e.computeMs) / steps).toFixed(0)})` : '';
-    console.log(`  ${(e.ms / steps).toFixed(1).padStart(8)} ms${split.padEnd(12)} ${pct(e.ms).padStart(7)}  ×${String(e.calls / steps).padEnd(4)} ${key}`);
+    const split = mode === 'webasm' ? ` (${(e.simdMs / steps).toFixed(0)} / ${(e.computeMs / steps).toFixed(0)} / ${((e.kernelMs - e.computeMs) / steps).toFixed(0)})` : '';
+    console.log(`  ${(e.ms / steps).toFixed(1).padStart(8)} ms${split.padEnd(17)} ${pct(e.ms).padStart(7)}  ×${String(e.calls / steps).padEnd(4)} ${key}`);
   }
 }
 

@@ -77,7 +77,7 @@ export function selected(w: Workload, only: readonly string[]): boolean {
 }
 
 /** How many samples a workload gets: a slow one (a training step, anything on the reference backend) fewer. */
-export function sampling(quick: boolean): (firstMs: number) => TimingOptions {
+function sampling(quick: boolean): (firstMs: number) => TimingOptions {
   return (firstMs) => ({
     warmupCalls: firstMs > 10_000 ? 0 : 2,
     ...(quick || firstMs > 1000 ? { minSamples: 2, maxSeconds: 0 } : { minSamples: 5, maxSeconds: 2 }),
@@ -120,17 +120,8 @@ export function runSuite(options: SuiteOptions): SuiteResult {
   for (const w of workloads(options.batch)) {
     if (!selected(w, options.only)) continue;
     const prepared = w.prepare(on);
-    const timing = time(prepared.run, sampling(options.quick));
+    const result = measure(w, prepared.run, options.quick);
     prepared.dispose();
-    const result: WorkloadResult = {
-      id: w.id,
-      group: w.group,
-      what: w.what,
-      unit: w.unit,
-      work: w.work,
-      timing,
-      rate: { wall: rateOf(w.unit, w.work, timing.wallMs), cpu: rateOf(w.unit, w.work, timing.cpuMs) },
-    };
     results.push(result);
     print(formatResult(result));
   }
@@ -154,6 +145,20 @@ export function runSuite(options: SuiteOptions): SuiteResult {
     seconds: (performance.now() - started) / 1000,
     results,
     memory,
+  };
+}
+
+/** Times `run` (bench/harness.ts) as workload `w` and states its rates. */
+export function measure(w: Pick<Workload, 'id' | 'group' | 'what' | 'unit' | 'work'>, run: () => void, quick: boolean): WorkloadResult {
+  const timing = time(run, sampling(quick));
+  return {
+    id: w.id,
+    group: w.group,
+    what: w.what,
+    unit: w.unit,
+    work: w.work,
+    timing,
+    rate: { wall: rateOf(w.unit, w.work, timing.wallMs), cpu: rateOf(w.unit, w.work, timing.cpuMs) },
   };
 }
 

@@ -56,9 +56,9 @@ import { ReLU } from '../src/nn/layers/activations.js';
 import { MaxPool2d } from '../src/nn/layers/pooling.js';
 import { Dropout } from '../src/nn/layers/dropout.js';
 import { Flatten } from '../src/nn/layers/containers.js';
-import { machineInfo, time } from './harness.js';
+import { machineInfo } from './harness.js';
 import { buildModel, workloads, type Prepared } from './workloads.js';
-import { TFJS_TARGET, formatResult, rateOf, sampling, selected, type SuiteResult, type WorkloadResult } from './suite.js';
+import { TFJS_TARGET, formatResult, measure, selected, type SuiteResult, type WorkloadResult } from './suite.js';
 
 // ── setting TF.js up ──
 
@@ -566,17 +566,8 @@ export async function runTfjsSuite(options: TfjsSuiteOptions): Promise<SuiteResu
       if (alive !== null && now !== alive) throw new Error(`tfjs-wasm: '${w.id}' leaves ${now - alive} more TF.js tensors alive after each call`);
       alive = now;
     };
-    const timing = time(run, sampling(options.quick));
+    const result = measure(w, run, options.quick);
     prepared.dispose();
-    const result: WorkloadResult = {
-      id: w.id,
-      group: w.group,
-      what: w.what,
-      unit: w.unit,
-      work: w.work,
-      timing,
-      rate: { wall: rateOf(w.unit, w.work, timing.wallMs), cpu: rateOf(w.unit, w.work, timing.cpuMs) },
-    };
     results.push(result);
     print(formatResult(result));
   }

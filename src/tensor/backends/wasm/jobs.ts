@@ -101,10 +101,14 @@ export function runJob(g: Gemm, job: Job): void {
       const image = p.C * p.HP * p.WP;
       for (let n = job.n0; n < job.n1; n++) {
         g.gemm({ a: job.w, aRows: job.wRows, b: job.xp + n * image, bRows: job.windows, bPanel: TILE_N, c: job.tile, ldc: Qp }, Op, Qp, R, false);
-        for (let o = 0; o < p.O; o++) {
-          for (let oy = 0; oy < p.OH; oy++) {
-            const from = job.tile + o * Qp + oy * p.WP; // the wide row; its first OW columns are y's
-            heap.copyWithin(job.y + ((n * p.O + o) * p.OH + oy) * p.OW, from, from + p.OW);
+        // The wide rows' first OW columns are y's. (A loop: rows are short, and copyWithin's call
+        // cost per row was most of the copy.)
+        const { O, OH, OW, WP } = p;
+        let to = job.y + n * O * OH * OW;
+        for (let o = 0; o < O; o++) {
+          for (let oy = 0; oy < OH; oy++) {
+            const from = job.tile + o * Qp + oy * WP;
+            for (let ox = 0; ox < OW; ox++) heap[to++] = heap[from + ox];
           }
         }
       }
@@ -116,16 +120,15 @@ export function runJob(g: Gemm, job: Job): void {
       const image = p.C * p.HP * p.WP;
       heap.fill(0, job.dwt, job.dwt + Rp * Opad); // a thread without images contributes 0
       for (let n = job.n0; n < job.n1; n++) {
-        // dy[n]ᵀ widened: row q = (oy, ox) of the wide output holds dy[n, ·, oy, ox], or zeros where ox ≥ OW.
-        for (let o0 = 0; o0 < Opad; o0 += TILE_N) {
-          let at = job.dyt + o0 * Q; // panel o0/8
-          for (let oy = 0; oy < p.OH; oy++) {
-            for (let ox = 0; ox < p.WP; ox++, at += TILE_N) {
-              for (let jj = 0; jj < TILE_N; jj++) {
-                const o = o0 + jj;
-                heap[at + jj] = o < p.O && ox < p.OW ? heap[job.dy + ((n * p.O + o) * p.OH + oy) * p.OW + ox] : 0;
-              }
-            }
+        // dy[n]ᵀ widened and packed: row q = (oy, ox) of the wide output holds dy[n, ·, oy, ox], or
+        // zeros where ox ≥ OW; column o sits in panel ⌊o/8⌋ at lane o mod 8. Read dy[n] in its own
+        // order (one channel plane after another), write each value to its lane.
+        const { O, OH, OW, WP } = p;
+        let from = job.dy + n * O * OH * OW;
+        for (let o = 0; o < Opad; o++) {
+          let at = job.dyt + (o >> 3) * Q * TILE_N + (o & 7); // packedIndex(0, o, Q)
+          for (let oy = 0; oy < OH; oy++) {
+            for (let ox = 0; ox < WP; ox++, at += TILE_N) heap[at] = o < O && ox < OW ? heap[from++] : 0;
           }
         }
         g.gemm({ a: job.xp + n * image, aRows: job.windows, b: job.dyt, bRows: job.dytRows, bPanel: TILE_N * Q, c: job.dwt, ldc: Opad }, Rp, Opad, Q, n > job.n0);

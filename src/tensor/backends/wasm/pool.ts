@@ -12,7 +12,9 @@
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Gemm } from './gemm.js';
 import { runJob, type Job } from './jobs.js';
@@ -35,17 +37,29 @@ export function parseThreads(where: string, value: unknown): number {
 
 /**
  * How a worker starts: from the built .js files (an ES module import), or — running from source
- * under tsx — from the .ts files, through tsx's CommonJS register (which works whether this
- * process runs tsx's ESM loader or its require hook). The statement calls `fail(error)` when the
+ * under tsx — from the .ts files, through tsx's ES-module register. (Its CommonJS register works
+ * too, but compiles `import { TILE_N }` into a getter call on every use: the worker's packing loops
+ * ran 7× slower than the same loops on the main thread.) The statement calls `fail(error)` when the
  * worker cannot start.
  */
 function loadWorker(): string {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
   const entry = new URL(fromSource ? './worker.ts' : './worker.js', here);
-  return fromSource
-    ? `try { require(${JSON.stringify(createRequire(here).resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(fileURLToPath(entry))}); } catch (e) { fail(e); }`
-    : `import(${JSON.stringify(entry.href)}).catch(fail);`;
+  if (!fromSource) return `import(${JSON.stringify(entry.href)}).catch(fail);`;
+  return `import(${JSON.stringify(tsxEsmApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); }).catch(fail);`;
+}
+
+/** The file URL of tsx's ES-module API (`tsx/esm/api` under the import condition), from its package's export map. */
+function tsxEsmApi(): string {
+  const require = createRequire(import.meta.url);
+  const packageFile = require.resolve('tsx/package.json');
+  const exportMap: unknown = JSON.parse(readFileSync(packageFile, 'utf8')).exports;
+  const target: unknown = typeof exportMap === 'object' && exportMap !== null ? Reflect.get(exportMap, './esm/api') : undefined;
+  const conditions: unknown = typeof target === 'object' && target !== null ? Reflect.get(target, 'import') : undefined;
+  const file: unknown = typeof conditions === 'object' && conditions !== null ? Reflect.get(conditions, 'default') : conditions;
+  if (typeof file !== 'string') throw new Error(`wasm kernels: cannot find tsx's ES-module API in ${packageFile} (to run the worker threads from source)`);
+  return pathToFileURL(join(dirname(packageFile), file)).href;
 }
 
 /** The script a worker thread evaluates: `load`, with `fail` reporting a start that went wrong. */

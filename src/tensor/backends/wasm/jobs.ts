@@ -4,11 +4,13 @@
  * tables out in the shared memory and gives each thread a job; the same `runJob` runs on the main
  * thread and in the workers (./worker.ts). Offsets count floats; each job has its own scratch.
  *
- * Convolutions take one of two routes (./lowering.ts has the math of both):
+ * Convolutions take one of two routes to the same three products (./lowering.ts derives them):
  *   - stride 1, "implicit GEMM": the images are zero-padded once, and the GEMM's row tables point
- *     straight into the padded planes, so no im2col matrix is ever written — the products run
- *     over a "wide" output, every row WP (the padded width) long instead of OW, whose extra
- *     columns are computed and dropped;
+ *     straight into the padded planes, so no im2col matrix is ever written. Row (c, ky, kx) of B
+ *     starts at plane c, row ky, column kx of the padded image and runs on along the plane; read
+ *     as OH rows of WP (the padded width), its element oy·WP + ox is xp[c, oy + ky, ox + kx] —
+ *     the im2col entry — for every ox < OW. So the products run over a "wide" output, rows WP long
+ *     instead of OW, whose extra columns are computed and dropped;
  *   - any other stride: im2col / col2im into scratch, then plain products.
  */
 import type { ConvDims } from '../../op-def.js';

@@ -45,6 +45,12 @@ export const CONV_POOL_CASES: OpCase[] = [
   },
 
   {
+    // Stride 1 with a non-square kernel and unequal padding: the webasm SIMD kernels' implicit route
+    // (wide rows WP = W + 4 long, windows offset by (ky, kx)) for forward, dx and dw.
+    op: op(conv2d), name: 'non-square 2×3 kernel, stride 1, padding [1, 2]',
+    shapes: { x: [2, 3, 4, 5], w: [5, 3, 2, 3] }, attrs: { stride: [1, 1], padding: [1, 2] }, gpuTol: convTol,
+  },
+  {
     // Padding beyond the kernel (py > KH − 1): the webasm SIMD kernels' dx leaves its stride-1 route for col2im.
     op: op(conv2d), name: '1×1 kernel with padding 1 (output ring of zeros)',
     shapes: { x: [2, 3, 3, 4], w: [2, 3, 1, 1] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,

@@ -9,6 +9,11 @@ import * as assert from 'uvu/assert';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as g from '../src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { train } from '../src/experiments/train.js';
+import { smallNet } from '../src/nn/models/index.js';
 
 const mode = process.env.GRADLAB_GPU_MODE ?? 'webasm';
 g.setGpuMode(mode === 'headlessgl' || mode === 'cpu' ? mode : 'webasm');
@@ -114,6 +119,22 @@ test('300 steps: nothing compiles after step 1, live textures stay at the tensor
   assert.ok(lastLoss < 0.9 * firstLoss, `loss ${firstLoss} → ${lastLoss}: training did not reduce it`);
   for (const t of [...Object.values(p), x, y]) t.dispose();
   assert.is(g.gpuInfo().liveTextures, base);
+});
+
+test('train() frees its model and momentum buffers when it returns: the textures alive are as before', async () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'gradlab-free-'));
+  try {
+    const before = g.gpuInfo().liveTextures;
+    const summary = await train({ dataset: 'synthetic', backend: 'gpu', limitTrain: 4, limitTest: 4, batchSize: 4, epochs: 1, lr: 0.02, outDir });
+    const model = smallNet({ activation: 'frelu', batchNorm: true, classes: 10, backend: 'reference' });
+    // At the end of the run the model and one momentum buffer per parameter were alive (GL mode
+    // counts them; the CPU modes have no textures) …
+    assert.is(summary.gpu!.liveTextures - before, mode === 'headlessgl' ? 2 * model.parameters().length + model.buffers().length : 0);
+    // … and train() freed them before returning.
+    assert.is(g.gpuInfo().liveTextures, before);
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
 });
 
 test.run();

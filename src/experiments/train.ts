@@ -267,6 +267,9 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
   if (config.backend === 'gpu' && config.gpuMode !== 'auto') setGpuMode(config.gpuMode);
   const previousBackend = currentBackend();
   setBackend(config.backend); // the model's tensors and the batches are created there
+  // Freed at the end: the caller gets the summary and the files, and a process that trains many
+  // models (gradlab reproduce) must not keep each one's tensors (GL textures) alive.
+  let owned: { model: Module; optimizer: SGD } | null = null;
   try {
     const data = loadData(config);
     const model = buildModel(config, data.classes);
@@ -278,6 +281,7 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
       weightDecay: config.weightDecay,
       weightDecayExclude: config.noDecayBnAndB ? (name) => bnOrB.has(name) : undefined,
     });
+    owned = { model, optimizer };
     const scheduler = new MultiStepLR(optimizer, { milestones: config.milestones, gamma: config.gamma });
     const trainLoader = new DataLoader(data.train, {
       batchSize: config.batchSize,
@@ -371,6 +375,8 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
     );
     return summary;
   } finally {
+    owned?.optimizer.dispose();
+    owned?.model.dispose();
     setBackend(previousBackend);
   }
 }

@@ -136,6 +136,19 @@ export abstract class Module {
     return this.parameters().reduce((n, t) => n + t.size, 0);
   }
 
+  /**
+   * Frees every parameter (with its gradient) and buffer of this module and its descendants — on
+   * the gpu backend in GL mode, their textures. The module cannot be used afterwards. For loops
+   * that build many models in one process (gradlab reproduce runs one per job).
+   */
+  dispose(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.dispose();
+    }
+    for (const b of this.buffers()) b.dispose();
+  }
+
   // ── modes ──
 
   /** Sets training mode (default) or evaluation mode on this module and every descendant. */

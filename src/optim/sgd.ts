@@ -154,6 +154,12 @@ export class SGD {
     }
   }
 
+  /** Frees the momentum buffers (the optimiser starts them afresh if it steps again). */
+  dispose(): void {
+    for (const b of this.#buffers) b?.dispose();
+    this.#buffers = this.#buffers.map(() => null);
+  }
+
   /** The step count, learning rate and momentum buffers, as host arrays (backend-independent). */
   stateDict(): SGDState {
     return {

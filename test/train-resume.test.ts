@@ -6,7 +6,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { LOCK_FILE, lockFolder } from '../src/util/fs.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { train, type EpochRecord, type TrainOptions } from '../src/experiments/train.js';
@@ -72,6 +73,24 @@ test('resume refuses a changed setup and a missing checkpoint; a fresh run refus
   await rejects(train({ ...base, epochs: 3, lr: 0.1, outDir: dir, resume: true }), /cannot resume .* lr was 0.05, now 0.1/);
   await rejects(train({ ...base, epochs: 1, outDir: join(root, 'none'), resume: true }), /nothing to resume/);
   await rejects(train({ ...base, epochs: 1, outDir: dir }), /already holds a run/);
+});
+
+test("one run per folder: a live run's lock refuses a second run; a dead process's lock is taken over; none is left behind", async () => {
+  const dir = join(root, 'locked');
+  mkdirSync(dir, { recursive: true });
+  // The parent of this test process is alive (npm, uvu or a shell): its lock means 'in use'.
+  writeFileSync(join(dir, LOCK_FILE), `${process.ppid}\n`);
+  await rejects(train({ ...base, epochs: 1, outDir: dir }), new RegExp(`in use by another gradlab run \\(process ${process.ppid}`));
+  // A process id far above Linux's pid_max (4194304) belongs to no process: a stale lock.
+  writeFileSync(join(dir, LOCK_FILE), '99999999\n');
+  const summary = await train({ ...base, epochs: 1, outDir: dir });
+  assert.is(summary.status, 'completed');
+  assert.not.ok(existsSync(join(dir, LOCK_FILE)), 'the lock is released when the run ends');
+  // And the lock is per folder: lockFolder itself refuses a second claim from a live holder.
+  const release = lockFolder(join(root, 'other'), 'test');
+  assert.throws(() => lockFolder(join(root, 'other'), 'test'), /already in use by this process/);
+  release();
+  lockFolder(join(root, 'other'), 'test')();
 });
 
 test('checkpoint format: typed arrays come back bit for bit, non-finite numbers survive, a wrong file is named', () => {

@@ -45,7 +45,7 @@ import { cifarTransform } from '../data/transforms.js';
 import { DataLoader, type Batch, type DataLoaderState } from '../data/loader.js';
 import { SGD, type SGDState } from '../optim/sgd.js';
 import { MultiStepLR, type MultiStepLRState } from '../optim/lr-scheduler.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { lockFolder, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { ProgressBar, formatSeconds } from '../util/progress.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointValue } from './checkpoint.js';
 
@@ -270,6 +270,7 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
   // Freed at the end: the caller gets the summary and the files, and a process that trains many
   // models (gradlab reproduce) must not keep each one's tensors (GL textures) alive.
   let owned: { model: Module; optimizer: SGD } | null = null;
+  const unlock = lockFolder(outDir, 'train'); // one run at a time per folder
   try {
     const data = loadData(config);
     const model = buildModel(config, data.classes);
@@ -378,6 +379,7 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
     owned?.optimizer.dispose();
     owned?.model.dispose();
     setBackend(previousBackend);
+    unlock();
   }
 }
 

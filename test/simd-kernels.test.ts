@@ -99,8 +99,8 @@ function tinyProduct(gemm: Gemm): MatmulJob {
   gemm.reserve(1024);
   gemm.heap.fill(1, 0, 12);
   gemm.heap.fill(2, 16, 40);
-  gemm.rows(64, 4, 3); // A's rows
-  gemm.rows(80, 3, 8); // B's rows, packed
+  gemm.writeRows(64, 4, 4, (i) => 3 * i); // A's rows
+  gemm.writeRows(80, 3, 3, (k) => 8 * k); // B's rows, packed
   return { kind: 'matmul', a: 0, aRows: 64, b: 16, bRows: 80, c: 128, K: 3, Np: 8, m0: 0, m1: 4 };
 }
 

@@ -162,10 +162,13 @@ export class Gemm {
     return this.ints;
   }
 
-  /** Writes the table [0, stride, 2·stride, …] (count entries) at int offset `at`: a plain matrix's rows. */
-  rows(at: number, count: number, stride: number): void {
+  /**
+   * Writes a row table at int offset `at`: entry r = row(r) for the `rows` real rows, then 0 (row 0
+   * again) for the padding rows up to `count`.
+   */
+  writeRows(at: number, count: number, rows: number, row: (r: number) => number): void {
     const t = this.table;
-    for (let r = 0; r < count; r++) t[at + r] = r * stride;
+    for (let r = 0; r < count; r++) t[at + r] = r < rows ? row(r) : 0;
   }
 
   /** Makes the memory hold at least `floats` floats (main thread, between kernel runs). */

@@ -62,19 +62,13 @@ function layout(sizes: readonly number[]): { at: number[]; end: number } {
   return { at, end };
 }
 
-/** Writes a row table at int offset `at`: entry r = rows[r] for r < rows.length, 0 (row 0) for the padding up to `count`. */
-function writeTable(g: Gemm, at: number, count: number, row: (r: number) => number, rows: number): void {
-  const t = g.table;
-  for (let r = 0; r < count; r++) t[at + r] = r < rows ? row(r) : 0;
-}
-
 function matmul(a: Float32Array, b: Float32Array, { batch, M, K, N, transA, transB }: MatmulDims): Float32Array {
   const { gemm, pool } = start();
   const Mp = roundUp(M, TILE_M), Np = roundUp(N, TILE_N);
   const { at: [A, B, C, AROWS, BROWS], end } = layout([M * K, K * Np, Mp * Np, Mp, K]);
   gemm.reserve(end);
-  writeTable(gemm, AROWS, Mp, (i) => i * K, M); // A row-major (padding rows read row 0)
-  writeTable(gemm, BROWS, K, (k) => TILE_N * k, K); // B packed in panels
+  gemm.writeRows(AROWS, Mp, M, (i) => i * K); // A row-major (padding rows read row 0)
+  gemm.writeRows(BROWS, K, K, (k) => TILE_N * k); // B packed in panels
   const heap = gemm.heap;
   const threads = threadsFor(2 * M * N * K, Mp / TILE_M);
   const out = new Float32Array(batch * M * N);
@@ -142,8 +136,8 @@ function correlate(x: Float32Array, N: number, C: number, H: number, W: number, 
   const heap = gemm.heap;
   padInto(heap, XP, x, N, C, H, W, py, px, slack);
   heap.set(wm, WM);
-  writeTable(gemm, WROWS, Op, (o) => o * R, O);
-  writeTable(gemm, WIN, R, windowRow(p), R);
+  gemm.writeRows(WROWS, Op, O, (o) => o * R);
+  gemm.writeRows(WIN, R, R, windowRow(p));
   const jobs: Job[] = [];
   for (let t = 0; t < threads; t++) {
     const [n0, n1] = share(N, threads, t);
@@ -178,8 +172,8 @@ function correlateWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Fl
   const heap = gemm.heap;
   padInto(heap, XP, x, d.N, d.C, d.H, d.W, d.PY, d.PX, slack);
   heap.set(dy, DY);
-  writeTable(gemm, WIN, Rp, windowRow(p), R);
-  writeTable(gemm, DYTROWS, Q, (q) => TILE_N * q, Q);
+  gemm.writeRows(WIN, Rp, R, windowRow(p));
+  gemm.writeRows(DYTROWS, Q, Q, (q) => TILE_N * q);
   const jobs: Job[] = [];
   for (let t = 0; t < threads; t++) {
     const [n0, n1] = share(d.N, threads, t);
@@ -201,8 +195,8 @@ function im2colConv(x: Float32Array, w: Float32Array, d: ConvDims): Float32Array
   const heap = gemm.heap;
   heap.set(x, X);
   heap.set(w, W);
-  writeTable(gemm, WROWS, Op, (o) => o * R, d.O);
-  writeTable(gemm, COLROWS, R, (k) => TILE_N * k, R);
+  gemm.writeRows(WROWS, Op, d.O, (o) => o * R);
+  gemm.writeRows(COLROWS, R, R, (k) => TILE_N * k);
   const jobs: Job[] = [];
   for (let t = 0; t < threads; t++) {
     const [n0, n1] = share(d.N, threads, t);
@@ -224,8 +218,8 @@ function col2imInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float3
   const heap = gemm.heap;
   heap.set(dy, DY);
   placeA(heap, WT, d.O, w, 0, R, d.O, true);
-  writeTable(gemm, WTROWS, Rp, (r) => r * d.O, R);
-  writeTable(gemm, DYROWS, d.O, (k) => TILE_N * k, d.O);
+  gemm.writeRows(WTROWS, Rp, R, (r) => r * d.O);
+  gemm.writeRows(DYROWS, d.O, d.O, (k) => TILE_N * k);
   heap.fill(0, DX, DX + dxSize);
   const jobs: Job[] = [];
   for (let t = 0; t < threads; t++) {
@@ -248,8 +242,8 @@ function im2colWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float
   const heap = gemm.heap;
   heap.set(dy, DY);
   heap.set(x, X);
-  writeTable(gemm, COLROWS, Rp, (r) => r * P, Rp);
-  writeTable(gemm, DYTROWS, P, (k) => TILE_N * k, P);
+  gemm.writeRows(COLROWS, Rp, Rp, (r) => r * P);
+  gemm.writeRows(DYTROWS, P, P, (k) => TILE_N * k);
   const jobs: Job[] = [];
   for (let t = 0; t < threads; t++) {
     const [n0, n1] = share(d.N, threads, t);

@@ -23,13 +23,14 @@
  * else the machine does: benchmark on a quiet machine (each target's header prints the load).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PEERS, PEER_SOURCE } from './peers.js';
 import { CPU_MALLOC_ENV } from '../src/util/malloc.js';
+import { writeJsonAtomic } from '../src/util/fs.js';
 import { RATE_LABEL, TARGETS, TFJS_TARGET, type AnyTarget, type SuiteResult, type WorkloadResult } from './suite.js';
 
 /** Every target --targets takes: gradlab's (bench/suite.ts) and TF.js's (bench/tfjs.ts). */
@@ -260,7 +261,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   const file = join(options.out, 'summary.json');
-  writeFileSync(file, JSON.stringify({ peers: { source: PEER_SOURCE, rates: PEERS }, targets: results, failures }, null, 2) + '\n');
+  writeJsonAtomic(file, { peers: { source: PEER_SOURCE, rates: PEERS }, targets: results, failures });
   console.log(`\nwrote ${file} (and one JSON per target beside it)`);
   for (const f of failures) console.error(`bench: target ${f}`);
   return failures.length === 0 ? 0 : 1;

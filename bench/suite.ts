@@ -11,8 +11,8 @@
  * reports the resident memory (RSS) at the start and the end, and the gpu textures alive.
  */
 import { parseArgs } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { writeJsonAtomic } from '../src/util/fs.js';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as g from '../src/index.js';
 import { machineInfo, rssMiB, time, type MachineInfo, type Timing, type TimingOptions } from './harness.js';
@@ -221,11 +221,13 @@ function main(argv: readonly string[]): void {
     memoryBatch: integer('memory-batch', values['memory-batch'], 2),
     print: (line) => console.log(line),
   });
-  if (values.json !== undefined) {
-    mkdirSync(dirname(values.json), { recursive: true });
-    writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
-    console.log(`# wrote ${values.json}`);
-  }
+  if (values.json !== undefined) writeResult(values.json, result);
+}
+
+/** Writes a target's results as JSON, atomically (bench/run.ts reads the file when the process ends). */
+export function writeResult(file: string, result: SuiteResult): void {
+  writeJsonAtomic(file, result);
+  console.log(`# wrote ${file}`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

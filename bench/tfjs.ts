@@ -43,9 +43,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { build } from 'esbuild';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as g from '../src/index.js';
@@ -58,7 +57,7 @@ import { Dropout } from '../src/nn/layers/dropout.js';
 import { Flatten } from '../src/nn/layers/containers.js';
 import { machineInfo } from './harness.js';
 import { buildModel, workloads, type Prepared } from './workloads.js';
-import { TFJS_TARGET, formatResult, measure, selected, type SuiteResult, type WorkloadResult } from './suite.js';
+import { TFJS_TARGET, formatResult, measure, selected, writeResult, type SuiteResult, type WorkloadResult } from './suite.js';
 
 // ── setting TF.js up ──
 
@@ -611,11 +610,7 @@ async function main(argv: readonly string[]): Promise<void> {
     only: values.only.split(',').map((s) => s.trim()).filter((s) => s !== ''),
     print: (line) => console.log(line),
   });
-  if (values.json !== undefined) {
-    mkdirSync(dirname(values.json), { recursive: true });
-    writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
-    console.log(`# wrote ${values.json}`);
-  }
+  if (values.json !== undefined) writeResult(values.json, result);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

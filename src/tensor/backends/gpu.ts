@@ -36,10 +36,10 @@ import { createRequire } from 'node:module';
 import type { DType, TypedArray } from '../dtype.js';
 import type { AnyOpDef, DeviceArray, Flat, GpuKit, KernelFn, OpContext, SimdKernels, Thread } from '../op-def.js';
 import { setSimdThreads, simdKernels, simdThreads } from './wasm/kernels.js';
-
-export { setSimdThreads };
 import type { Backend, Storage } from './backend.js';
 import type { GPU, IKernelRunShortcut, Kernel, KernelOutput, KernelVariable, Texture } from 'gpu.js';
+
+export { setSimdThreads };
 
 // gpu.js's typings omit the `output` every texture carries (src/texture.js sets it); declaring it
 // makes a gpu.js Texture a DeviceTexture (src/tensor/op-def.ts) without casts.

@@ -19,15 +19,14 @@ import {
   jobList,
   jobState,
   markdownTable,
-  mean,
   readRunResult,
   resolveProtocol,
-  sampleStd,
   scaledMilestones,
   trainArgs,
   writeReport,
   type Job,
 } from '../src/experiments/reproduce.js';
+import { mean, sampleStd } from '../src/util/stats.js';
 
 const dirs: string[] = [];
 function tempDir(): string {

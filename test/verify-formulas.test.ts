@@ -5,9 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  agreementThreshold, derivedGradVar, derivedVar, eq78UnderEq5, gaussianReluMean, layerShapes, meanAndSE, paperEq4, paperEq6, paperEq78,
-  paperEq9, studentTCdf, studentTQuantile, type NetConfig,
+  agreementThreshold, derivedGradVar, derivedVar, eq78UnderEq5, gaussianReluMean, layerShapes, paperEq4, paperEq6, paperEq78,
+  paperEq9, type NetConfig,
 } from '../src/experiments/init-analysis.js';
+import { meanAndSE, studentTCdf, studentTQuantile } from '../src/util/stats.js';
 
 const close = (got: number, want: number, tol: number, label: string): void =>
   assert.ok(Math.abs(got - want) <= tol * Math.max(1, Math.abs(want)), `${label}: got ${got}, expected ${want}`);

@@ -22,10 +22,12 @@
  *   paper eq. (6) drops the cross term 2b·E[relu(x_{l−1})].
  * Backward: Var[∂Cost/∂x̃_l] = ½ n̂_l Var[w_l] Var[∂Cost/∂x̃_{l+1}] (eq. 4), b does not enter.
  */
-import * as g from '../index.js';
-import type { Tensor } from '../tensor/tensor.js';
-
-const F = g.nn.functional;
+// Core modules only (not the package index, which also carries the Node data loaders).
+import { tidy, type Tensor } from '../tensor/tensor.js';
+import { randn, tensor, zeros } from '../tensor/create.js';
+import { add, mul, sum } from '../autograd/math.js';
+import * as F from '../nn/functional.js';
+import { meanAndSE, studentTQuantile } from '../util/stats.js';
 
 // ── 1. The networks ──
 
@@ -278,10 +280,10 @@ export function measureNetwork(cfg: NetConfig, batch: number, seed: string): Net
   const layers = layerShapes(cfg);
   const p = margin(cfg);
   const f64 = { dtype: 'float64' as const };
-  return g.tidy(() => {
+  return tidy(() => {
     const inputShape = cfg.net === 'fc' ? [batch, cfg.widths[0]] : [batch, cfg.widths[0], cfg.spatial!, cfg.spatial!];
-    const input = g.randn(inputShape, { ...f64, seed: `${seed}/input`, requiresGrad: true });
-    const b = g.tensor(cfg.b, f64); // shape []: the paper's one b_l per layer
+    const input = randn(inputShape, { ...f64, seed: `${seed}/input`, requiresGrad: true });
+    const b = tensor(cfg.b, f64); // shape []: the paper's one b_l per layer
     const acts: Tensor[] = [input]; // x̃_l as the activation computed it
     const probes: Tensor[] = [input]; // leaves whose .grad is ∂Cost/∂x̃_l
     const xs: Tensor[] = [];
@@ -292,19 +294,19 @@ export function measureNetwork(cfg: NetConfig, batch: number, seed: string): Net
       // x_l = W_l x̃_l: W_l is d-by-n (PyTorch's [out, in] and [out, in, k, k] layouts).
       const x =
         cfg.net === 'fc'
-          ? F.linear(xTilde, g.randn([d, c], { ...f64, seed: wSeed, std }))
-          : F.conv2d(xTilde, g.randn([d, c, cfg.kernel, cfg.kernel], { ...f64, seed: wSeed, std }), null, { padding: p });
+          ? F.linear(xTilde, randn([d, c], { ...f64, seed: wSeed, std }))
+          : F.conv2d(xTilde, randn([d, c, cfg.kernel, cfg.kernel], { ...f64, seed: wSeed, std }), null, { padding: p });
       xs.push(x);
       if (l < L) {
         const act = cfg.activation === 'relu' ? F.relu(x) : F.frelu(x, b);
-        const probe = g.zeros(act.shape, { ...f64, requiresGrad: true });
+        const probe = zeros(act.shape, { ...f64, requiresGrad: true });
         acts.push(act);
         probes.push(probe);
-        xTilde = g.add(act, probe);
+        xTilde = add(act, probe);
       }
     }
-    const r = g.randn(xs[L - 1].shape, { ...f64, seed: `${seed}/readout` });
-    g.sum(g.mul(r, xs[L - 1])).backward();
+    const r = randn(xs[L - 1].shape, { ...f64, seed: `${seed}/readout` });
+    sum(mul(r, xs[L - 1])).backward();
 
     const out: NetworkMoments = { x2: [], x1: [], positive: [], reluMean: [], act2: [], act1: [], grad2: [], grad1: [], countX: [], countGrad: [] };
     for (let l = 1; l <= L; l++) {
@@ -351,72 +353,7 @@ export function measure(cfg: NetConfig, options: MeasureOptions): NetworkMoments
   return runs;
 }
 
-// ── 4. Statistics ──
-
-/** Mean and standard error of the mean (sample standard deviation / √count). */
-export function meanAndSE(values: readonly number[]): { mean: number; se: number } {
-  const n = values.length;
-  const mean = values.reduce((s, v) => s + v, 0) / n;
-  const variance = values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1);
-  return { mean, se: Math.sqrt(variance / n) };
-}
-
-/** ln Γ(x), x > 0 (Lanczos, g = 7, 9 terms; ~15 digits). */
-function logGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
-  const z = x - 1;
-  let s = c[0];
-  for (let i = 1; i < 9; i++) s += c[i] / (z + i);
-  const t = z + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(s);
-}
-
-/** The regularised incomplete beta function I_x(a, b), by its continued fraction (modified Lentz). */
-function incompleteBeta(x: number, a: number, b: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a); // the fraction converges fast here
-  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x)) / a;
-  const tiny = 1e-300;
-  let f = 1, c = 1, d = 0;
-  for (let i = 0; i <= 400; i++) {
-    const m = Math.floor(i / 2);
-    let num: number;
-    if (i === 0) num = 1;
-    else if (i % 2 === 0) num = (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m));
-    else num = -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
-    d = 1 + num * d;
-    d = Math.abs(d) < tiny ? tiny : d;
-    d = 1 / d;
-    c = 1 + num / c;
-    c = Math.abs(c) < tiny ? tiny : c;
-    const cd = c * d;
-    f *= cd;
-    if (Math.abs(1 - cd) < 1e-15) break;
-  }
-  return front * (f - 1);
-}
-
-/** P(T ≤ t) for Student's t with `df` degrees of freedom. */
-export function studentTCdf(t: number, df: number): number {
-  const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
-  return t >= 0 ? 1 - tail : tail;
-}
-
-/** The t with P(T ≤ t) = p (0.5 ≤ p < 1), by bisection on the CDF. */
-export function studentTQuantile(p: number, df: number): number {
-  if (!(p >= 0.5 && p < 1)) throw new Error(`studentTQuantile: p must be in [0.5, 1); got ${p}`);
-  let lo = 0, hi = 1;
-  while (studentTCdf(hi, df) < p) hi *= 2;
-  for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
-    const mid = 0.5 * (lo + hi);
-    if (studentTCdf(mid, df) < p) lo = mid;
-    else hi = mid;
-  }
-  return 0.5 * (lo + hi);
-}
+// ── 4. Statistics: the agreement rule (means, standard errors and Student's t: ../util/stats.ts) ──
 
 /**
  * The agreement rule: a prediction agrees with the measurement at a layer when

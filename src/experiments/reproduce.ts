@@ -57,7 +57,8 @@ import type { GpuMode } from '../tensor/backends/gpu.js';
 import { CIFAR_FORMATS } from '../data/cifar.js';
 import { lineChart, type Series } from '../util/svg.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { formatSeconds } from '../util/progress.js';
+import { csv, formatSeconds, percent, plural } from '../util/format.js';
+import { mean, stat, type Stat } from '../util/stats.js';
 import { CHECKPOINT_FILE, MODELS, SYNTHETIC_SIZES, resolveTrainConfig, train, type DatasetName, type EpochRecord, type TrainConfig, type TrainSummary } from './train.js';
 import {
   TABLE1_LRS,
@@ -221,11 +222,6 @@ export function deviations(p: Protocol): string[] {
   if (p.limitTrain !== null) out.push(`only the first ${p.limitTrain} training images (paper: all 50 000)`);
   if (p.limitTest !== null) out.push(`only the first ${p.limitTest} test images (paper: all 10 000)`);
   return out;
-}
-
-/** "1 epoch", "3 epochs". */
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function schedule(milestones: readonly number[]): string {
@@ -454,7 +450,7 @@ export async function runJobs(jobs: readonly Job[], options: RunOptions = {}): P
         ? `FAILED (exit status ${exitCode}; see ${join(job.config.outDir, 'train.log')})`
         : summary.diverged
           ? `diverged at epoch ${summary.divergence?.epoch}`
-          : `best test error ${pct(summary.bestTestError)} (epoch ${summary.bestEpoch}), final ${pct(summary.finalTestError)}`;
+          : `best test error ${percent(summary.bestTestError)} (epoch ${summary.bestEpoch}), final ${percent(summary.finalTestError)}`;
       log(`  ${job.id}: ${what}, ${formatSeconds(seconds)}`);
     }
   };
@@ -478,10 +474,6 @@ export async function runJobs(jobs: readonly Job[], options: RunOptions = {}): P
 }
 
 const liveChildren = new Set<ChildProcess>();
-
-function pct(v: number | null): string {
-  return v === null ? '-' : `${(100 * v).toFixed(2)}%`;
-}
 
 /**
  * The node arguments that run the gradlab CLI: from source (this file is .ts, run through tsx) the
@@ -638,7 +630,7 @@ export function classifyRun(metrics: readonly EpochRecord[], diverged: boolean, 
   const last = metrics.at(-1);
   const chance = 1 - NOT_CONVERGED_CLASSES / classes;
   if (last && last.trainError >= chance) {
-    return { status: 'not converge', reason: `final training error ${pct(last.trainError)} ≥ 1 − ${NOT_CONVERGED_CLASSES}/${classes} = ${pct(chance)}` };
+    return { status: 'not converge', reason: `final training error ${percent(last.trainError)} ≥ 1 − ${NOT_CONVERGED_CLASSES}/${classes} = ${percent(chance)}` };
   }
   return { status: 'ok', reason: null };
 }
@@ -704,32 +696,6 @@ export function readRunResult(job: Job): RunResult {
   const summary = readJson<TrainSummary>(join(dir, 'summary.json'));
   const metrics = readJson<EpochRecord[]>(join(dir, 'metrics.json')) ?? [];
   return runResult(job, summary, metrics);
-}
-
-export function mean(xs: readonly number[]): number {
-  if (xs.length === 0) throw new Error('mean: no values');
-  return xs.reduce((s, x) => s + x, 0) / xs.length;
-}
-
-/** The sample standard deviation (divides by n − 1); null for fewer than two values. */
-export function sampleStd(xs: readonly number[]): number | null {
-  if (xs.length < 2) return null;
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
-}
-
-/** Mean (sample std) over the successful runs, as fractions; min and max for the figures. */
-export interface Stat {
-  n: number;
-  mean: number;
-  std: number | null;
-  min: number;
-  max: number;
-}
-
-export function stat(xs: readonly number[]): Stat | null {
-  if (xs.length === 0) return null;
-  return { n: xs.length, mean: mean(xs), std: sampleStd(xs), min: Math.min(...xs), max: Math.max(...xs) };
 }
 
 export interface Cell {
@@ -926,16 +892,6 @@ export function markdownReport(r: Report): string {
   }
   lines.push('');
   return lines.join('\n');
-}
-
-function csvField(v: string | number | null): string {
-  if (v === null) return '';
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function csv(header: readonly string[], rows: readonly (string | number | null)[][]): string {
-  return [header.join(','), ...rows.map((r) => r.map(csvField).join(','))].join('\n') + '\n';
 }
 
 const paperMean = (v: PaperValue | null) => (v === null ? null : typeof v === 'string' ? v : v.mean);

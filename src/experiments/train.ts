@@ -46,7 +46,8 @@ import { DataLoader, type Batch, type DataLoaderState } from '../data/loader.js'
 import { SGD, type SGDState } from '../optim/sgd.js';
 import { MultiStepLR, type MultiStepLRState } from '../optim/lr-scheduler.js';
 import { lockFolder, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { ProgressBar, formatSeconds } from '../util/progress.js';
+import { ProgressBar } from '../util/progress.js';
+import { formatSeconds, percent } from '../util/format.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointValue } from './checkpoint.js';
 
 export const MODELS = ['smallnet', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'] as const;
@@ -371,7 +372,7 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
     writeJsonAtomic(files.summary, summary);
     if (divergence) log(`diverged at epoch ${divergence.epoch}, batch ${divergence.batch}: ${divergence.where} = ${divergence.value}; ${divergence.reason}`);
     log(
-      `best test error ${pct(summary.bestTestError)} (epoch ${summary.bestEpoch ?? '-'}), final ${pct(summary.finalTestError)} ` +
+      `best test error ${percent(summary.bestTestError)} (epoch ${summary.bestEpoch ?? '-'}), final ${percent(summary.finalTestError)} ` +
         `after ${summary.epochsCompleted} epochs; wrote ${files.summary}, ${files.metricsJson}, ${files.metricsCsv}, ${files.checkpoint}`,
     );
     return summary;
@@ -666,15 +667,11 @@ function backendLabel(backend: BackendName): string {
   return `gpu (gpu.js mode ${info.mode})`;
 }
 
-function pct(v: number | null): string {
-  return v === null ? '-' : `${(100 * v).toFixed(2)}%`;
-}
-
 function epochLine(r: EpochRecord, epochs: number): string {
   const bs = Object.values(r.freluB).map((b) => (Array.isArray(b) ? `[${b.length} values]` : b.toFixed(3)));
   return (
-    `epoch ${r.epoch}/${epochs}  lr ${r.lr.toPrecision(3)}  train loss ${r.trainLoss.toFixed(4)} error ${pct(r.trainError)}  ` +
-    `test loss ${r.testLoss.toFixed(4)} error ${pct(r.testError)}  ${r.imagesPerSecond.toFixed(1)} img/s  ${formatSeconds(r.seconds)}` +
+    `epoch ${r.epoch}/${epochs}  lr ${r.lr.toPrecision(3)}  train loss ${r.trainLoss.toFixed(4)} error ${percent(r.trainError)}  ` +
+    `test loss ${r.testLoss.toFixed(4)} error ${percent(r.testError)}  ${r.imagesPerSecond.toFixed(1)} img/s  ${formatSeconds(r.seconds)}` +
     (bs.length > 0 ? `  b ${bs.join(' ')}` : '')
   );
 }

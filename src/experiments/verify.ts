@@ -17,6 +17,7 @@ import type { DType } from '../tensor/dtype.js';
 import { randomStream } from '../tensor/random.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { ProgressBar } from '../util/progress.js';
+import { formatSignificant as fmt, signedPercent } from '../util/format.js';
 import { lineChart, type Series } from '../util/svg.js';
 import {
   analyse, biasOf, depth, measure, type ConfigResult, type Comparison, type EqKey, type LayerResult, type NetConfig,
@@ -461,25 +462,12 @@ export function renderFigures(result: VerifyResult): Map<string, string> {
 
 // ── the report ──
 
-/** 4 significant digits; exponent form outside [1e-3, 1e5). */
-export function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  return a >= 1e5 || a < 1e-3 ? v.toExponential(2) : String(+v.toPrecision(4));
-}
-
-function pct(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  return `${v >= 0 ? '+' : '-'}${Math.abs(100 * v).toFixed(Math.abs(v) < 0.1 ? 2 : 1)}%`;
-}
-
 function verdict(c: Comparison): string {
   return c.agrees === null ? 'anchor' : c.agrees ? 'yes' : '**no**';
 }
 
 function cell(c: Comparison): string {
-  return c.agrees === null ? `${fmt(c.predicted)} (anchor)` : `${fmt(c.predicted)} (${pct(c.relError)}, z ${c.z!.toFixed(1)}, ${verdict(c)})`;
+  return c.agrees === null ? `${fmt(c.predicted)} (anchor)` : `${fmt(c.predicted)} (${signedPercent(c.relError)}, z ${c.z!.toFixed(1)}, ${verdict(c)})`;
 }
 
 /** What an equation is compared with: the gradient variance, E[x̃_l²] (one-step checks) or Var[x_l]. */
@@ -530,7 +518,7 @@ function summaryLine(result: VerifyResult, key: EqKey, label: string, what: stri
   } else {
     const w = worstMiss(disagree, key)!;
     text += `holds in ${agree.length} of ${result.configs.length} (b ∈ {${bsAgree.join(', ')}}${agree.length ? `, largest \\|z\\| = ${Math.abs(zs.z).toFixed(2)}` : ''}); ` +
-      `**fails** in ${disagree.length} — worst: \`${w.c.config.name}\` l = ${w.r.l}: measured ${fmt(measuredOf(key, w.r).value)} ± ${fmt(measuredOf(key, w.r).se)} vs ${fmt(w.r[key].predicted)} (${pct(w.r[key].relError)}); ` +
+      `**fails** in ${disagree.length} — worst: \`${w.c.config.name}\` l = ${w.r.l}: measured ${fmt(measuredOf(key, w.r).value)} ± ${fmt(measuredOf(key, w.r).se)} vs ${fmt(w.r[key].predicted)} (${signedPercent(w.r[key].relError)}); ` +
       `every failing layer is ≥ ${minFailingZ(disagree, key).toFixed(1)} SE off |`;
   }
   return text;

@@ -1,8 +1,11 @@
 /**
  * A one-line progress bar for long work (an epoch, a download): done/total, a bar, rate and ETA,
  * plus any fields the caller adds (loss, images/s). Redraws in place on a terminal; on a pipe or
- * in CI it prints a plain line at most every `everyMs`, so logs stay readable.
+ * in CI it prints a plain line at most every `everyMs`, so logs stay readable. (Its number and
+ * duration formats are ../util/format.ts's.)
  */
+import { formatNumber, formatSeconds } from './format.js';
+
 export interface ProgressOptions {
   label: string;
   total: number;
@@ -44,18 +47,4 @@ export class ProgressBar {
     if (this.tty) this.stream.write(`\r\x1b[K${line}${finished ? '\n' : ''}`);
     else this.stream.write(line + '\n');
   }
-}
-
-function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
-}
-
-export function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '--:--';
-  const total = Math.round(s);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const sec = total % 60;
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
 }

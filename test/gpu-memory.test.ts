@@ -12,7 +12,7 @@ import * as g from '../src/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { train } from '../src/experiments/train.js';
+import { train } from '../src/experiments/train/index.js';
 import { smallNet } from '../src/nn/models/index.js';
 
 const mode = process.env.GRADLAB_GPU_MODE ?? 'webasm';

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EpochRecord, TrainSummary } from '../src/experiments/train.js';
+import type { EpochRecord, TrainSummary } from '../src/experiments/train/index.js';
 import {
   aggregate,
   buildReport,

@@ -14,8 +14,8 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeCheckpoint } from '../src/experiments/checkpoint.js';
-import type { EpochRecord, TrainSummary } from '../src/experiments/train.js';
+import { decodeCheckpoint } from '../src/experiments/train/index.js';
+import type { EpochRecord, TrainSummary } from '../src/experiments/train/index.js';
 import { buildReport, estimate, jobList, markdownTable, resolveProtocol, runJobs, writeReport } from '../src/experiments/reproduce.js';
 import { command } from '../src/cli/reproduce.js';
 

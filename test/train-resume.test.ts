@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { LOCK_FILE, lockFolder } from '../src/util/fs.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { train, type EpochRecord, type TrainOptions } from '../src/experiments/train.js';
-import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint } from '../src/experiments/checkpoint.js';
+import { train, type EpochRecord, type TrainOptions } from '../src/experiments/train/index.js';
+import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint } from '../src/experiments/train/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gradlab-resume-'));
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { wantsCpuMalloc } from '../src/util/malloc.js';
-import { train, resolveTrainConfig, type EpochRecord, type TrainSummary } from '../src/experiments/train.js';
+import { train, resolveTrainConfig, type EpochRecord, type TrainSummary } from '../src/experiments/train/index.js';
 import { command } from '../src/cli/train.js';
 import { smallNet } from '../src/nn/models/index.js';
 

@@ -3,7 +3,7 @@
  * is the paper's protocol (paper/RECIPE.md); every deviation is an explicit option.
  */
 import { relative, resolve } from 'node:path';
-import { ACTIVATIONS, BLOCKS, DATASETS, MODELS, SYNTHETIC_SIZES, train, type TrainOptions } from '../experiments/train.js';
+import { ACTIVATIONS, BLOCKS, DATASETS, MODELS, SYNTHETIC_SIZES, train, type TrainOptions } from '../experiments/train/index.js';
 import { GPU_MODES } from '../tensor/backends/gpu.js';
 import { numberOption, parse, type Command } from './command.js';
 

@@ -59,7 +59,7 @@ import { lineChart, type Series } from '../util/svg.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { csv, formatSeconds, percent, plural } from '../util/format.js';
 import { mean, stat, type Stat } from '../util/stats.js';
-import { CHECKPOINT_FILE, MODELS, SYNTHETIC_SIZES, resolveTrainConfig, train, type DatasetName, type EpochRecord, type TrainConfig, type TrainSummary } from './train.js';
+import { CHECKPOINT_FILE, MODELS, SYNTHETIC_SIZES, resolveTrainConfig, train, type DatasetName, type EpochRecord, type TrainConfig, type TrainSummary } from './train/index.js';
 import {
   TABLE1_LRS,
   TABLE1_ROWS,

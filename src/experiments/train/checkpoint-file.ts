@@ -18,8 +18,8 @@
  * complete checkpoint.
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../util/fs.js';
-import { Tensor } from '../tensor/tensor.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import { Tensor } from '../../tensor/tensor.js';
 
 const MAGIC = 'GLCKPT01';
 

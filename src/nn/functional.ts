@@ -6,7 +6,7 @@ import { Tensor, tidy } from '../tensor/tensor.js';
 import * as P from './ops/index.js';
 import { defaultStream, randomStream, type RandomStream } from '../tensor/random.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { expectRows } from './ops/log-softmax.js';
+import { expectRows } from './ops/rows.js';
 import { fromTyped, full, tensor } from '../tensor/create.js';
 import { toTyped, type TypedArray } from '../tensor/dtype.js';
 import { add, matmul, mul, reshape, sum, transpose } from '../autograd/math.js';

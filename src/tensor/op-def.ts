@@ -51,6 +51,12 @@ export interface GpuKit {
   /** Σ of all `size` elements of `x`, as a one-element array (the shared reduction). */
   sumAll(x: DeviceArray, size: number): DeviceArray;
   /**
+   * Frees a temporary this op call made (with run, map, sumAll) before the op returns. Optional:
+   * the backend frees every temporary when the op returns; this only lowers peak memory. Inputs
+   * and saved values belong to their tensors and are refused.
+   */
+  release(a: DeviceArray): void;
+  /**
    * Hand-written WebAssembly SIMD kernels for the matrix products inside matmul and conv2d, when
    * the backend runs on the CPU (webasm mode): there gpu.js's generated code is ~20× slower at
    * them (src/tensor/backends/wasm/gemm.ts says why). null in the GL mode, where the ops run their

@@ -7,11 +7,9 @@
  *                                                  backward is broadcast: an adjoint pair)
  */
 import { defineOp } from '../op.js';
-import { broadcastShapes, sameShape, shapeToString, stridesOf, type Shape } from '../../tensor/shape.js';
-import type { TypedArray } from '../../tensor/dtype.js';
-import type { DeviceArray, GpuKit } from '../../tensor/op-def.js';
-import { gatherGpu, gatherInto } from './permute.js';
-import { sumGpu, sumInto } from './sum.js';
+import { broadcastShapes, sameShape, shapeToString, type Shape } from '../../tensor/shape.js';
+import { expandGpu, expandInto } from './gather.js';
+import { sumGpu, sumInto } from './reduce.js';
 
 export const expand = defineOp({
   name: 'expand',
@@ -40,22 +38,7 @@ export const expand = defineOp({
 });
 
 /** The axes of `to` along which `from` (right-aligned) has size 1 or does not exist. */
-export function stretchedAxes(from: Shape, to: Shape): number[] {
+function stretchedAxes(from: Shape, to: Shape): number[] {
   const pad = to.length - from.length;
   return to.map((_, i) => i).filter((i) => i < pad || (from[i - pad] === 1 && to[i] !== 1));
-}
-
-/** Steps in x for each axis of `to`: x's stride, or 0 where x is stretched. */
-function broadcastSteps(from: Shape, to: Shape): number[] {
-  const pad = to.length - from.length;
-  const strides = stridesOf(from);
-  return to.map((_, i) => (i < pad || from[i - pad] === 1 ? 0 : strides[i - pad]));
-}
-
-export function expandInto(x: TypedArray, from: Shape, to: Shape, y: TypedArray): void {
-  gatherInto(x, to, broadcastSteps(from, to), y);
-}
-
-export function expandGpu(k: GpuKit, x: DeviceArray, from: Shape, to: Shape): DeviceArray {
-  return gatherGpu(k, x, to, broadcastSteps(from, to));
 }

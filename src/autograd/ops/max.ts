@@ -11,9 +11,8 @@
 import { defineOp } from '../op.js';
 import { sizeOf } from '../../tensor/shape.js';
 import type { DeviceArray, Flat, Thread } from '../../tensor/op-def.js';
-import { inverse, permuteGpu, reductionLayout } from './permute.js';
-import { reducedShape, walkGroups, type ReduceAttrs } from './sum.js';
-import { release } from '../../tensor/backends/gpu.js';
+import { inverse, permuteGpu } from './gather.js';
+import { reducedShape, reductionLayout, walkGroups, type ReduceAttrs } from './reduce.js';
 
 export const max = defineOp({
   name: 'max',
@@ -57,7 +56,7 @@ export const max = defineOp({
         [moved],
         { L: rowLength },
       );
-      release(moved);
+      k.release(moved);
       return y;
     },
     backward: (k, { x, y }, dy, { shapes, attrs }) => {
@@ -80,9 +79,9 @@ export const max = defineOp({
         [moved, y, dy],
         { L: rowLength },
       );
-      release(moved);
+      k.release(moved);
       const dx = permuteGpu(k, dMoved, order.map((a) => shapes.x[a]), inverse(order));
-      release(dMoved);
+      k.release(dMoved);
       return { dx };
     },
   },

@@ -5,7 +5,7 @@
  */
 import { defineOp } from '../op.js';
 import { shapeToString, sizeOf, type Shape } from '../../tensor/shape.js';
-import { copy } from './permute.js';
+import { copy } from './gather.js';
 
 export const reshape = defineOp({
   name: 'reshape',

@@ -18,7 +18,7 @@
 import { defineOp } from '../../autograd/op.js';
 import { sizeOf } from '../../tensor/shape.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
-import { poolDims, poolOutputShape, type Pool2dAttrs } from './max-pool2d.js';
+import { coveringWindowsSum, poolDims, poolOutputShape, type Pool2dAttrs } from './window.js';
 
 export const avgPool2d = defineOp({
   name: 'avgPool2d',
@@ -101,35 +101,10 @@ export const avgPool2d = defineOp({
         poolDims(shapes.x, attrs, outShape),
       ),
 
-    // Gather form: thread (plane, iy, ix) sums dy over the windows (oy, ox) that cover it — those
-    // with oy = (iy + py − ky) / sy and ox = (ix + px − kx) / sx whole numbers inside the output.
+    // Gather form: thread (plane, iy, ix) sums dy over the windows that cover it, divided by the
+    // window area (window.ts: the gather maxPool2d shares).
     backward: (k, _, dy, { shapes, attrs, outShape }) => ({
-      dx: k.run(
-        function (this: Thread, dy: Flat) {
-          const ix = this.thread.x % this.constants.W;
-          const r = Math.floor(this.thread.x / this.constants.W);
-          const iy = r % this.constants.H;
-          const plane = Math.floor(r / this.constants.H);
-          let s = 0;
-          for (let ky = 0; ky < this.constants.KH; ky++) {
-            const ty = iy + this.constants.PY - ky;
-            const oy = Math.floor(ty / this.constants.SY);
-            if (ty >= 0 && oy * this.constants.SY === ty && oy < this.constants.OH) {
-              for (let kx = 0; kx < this.constants.KW; kx++) {
-                const tx = ix + this.constants.PX - kx;
-                const ox = Math.floor(tx / this.constants.SX);
-                if (tx >= 0 && ox * this.constants.SX === tx && ox < this.constants.OW) {
-                  s += dy[(plane * this.constants.OH + oy) * this.constants.OW + ox];
-                }
-              }
-            }
-          }
-          return s / (this.constants.KH * this.constants.KW);
-        },
-        sizeOf(shapes.x),
-        [dy],
-        poolDims(shapes.x, attrs, outShape),
-      ),
+      dx: coveringWindowsSum(k, dy, poolDims(shapes.x, attrs, outShape), null, attrs.kernelSize[0] * attrs.kernelSize[1]),
     }),
   },
 });

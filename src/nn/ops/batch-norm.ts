@@ -21,12 +21,13 @@
  *
  * Layout: NCHW. x is viewed as [N, C, S] with S = H·W (S = 1 for [N, C]), so the flat element i
  * belongs to channel c = ⌊i / S⌋ mod C — the same decoding in the reference loops and gpu kernels.
+ * The per-channel sums and the batch statistics are channels.ts's, shared with batchStats.
  */
 import { defineOp } from '../../autograd/op.js';
-import { expectRank, sameShape, shapeToString, sizeOf, type Shape } from '../../tensor/shape.js';
+import { expectRank, sameShape, shapeToString, sizeOf } from '../../tensor/shape.js';
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { DeviceArray, Flat, GpuKit, Thread } from '../../tensor/op-def.js';
-import { release } from '../../tensor/backends/gpu.js';
+import { batchMeanVariance, batchMeanVarianceGpu, channelLayout, channelSums, channelSumsGpu, type ChannelLayout } from './channels.js';
 
 export interface BatchNormAttrs {
   /** true: normalise with the batch statistics; false: with runningMean and runningVar. */
@@ -60,7 +61,7 @@ export const batchNorm = defineOp({
 
   reference: {
     forward({ x, gamma, beta, runningMean, runningVar }, y, { shapes, attrs }) {
-      const d = dimsOf(shapes.x);
+      const d = channelLayout(shapes.x);
       const { mean, invStd } = statistics(x, runningMean, runningVar, d, attrs);
       for (let i = 0; i < y.length; i++) {
         const c = Math.floor(i / d.S) % d.C;
@@ -68,17 +69,14 @@ export const batchNorm = defineOp({
       }
     },
     backward({ x, gamma, runningMean, runningVar }, dy, { dx, dgamma, dbeta }, { shapes, attrs, needsGrad }) {
-      const d = dimsOf(shapes.x);
+      const d = channelLayout(shapes.x);
       const m = d.N * d.S;
       const { mean, invStd } = statistics(x, runningMean, runningVar, d, attrs);
       const xhat = (i: number, c: number): number => (x[i] - mean[c]) * invStd[c];
       const sumDy = new Float64Array(d.C); // dβ
       const sumDyXhat = new Float64Array(d.C); // dγ
-      for (let i = 0; i < dy.length; i++) {
-        const c = Math.floor(i / d.S) % d.C;
-        sumDy[c] += dy[i];
-        sumDyXhat[c] += dy[i] * xhat(i, c);
-      }
+      channelSums(d, sumDy, (i) => dy[i]);
+      channelSums(d, sumDyXhat, (i, c) => dy[i] * xhat(i, c));
       if (needsGrad.beta) dbeta.set(sumDy);
       if (needsGrad.gamma) dgamma.set(sumDyXhat);
       if (!needsGrad.x) return;
@@ -91,13 +89,13 @@ export const batchNorm = defineOp({
     },
   },
 
-  // gpu: per-channel sums in two gather stages (channelSumGpu); everything else elementwise, one
+  // gpu: per-channel sums in two gather stages (channelSumsGpu); everything else elementwise, one
   // thread per element with its channel decoded from the flat index. No full-size temporaries:
   // x̂ is recomputed where it is needed, and σ², dβ and dγ are summed straight from x and dy.
   gpu: {
     forward(k, { x, gamma, beta, runningMean, runningVar }, { shapes, attrs }) {
-      const d = dimsOf(shapes.x);
-      const stats = attrs.training ? batchStatsGpu(k, x, d) : { mean: runningMean, variance: runningVar };
+      const d = channelLayout(shapes.x);
+      const stats = attrs.training ? batchMeanVarianceGpu(k, x, d) : { mean: runningMean, variance: runningVar };
       const scale = channelScaleGpu(k, gamma, stats.variance, d.C, attrs.eps); // γ/√(σ² + eps)
       return k.run(
         function (this: Thread, x: Flat, mean: Flat, scale: Flat, beta: Flat) {
@@ -110,13 +108,13 @@ export const batchNorm = defineOp({
       );
     },
     backward(k, { x, gamma, runningMean, runningVar }, dy, { shapes, attrs, needsGrad }) {
-      const d = dimsOf(shapes.x);
+      const d = channelLayout(shapes.x);
       const m = d.N * d.S;
-      const stats = attrs.training ? batchStatsGpu(k, x, d) : { mean: runningMean, variance: runningVar };
+      const stats = attrs.training ? batchMeanVarianceGpu(k, x, d) : { mean: runningMean, variance: runningVar };
       const invStd = channelScaleGpu(k, null, stats.variance, d.C, attrs.eps); // 1/√(σ² + eps)
-      const dbeta = channelSumGpu(k, [dy], d, 1); // Σ dy
+      const dbeta = channelSumsGpu(k, [dy], d); // Σ dy
       // dγ = Σ dy·x̂ = invStd · Σ dy·(x − μ): the sum of products, then one scale per channel.
-      const dyCentred = channelSumGpu(k, [dy, x, stats.mean], d, 1, false);
+      const dyCentred = channelSumsGpu(k, [dy, x, stats.mean], d, 1, false);
       const dgamma = k.run(
         function (this: Thread, sum: Flat, invStd: Flat) {
           return sum[this.thread.x] * invStd[this.thread.x];
@@ -152,51 +150,18 @@ export const batchNorm = defineOp({
   },
 });
 
-/** x viewed as [N, C, S]: batch, channels, and S = H·W values per channel and example. */
-export interface Dims {
-  N: number;
-  C: number;
-  S: number;
-}
-
-export function dimsOf(x: Shape): Dims {
-  return { N: x[0], C: x[1], S: sizeOf(x.slice(2)) };
-}
-
 /** Per-channel μ and 1/√(σ² + eps): of the batch (training; σ² biased) or the running ones. */
 function statistics(
   x: TypedArray,
   runningMean: TypedArray,
   runningVar: TypedArray,
-  d: Dims,
+  d: ChannelLayout,
   attrs: BatchNormAttrs,
 ): { mean: Float64Array; invStd: Float64Array } {
   const { mean, variance } = attrs.training
     ? batchMeanVariance(x, d)
     : { mean: Float64Array.from(runningMean), variance: Float64Array.from(runningVar) };
   return { mean, invStd: variance.map((v) => 1 / Math.sqrt(v + attrs.eps)) };
-}
-
-/** The batch's per-channel μ and biased σ² (also the reference kernel of ops/batch-stats.ts). */
-export function batchMeanVariance(x: TypedArray, { N, C, S }: Dims): { mean: Float64Array; variance: Float64Array } {
-  const mean = new Float64Array(C);
-  const variance = new Float64Array(C);
-  const m = N * S;
-  for (let i = 0; i < x.length; i++) mean[Math.floor(i / S) % C] += x[i];
-  for (let c = 0; c < C; c++) mean[c] /= m;
-  // Two passes (mean first, then squared deviations): E[x²] − μ² would cancel catastrophically.
-  for (let i = 0; i < x.length; i++) {
-    const c = Math.floor(i / S) % C;
-    variance[c] += (x[i] - mean[c]) ** 2;
-  }
-  for (let c = 0; c < C; c++) variance[c] /= m;
-  return { mean, variance };
-}
-
-/** The batch's per-channel mean and biased variance on the gpu (two passes, as in `batchMeanVariance`). */
-export function batchStatsGpu(k: GpuKit, x: DeviceArray, d: Dims): { mean: DeviceArray; variance: DeviceArray } {
-  const mean = channelSumGpu(k, [x], d, 1 / (d.N * d.S));
-  return { mean, variance: channelSumGpu(k, [x, x, mean], d, 1 / (d.N * d.S), true) };
 }
 
 /** γ[c]/√(σ²[c] + eps) per channel, or 1/√(σ²[c] + eps) without γ. */
@@ -218,74 +183,4 @@ function channelScaleGpu(k: GpuKit, gamma: DeviceArray | null, variance: DeviceA
         [gamma, variance],
         { EPS: eps },
       );
-}
-
-/**
- * scale · Σ over (n, s) per channel, a [C] array, of one of three terms:
- *   [a]                        a                          (μ, dβ)
- *   [a, b, mean], centreA      (a − mean[c]) · (b − mean[c])   (σ², with a = b = x)
- *   [a, b, mean], !centreA     a · (b − mean[c])          (Σ dy·(x − μ), for dγ)
- * σ² sums squared deviations, never x·(x − μ), whose terms are large and cancel when |μ| ≫ σ.
- * gpu.js cannot scatter, so two gathers: one thread per (c, n) sums its S values, then one thread
- * per c sums its N partial sums.
- */
-function channelSumGpu(
-  k: GpuKit,
-  terms: [DeviceArray] | [DeviceArray, DeviceArray, DeviceArray],
-  { N, C, S }: Dims,
-  scale: number,
-  centreA = false,
-): DeviceArray {
-  const partial =
-    terms.length === 1
-      ? k.run(
-          function (this: Thread, a: Flat) {
-            const c = Math.floor(this.thread.x / this.constants.N); // thread = c·N + n
-            const n = this.thread.x % this.constants.N;
-            let i = (n * this.constants.C + c) * this.constants.S; // a[n, c, 0]
-            let sum = 0;
-            for (let s = 0; s < this.constants.S; s++) {
-              sum += a[i];
-              i++;
-            }
-            return sum;
-          },
-          C * N,
-          terms,
-          { N, C, S },
-        )
-      : k.run(
-          function (this: Thread, a: Flat, b: Flat, mean: Flat) {
-            const c = Math.floor(this.thread.x / this.constants.N);
-            const n = this.thread.x % this.constants.N;
-            const mu = mean[c];
-            const aShift = this.constants.CENTRE_A * mu; // μ or 0
-            let i = (n * this.constants.C + c) * this.constants.S;
-            let sum = 0;
-            for (let s = 0; s < this.constants.S; s++) {
-              sum += (a[i] - aShift) * (b[i] - mu);
-              i++;
-            }
-            return sum;
-          },
-          C * N,
-          terms,
-          { N, C, S, CENTRE_A: centreA ? 1 : 0 },
-        );
-  const total = k.run(
-    function (this: Thread, partial: Flat) {
-      let i = this.thread.x * this.constants.N;
-      let sum = 0;
-      for (let n = 0; n < this.constants.N; n++) {
-        sum += partial[i];
-        i++;
-      }
-      return sum * this.constants.SCALE;
-    },
-    C,
-    [partial],
-    { N, SCALE: scale },
-  );
-  release(partial);
-  return total;
 }

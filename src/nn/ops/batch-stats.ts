@@ -22,13 +22,12 @@
  * and the unbiased variance σ²·m/(m − 1) that the running statistics use would divide by zero.
  *
  * Layout: NCHW, x viewed as [N, C, S] with S = H·W (S = 1 for [N, C]); the flat element i belongs
- * to channel c = ⌊i / S⌋ mod C, as in ops/batch-norm.ts, whose statistics code both kernels reuse.
+ * to channel c = ⌊i / S⌋ mod C (channels.ts, whose batch statistics batchNorm normalises with too).
  */
 import { defineOp } from '../../autograd/op.js';
 import { expectRank, shapeToString } from '../../tensor/shape.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
-import { release } from '../../tensor/backends/gpu.js';
-import { batchMeanVariance, batchStatsGpu, dimsOf } from './batch-norm.js';
+import { batchMeanVariance, batchMeanVarianceGpu, channelLayout } from './channels.js';
 
 export const batchStats = defineOp({
   name: 'batchStats',
@@ -36,7 +35,7 @@ export const batchStats = defineOp({
   saves: ['x', 'y'], // dx needs x − μ; μ is row 0 of y
   outputShape({ x }) {
     expectRank('batchStats', 'x', x, [2, 4], '(N, C) or (N, C, H, W)');
-    const { N, C, S } = dimsOf(x);
+    const { N, C, S } = channelLayout(x);
     if (N * S < 2) {
       throw new Error(`batchStats: expected more than 1 value per channel; got x ${shapeToString(x)} (N·H·W = ${N * S}), whose variance is undefined`);
     }
@@ -45,12 +44,12 @@ export const batchStats = defineOp({
 
   reference: {
     forward({ x }, y, { shapes }) {
-      const { mean, variance } = batchMeanVariance(x, dimsOf(shapes.x));
+      const { mean, variance } = batchMeanVariance(x, channelLayout(shapes.x));
       y.set(mean, 0);
       y.set(variance, mean.length);
     },
     backward({ x, y }, dy, { dx }, { shapes }) {
-      const { N, C, S } = dimsOf(shapes.x);
+      const { N, C, S } = channelLayout(shapes.x);
       const m = N * S;
       for (let i = 0; i < dx.length; i++) {
         const c = Math.floor(i / S) % C;
@@ -61,8 +60,8 @@ export const batchStats = defineOp({
 
   gpu: {
     forward(k, { x }, { shapes }) {
-      const d = dimsOf(shapes.x);
-      const { mean, variance } = batchStatsGpu(k, x, d);
+      const d = channelLayout(shapes.x);
+      const { mean, variance } = batchMeanVarianceGpu(k, x, d);
       const y = k.run(
         function (this: Thread, mean: Flat, variance: Flat) {
           const i = this.thread.x; // y[0, c] = μ[c], y[1, c] = σ²[c]: flat i = c or C + c
@@ -73,13 +72,13 @@ export const batchStats = defineOp({
         [mean, variance],
         { C: d.C },
       );
-      release(mean);
-      release(variance);
+      k.release(mean);
+      k.release(variance);
       return y;
     },
     // One thread per element of x: every dx gathers its channel's μ, dμ and dσ², no reduction.
     backward(k, { x, y }, dy, { shapes }) {
-      const d = dimsOf(shapes.x);
+      const d = channelLayout(shapes.x);
       const dx = k.run(
         function (this: Thread, x: Flat, y: Flat, dy: Flat) {
           const i = this.thread.x;

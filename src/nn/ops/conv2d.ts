@@ -24,44 +24,11 @@
 import { defineOp } from '../../autograd/op.js';
 import { expectRank, shapeToString, type Shape } from '../../tensor/shape.js';
 import type { DeviceArray, Flat, GpuKit, Thread } from '../../tensor/op-def.js';
-
-/** A (y, x) pair: first the vertical (rows), then the horizontal (columns) value. */
-export type Pair = readonly [number, number];
+import { slidingOutputSize, type Pair } from './window.js';
 
 export interface Conv2dAttrs {
   readonly stride: Pair;
   readonly padding: Pair;
-}
-
-function isPairOfIntegers(value: unknown, min: number): value is Pair {
-  return Array.isArray(value) && value.length === 2 && value.every((v) => Number.isInteger(v) && v >= min);
-}
-
-/** Throws unless `value` is a pair of integers ≥ `min`, naming the op and the argument. */
-export function checkPair(op: string, arg: string, value: unknown, min: number): Pair {
-  if (!isPairOfIntegers(value, min)) {
-    throw new Error(`${op}: ${arg} must be a pair [y, x] of integers ≥ ${min}; got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-/**
- * The output size [OH, OW] of a window `kernel` sliding over the H×W plane of x (NCHW) with the
- * given stride and zero padding; throws when the window does not fit. `kernelFrom` says where the
- * kernel size came from, for the message (e.g. "w [8, 3, 5, 5]").
- */
-export function slidingOutputSize(op: string, x: Shape, kernel: Pair, stride: Pair, padding: Pair, kernelFrom: string): Pair {
-  checkPair(op, 'stride', stride, 1);
-  checkPair(op, 'padding', padding, 0);
-  const paddedH = x[2] + 2 * padding[0];
-  const paddedW = x[3] + 2 * padding[1];
-  if (kernel[0] > paddedH || kernel[1] > paddedW) {
-    throw new Error(
-      `${op}: the kernel must fit in x padded by [${padding.join(', ')}] (${paddedH}×${paddedW}, from x ${shapeToString(x)}); ` +
-        `got a ${kernel[0]}×${kernel[1]} kernel (${kernelFrom})`,
-    );
-  }
-  return [Math.floor((paddedH - kernel[0]) / stride[0]) + 1, Math.floor((paddedW - kernel[1]) / stride[1]) + 1];
 }
 
 /** Every size the kernels need, named as in the math above. */

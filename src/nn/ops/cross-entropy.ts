@@ -5,7 +5,7 @@
  *   y = (1/N) Σ_n −log softmax(logits)[n, label_n] = (1/N) Σ_n (lse_n − logits[n, label_n])
  *   dlogits[n, c] = dy · (softmax[n, c] − [c = label_n]) / N
  *
- * lse_n = log Σ_c exp(logits[n, c]) goes through the row max (log-softmax.ts), so logits of ±1000
+ * lse_n = log Σ_c exp(logits[n, c]) goes through the row max (rows.ts), so logits of ±1000
  * give a finite loss. labels are class indices stored as floats in the logits' dtype; they get no
  * gradient. The public g.nn.functional.crossEntropy checks their values on the host (integers in
  * [0, C)); the kernels assume valid labels. Backward recomputes softmax from the saved logits.
@@ -13,8 +13,7 @@
 import { defineOp } from '../../autograd/op.js';
 import { expectShape } from '../../tensor/shape.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
-import { release } from '../../tensor/backends/gpu.js';
-import { expectRows, rowLogSumExpGpu, rowLogSumExpInto } from './log-softmax.js';
+import { expectRows, rowLogSumExpGpu, rowLogSumExpInto } from './rows.js';
 
 export const crossEntropy = defineOp({
   name: 'crossEntropy',
@@ -72,9 +71,9 @@ export const crossEntropy = defineOp({
         [total],
         { N },
       );
-      release(lse);
-      release(rowLoss);
-      release(total);
+      k.release(lse);
+      k.release(rowLoss);
+      k.release(total);
       return y;
     },
     backward: (k, { logits, labels }, dy, { shapes }) => {
@@ -92,7 +91,7 @@ export const crossEntropy = defineOp({
         [logits, lse, labels, dy],
         { N, C },
       );
-      release(lse);
+      k.release(lse);
       return { dlogits };
     },
   },

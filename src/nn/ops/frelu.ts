@@ -8,12 +8,13 @@
  *
  * b of shape [] is the paper's layer-wise scalar b_l (one value for the whole layer, the default).
  * b of shape [C] is a per-channel option (channel axis 1, x [N, C] or NCHW): then
- * db_c = Σ dy over every axis but the channel. With b = 0 FReLU is exactly ReLU.
+ * db_c = Σ dy over every axis but the channel (channels.ts, shared with prelu). With b = 0 FReLU
+ * is exactly ReLU.
  */
 import { defineOp } from '../../autograd/op.js';
 import { shapeToString, sizeOf } from '../../tensor/shape.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
-import { channelLayout, channelSumsGpu, channelSumsInto } from './prelu.js';
+import { channelSums, channelSumsGpu, parameterLayout } from './channels.js';
 
 export const frelu = defineOp({
   name: 'frelu',
@@ -35,12 +36,12 @@ export const frelu = defineOp({
 
   reference: {
     forward({ x, b }, y, { shapes }) {
-      const { C, INNER } = channelLayout(shapes.x, b.length); // C = 1 for a scalar b: always b[0]
-      for (let i = 0; i < y.length; i++) y[i] = Math.max(x[i], 0) + b[Math.floor(i / INNER) % C];
+      const { C, S } = parameterLayout(shapes.x, b.length); // C = 1 for a scalar b: always b[0]
+      for (let i = 0; i < y.length; i++) y[i] = Math.max(x[i], 0) + b[Math.floor(i / S) % C];
     },
     backward({ x }, dy, { dx, db }, { shapes }) {
       for (let i = 0; i < dx.length; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
-      channelSumsInto(dy, channelLayout(shapes.x, sizeOf(shapes.b)), db); // db = Σ dy (per channel)
+      channelSums(parameterLayout(shapes.x, sizeOf(shapes.b)), db, (i) => dy[i]); // db = Σ dy (per channel)
     },
   },
 
@@ -52,15 +53,15 @@ export const frelu = defineOp({
           return Math.max(x[this.thread.x], 0) + b[0];
         }, x, b);
       }
-      const { C, INNER } = channelLayout(shapes.x, sizeOf(shapes.b));
+      const { C, S } = parameterLayout(shapes.x, sizeOf(shapes.b));
       return k.run(
         function (this: Thread, x: Flat, b: Flat) {
-          const c = Math.floor(this.thread.x / this.constants.INNER) % this.constants.C;
+          const c = Math.floor(this.thread.x / this.constants.S) % this.constants.C;
           return Math.max(x[this.thread.x], 0) + b[c];
         },
         sizeOf(shapes.x),
         [x, b],
-        { C, INNER },
+        { C, S },
       );
     },
     backward: (k, { x }, dy, { shapes, needsGrad }) => {
@@ -68,8 +69,8 @@ export const frelu = defineOp({
         return x[this.thread.x] > 0 ? dy[this.thread.x] : 0;
       }, x, dy);
       if (!needsGrad.b) return { dx };
-      // Scalar b: the backend's shared reduction k.sumAll; per channel: one thread per channel.
-      return { dx, db: channelSumsGpu(k, dy, channelLayout(shapes.x, sizeOf(shapes.b))) };
+      // Scalar b: the backend's shared reduction k.sumAll; per channel: channels.ts's two gathers.
+      return { dx, db: channelSumsGpu(k, [dy], parameterLayout(shapes.x, sizeOf(shapes.b))) };
     },
   },
 });

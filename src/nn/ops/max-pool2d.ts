@@ -20,41 +20,9 @@
  * gathers: each thread takes one x element and sums dy over the windows whose argmax it is.
  */
 import { defineOp } from '../../autograd/op.js';
-import { expectRank, sizeOf, type Shape } from '../../tensor/shape.js';
+import { sizeOf } from '../../tensor/shape.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
-import { checkPair, slidingOutputSize, type Pair } from './conv2d.js';
-
-export interface Pool2dAttrs {
-  readonly kernelSize: Pair;
-  readonly stride: Pair;
-  readonly padding: Pair;
-}
-
-/** Checks a pooling window and returns the output shape (shared with avgPool2d). */
-export function poolOutputShape(op: string, x: Shape, { kernelSize, stride, padding }: Pool2dAttrs): Shape {
-  expectRank(op, 'x', x, 4, '(N, C, H, W)');
-  checkPair(op, 'kernelSize', kernelSize, 1);
-  checkPair(op, 'padding', padding, 0);
-  if (2 * padding[0] > kernelSize[0] || 2 * padding[1] > kernelSize[1]) {
-    throw new Error(
-      `${op}: padding must be at most half the kernelSize [${kernelSize.join(', ')}] (so every window holds an element of x); ` +
-        `got padding [${padding.join(', ')}]`,
-    );
-  }
-  const [OH, OW] = slidingOutputSize(op, x, kernelSize, stride, padding, `kernelSize [${kernelSize.join(', ')}]`);
-  return [x[0], x[1], OH, OW];
-}
-
-/** Every size the kernels need, named as in the math above. */
-export function poolDims(x: Shape, { kernelSize, stride, padding }: Pool2dAttrs, outShape: Shape) {
-  return {
-    N: x[0], C: x[1], H: x[2], W: x[3],
-    KH: kernelSize[0], KW: kernelSize[1],
-    OH: outShape[2], OW: outShape[3],
-    SY: stride[0], SX: stride[1],
-    PY: padding[0], PX: padding[1],
-  };
-}
+import { coveringWindowsSum, poolDims, poolOutputShape, type Pool2dAttrs } from './window.js';
 
 export const maxPool2d = defineOp({
   name: 'maxPool2d',
@@ -148,9 +116,7 @@ export const maxPool2d = defineOp({
 
     // Gather form, in two kernels. First each window's argmax (its flat position in the plane, the
     // same scan and strict > as the reference), one thread per window; then one thread per x element
-    // (plane, iy, ix) sums dy over the windows whose argmax it is. The windows covering row iy are
-    // oy = ⌊(iy + py)/sy⌋ − j for j < ⌈KH/sy⌉ (those with 0 ≤ oy < OH whose offset ky = iy + py − oy·sy
-    // is inside the kernel): one candidate per axis when windows do not overlap.
+    // sums dy over the windows whose argmax it is (window.ts: the gather avgPool2d shares).
     backward: (k, { x }, dy, { shapes, attrs, outShape }) => {
       const d = poolDims(shapes.x, attrs, outShape);
       const argmax = k.run(
@@ -182,32 +148,7 @@ export const maxPool2d = defineOp({
         [x],
         d,
       );
-      const dx = k.run(
-        function (this: Thread, argmax: Flat, dy: Flat) {
-          const ix = this.thread.x % this.constants.W;
-          const r = Math.floor(this.thread.x / this.constants.W);
-          const iy = r % this.constants.H;
-          const plane = Math.floor(r / this.constants.H);
-          const me = iy * this.constants.W + ix;
-          let s = 0;
-          for (let jy = 0; jy < this.constants.CANDIDATES_Y; jy++) {
-            const oy = Math.floor((iy + this.constants.PY) / this.constants.SY) - jy;
-            const ky = iy + this.constants.PY - oy * this.constants.SY;
-            for (let jx = 0; jx < this.constants.CANDIDATES_X; jx++) {
-              const ox = Math.floor((ix + this.constants.PX) / this.constants.SX) - jx;
-              const kx = ix + this.constants.PX - ox * this.constants.SX;
-              if (oy >= 0 && oy < this.constants.OH && ky < this.constants.KH && ox >= 0 && ox < this.constants.OW && kx < this.constants.KW) {
-                const window = (plane * this.constants.OH + oy) * this.constants.OW + ox;
-                if (argmax[window] === me) s += dy[window];
-              }
-            }
-          }
-          return s;
-        },
-        sizeOf(shapes.x),
-        [argmax, dy],
-        { ...d, CANDIDATES_Y: Math.ceil(d.KH / d.SY), CANDIDATES_X: Math.ceil(d.KW / d.SX) },
-      );
+      const dx = coveringWindowsSum(k, dy, d, argmax, 1);
       return { dx };
     },
   },

@@ -429,6 +429,7 @@ const kit: GpuKit = {
     release(partial);
     return out;
   },
+  release,
 };
 
 function checkFloat32(op: string, dtype: DType): void {

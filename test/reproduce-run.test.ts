@@ -14,8 +14,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeCheckpoint } from '../src/experiments/train/index.js';
-import type { EpochRecord, TrainSummary } from '../src/experiments/train/index.js';
+import { decodeCheckpoint, type EpochRecord, type TrainSummary } from '../src/experiments/train/index.js';
 import { buildReport, estimate, jobList, markdownTable, resolveProtocol, runJobs, writeReport } from '../src/experiments/reproduce.js';
 import { command } from '../src/cli/reproduce.js';
 

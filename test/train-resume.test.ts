@@ -10,8 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { LOCK_FILE, lockFolder } from '../src/util/fs.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { train, type EpochRecord, type TrainOptions } from '../src/experiments/train/index.js';
-import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint } from '../src/experiments/train/index.js';
+import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, train, type EpochRecord, type TrainOptions } from '../src/experiments/train/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gradlab-resume-'));
 

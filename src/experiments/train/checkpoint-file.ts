@@ -88,22 +88,47 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   if (12 + headerLength > bytes.length) throw new Error(`${source}: the checkpoint is truncated (its header needs ${headerLength} bytes)`);
   const dataStart = Math.ceil((12 + headerLength) / 8) * 8;
   const header = Buffer.from(bytes.subarray(12, 12 + headerLength)).toString('utf8');
-  return JSON.parse(header, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const o = v as Record<string, unknown>;
-    if (typeof o.$number === 'string') return Number(o.$number);
-    if (typeof o.$array !== 'string') return v;
-    const type = o.$array as ArrayTypeName;
-    const Ctor = ARRAY_TYPES[type];
-    if (Ctor === undefined || typeof o.offset !== 'number' || typeof o.length !== 'number') {
-      throw new Error(`${source}: a stored array has an unknown type or no offset/length (${JSON.stringify(o)})`);
-    }
-    const start = dataStart + o.offset;
-    const end = start + o.length * Ctor.BYTES_PER_ELEMENT;
-    if (end > bytes.length) throw new Error(`${source}: the checkpoint is truncated (an array needs bytes ${start}–${end}; the file has ${bytes.length})`);
-    // A copy into a fresh, aligned buffer (Buffer#slice would share the file's memory instead).
-    return new Ctor(new Uint8Array(bytes.subarray(start, end)).buffer);
-  }) as CheckpointValue;
+  let value: unknown;
+  try {
+    value = JSON.parse(header, (_key, v: unknown) => {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+      if ('$number' in v && typeof v.$number === 'string') return Number(v.$number);
+      if (!('$array' in v) || typeof v.$array !== 'string') return v;
+      const type = v.$array;
+      const Ctor = isArrayTypeName(type) ? ARRAY_TYPES[type] : undefined;
+      const offset = 'offset' in v ? v.offset : undefined;
+      const length = 'length' in v ? v.length : undefined;
+      if (Ctor === undefined || !isCount(offset) || !isCount(length)) {
+        throw new Error(`${source}: a stored array has an unknown type or no offset/length (${JSON.stringify(v)})`);
+      }
+      const start = dataStart + offset;
+      const end = start + length * Ctor.BYTES_PER_ELEMENT;
+      if (end > bytes.length) throw new Error(`${source}: the checkpoint is truncated (an array needs bytes ${start}–${end}; the file has ${bytes.length})`);
+      // A copy into a fresh, aligned buffer (Buffer#slice would share the file's memory instead).
+      return new Ctor(new Uint8Array(bytes.subarray(start, end)).buffer);
+    });
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new Error(`${source}: the checkpoint's header is not valid JSON (${err.message})`);
+    throw err;
+  }
+  // Always true of what JSON.parse and the reviver above produce; checked so the type is earned, not cast.
+  if (!isCheckpointValue(value)) throw new Error(`${source}: the checkpoint's header holds a value a checkpoint cannot`);
+  return value;
+}
+
+function isArrayTypeName(name: string): name is ArrayTypeName {
+  return Object.hasOwn(ARRAY_TYPES, name);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+function isCheckpointValue(v: unknown): v is CheckpointValue {
+  if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') return true;
+  if (arrayTypeOf(v) !== null) return true;
+  if (Array.isArray(v)) return v.every(isCheckpointValue);
+  return typeof v === 'object' && Object.values(v).every(isCheckpointValue);
 }
 
 /** Writes a checkpoint atomically (temporary file, then rename). */

@@ -1,6 +1,13 @@
 /**
  * One training run (`gradlab train`, and each job of `gradlab reproduce`): what the CLI, the
- * reproduce runner and the tests use. The run itself is run.ts; checkpoint files, checkpoint-file.ts.
+ * reproduce runner and the tests use. `train` is in run.ts; the other files hold its parts.
  */
-export * from './run.js';
-export * from './checkpoint-file.js';
+export { train, type TrainHooks } from './run.js';
+export {
+  ACTIVATIONS, BLOCKS, DATASETS, MODELS, SYNTHETIC_SIZES, defaultLr, defaultOutDir, resolveTrainConfig,
+  type DatasetName, type ModelName, type TrainConfig, type TrainOptions,
+} from './config.js';
+export type { Divergence, EpochRecord, TrainSummary } from './records.js';
+export { buildModel } from './model.js';
+export { CHECKPOINT_FILE, checkTrainCheckpoint, readTrainCheckpoint, type StoredTensor, type TrainCheckpoint } from './checkpoint.js';
+export { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointValue, type StoredArray } from './checkpoint-file.js';

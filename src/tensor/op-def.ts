@@ -57,49 +57,25 @@ export interface GpuKit {
    */
   release(a: DeviceArray): void;
   /**
-   * Hand-written WebAssembly SIMD kernels for the matrix products inside matmul and conv2d, when
-   * the backend runs on the CPU (webasm mode): there gpu.js's generated code is ~20× slower at
-   * them (src/tensor/backends/wasm/gemm.ts says why). null in the GL mode, where the ops run their
-   * gpu.js kernels. Either way gpu-vs-reference.test.ts checks the op against its reference kernel.
+   * Hand-written kernels over the CPU modes' Float32Arrays (the WebAssembly SIMD matrix products of
+   * src/tensor/backends/wasm/kernels.ts), for the op to call instead of its gpu.js kernels where
+   * they run: in webasm mode, where gpu.js's generated code is ~20× slower at matrix products
+   * (src/tensor/backends/wasm/gemm.ts says why). Returns them ready for device arrays — each
+   * array argument checked to be a live Float32Array, each result owned by this op call like
+   * run's — or null in the GL mode (or with them turned off), where the op runs its gpu.js kernels.
+   * Either way gpu-vs-reference.test.ts checks the op against its reference kernel.
    */
-  readonly simd: SimdKernels | null;
+  simd<K extends CpuKernels>(kernels: K): OnDevice<K> | null;
 }
 
-/** Sizes of a batched matrix product: `batch` times [M×K]·[K×N]. */
-export interface MatmulDims {
-  readonly batch: number;
-  readonly M: number;
-  readonly K: number;
-  readonly N: number;
-  /** a holds each [M×K] matrix transposed ([K×M], row-major). */
-  readonly transA: boolean;
-  /** b holds each [K×N] matrix transposed ([N×K], row-major). */
-  readonly transB: boolean;
-}
+/** Kernels over host Float32Arrays, each returning a new array (what GpuKit.simd takes). */
+export type CpuKernels = Readonly<Record<string, (...args: never[]) => Float32Array>>;
 
-/** Sizes of a 2-D convolution, named as in src/nn/ops/conv2d.ts: x [N, C, H, W], w [O, C, KH, KW], y [N, O, OH, OW]. */
-export interface ConvDims {
-  readonly N: number; readonly C: number; readonly H: number; readonly W: number;
-  readonly O: number; readonly KH: number; readonly KW: number;
-  readonly OH: number; readonly OW: number;
-  readonly SY: number; readonly SX: number;
-  readonly PY: number; readonly PX: number;
-}
-
-/**
- * See GpuKit.simd; implemented (over Float32Arrays, `A`) in src/tensor/backends/wasm/kernels.ts.
- * Each returns a new array.
- */
-export interface SimdKernels<A = DeviceArray> {
-  /** y[i] = a[i] · b[i] for each of the `batch` pairs (a, b possibly stored transposed). */
-  matmul(a: A, b: A, dims: MatmulDims): Float32Array;
-  /** y = conv2d(x, w) (no bias), the forward of src/nn/ops/conv2d.ts. */
-  conv2d(x: A, w: A, dims: ConvDims): Float32Array;
-  /** dx from dy and w. */
-  conv2dInputGrad(dy: A, w: A, dims: ConvDims): Float32Array;
-  /** dw from dy and x. */
-  conv2dWeightGrad(dy: A, x: A, dims: ConvDims): Float32Array;
-}
+/** A kernel of `K` as an op calls it: its Float32Array arguments are device arrays, and so is its result. */
+export type OnDevice<K extends CpuKernels> = {
+  readonly [name in keyof K]: (...args: DeviceArgs<Parameters<K[name]>>) => DeviceArray;
+};
+type DeviceArgs<P extends readonly unknown[]> = { [i in keyof P]: P[i] extends Float32Array ? DeviceArray : P[i] };
 
 /** Shapes and attributes an op's kernels see, besides the arrays themselves. */
 export interface OpContext<I extends string, A> {

@@ -9,6 +9,7 @@
 import { defineOp } from '../op.js';
 import { shapeToString, type Shape } from '../../tensor/shape.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
+import { simdKernels } from '../../tensor/backends/wasm/kernels.js';
 
 /** [B, M, K, N] of a product (B = 1 for plain matrices). */
 function dims(a: Shape, b: Shape): [number, number, number, number] {
@@ -64,13 +65,14 @@ export const matmul = defineOp({
   // step, no index arithmetic in the loop): gpu.js's webasm mode runs these loops in SIMD lanes, and
   // there the per-product index math cost as much as the product itself.
   //
-  // In webasm mode the backend offers a hand-written SIMD matrix product (k.simd, see
+  // In webasm mode the backend runs a hand-written SIMD matrix product (k.simd(simdKernels), see
   // src/tensor/backends/wasm/gemm.ts), ~20× faster there than these kernels; the backward's
   // transposes are layouts it reads (transA, transB), not copies here.
   gpu: {
     forward: (k, { a, b }, { shapes }) => {
       const [B, M, K, N] = dims(shapes.a, shapes.b);
-      if (k.simd) return k.simd.matmul(a, b, { batch: B, M, K, N, transA: false, transB: false });
+      const simd = k.simd(simdKernels);
+      if (simd) return simd.matmul(a, b, { batch: B, M, K, N, transA: false, transB: false });
       return k.run(
         function (this: Thread, a: Flat, b: Flat) {
           const n = this.thread.x % this.constants.N;
@@ -93,7 +95,7 @@ export const matmul = defineOp({
     },
     backward: (k, { a, b }, dy, { shapes, needsGrad }) => {
       const [B, M, K, N] = dims(shapes.a, shapes.b);
-      const simd = k.simd;
+      const simd = k.simd(simdKernels);
       if (simd) {
         return {
           // da [M×K] = dy [M×N] · bᵀ;  db [K×N] = aᵀ · dy

@@ -24,6 +24,7 @@
 import { defineOp } from '../../autograd/op.js';
 import { expectRank, shapeToString, type Shape } from '../../tensor/shape.js';
 import type { DeviceArray, Flat, GpuKit, Thread } from '../../tensor/op-def.js';
+import { simdKernels } from '../../tensor/backends/wasm/kernels.js';
 import { slidingOutputSize, type Pair } from './window.js';
 
 export interface Conv2dAttrs {
@@ -116,8 +117,8 @@ export const conv2d = defineOp({
     },
   },
 
-  // In webasm mode the backend offers hand-written SIMD kernels (k.simd: the three products above
-  // as matrix products, src/tensor/backends/wasm/kernels.ts), ~20× faster there than the gpu.js
+  // In webasm mode the backend runs hand-written SIMD kernels (k.simd(simdKernels): the three products
+  // above as matrix products, src/tensor/backends/wasm/kernels.ts), ~20× faster there than the gpu.js
   // kernels below (SmallNet's conv2: 1.8 → 35–46 GFLOP/s), which run in the GL mode (and in
   // webasm with GRADLAB_SIMD=0).
   //
@@ -129,14 +130,15 @@ export const conv2d = defineOp({
   gpu: {
     forward: (k, { x, w }, { shapes, attrs, outShape }) => {
       const d = dims(shapes, attrs, outShape);
-      if (k.simd) return k.simd.conv2d(x, w, d);
+      const simd = k.simd(simdKernels);
+      if (simd) return simd.conv2d(x, w, d);
       const HP = d.H + 2 * d.PY, WP = d.W + 2 * d.PX;
       const xp = padded(k, x, d.N * d.C, [d.H, d.W], [1, 1], [d.PY, d.PX], [HP, WP]);
       return correlate(k, xp, w, { ...d, HP, WP });
     },
     backward: (k, { x, w }, dy, { shapes, attrs, outShape, needsGrad }) => {
       const d = dims(shapes, attrs, outShape);
-      const simd = k.simd;
+      const simd = k.simd(simdKernels);
       if (simd) {
         return {
           dx: needsGrad.x ? simd.conv2dInputGrad(dy, w, d) : undefined,

@@ -34,8 +34,8 @@
  */
 import { createRequire } from 'node:module';
 import type { DType, TypedArray } from '../dtype.js';
-import type { AnyOpDef, DeviceArray, Flat, GpuKit, KernelFn, OpContext, SimdKernels, Thread } from '../op-def.js';
-import { setSimdThreads, simdKernels, simdThreads } from './wasm/kernels.js';
+import type { AnyOpDef, CpuKernels, DeviceArray, Flat, GpuKit, KernelFn, OnDevice, OpContext, Thread } from '../op-def.js';
+import { setSimdThreads, simdThreads } from './wasm/kernels.js';
 import type { Backend, Storage } from './backend.js';
 import type { GPU, IKernelRunShortcut, Kernel, KernelOutput, KernelVariable, Texture } from 'gpu.js';
 
@@ -389,33 +389,40 @@ function identity(this: Thread, x: Flat): number {
 }
 
 /**
- * The SIMD kernels as the kit hands them out: arguments checked like kernel arguments (live
- * Float32Arrays: the CPU modes' device arrays), results owned by the op call like k.run's.
+ * Kernels over Float32Arrays as the kit hands them to an op (GpuKit.simd): every array argument
+ * checked like a kernel argument (a live Float32Array: the CPU modes' device arrays), every result
+ * owned by the op call like k.run's. Any kernels object is wrapped the same way, kernel by kernel,
+ * and once (the wrapper is kept for the next call).
  */
-function checkedSimd(kernels: SimdKernels<Float32Array>): SimdKernels {
-  const arg = (where: string, a: DeviceArray): Float32Array => {
-    const d = deviceArray(where, a);
-    if (!(d instanceof Float32Array)) throw new Error(`${where}: the SIMD kernels take Float32Arrays (webasm mode)`);
-    return d;
-  };
-  const owned = (y: Float32Array): Float32Array => {
-    opScope?.add(y);
-    return y;
-  };
-  return {
-    matmul: (a, b, dims) => owned(kernels.matmul(arg('k.simd.matmul: a', a), arg('k.simd.matmul: b', b), dims)),
-    conv2d: (x, w, dims) => owned(kernels.conv2d(arg('k.simd.conv2d: x', x), arg('k.simd.conv2d: w', w), dims)),
-    conv2dInputGrad: (dy, w, dims) => owned(kernels.conv2dInputGrad(arg('k.simd.conv2dInputGrad: dy', dy), arg('k.simd.conv2dInputGrad: w', w), dims)),
-    conv2dWeightGrad: (dy, x, dims) => owned(kernels.conv2dWeightGrad(arg('k.simd.conv2dWeightGrad: dy', dy), arg('k.simd.conv2dWeightGrad: x', x), dims)),
-  };
+const checkedKernels = new WeakMap<CpuKernels, Readonly<Record<string, (...args: unknown[]) => DeviceArray>>>();
+function checkedSimd<K extends CpuKernels>(kernels: K): OnDevice<K> {
+  let checked = checkedKernels.get(kernels);
+  if (checked === undefined) {
+    const wrapped: Record<string, (...args: unknown[]) => DeviceArray> = {};
+    for (const [name, kernel] of Object.entries(kernels)) {
+      // The arguments are checked here, at run time, so the kernel may take them as unknowns.
+      const call = kernel as (...args: unknown[]) => Float32Array;
+      wrapped[name] = (...args) => {
+        const y = call(...args.map((a, i) => simdArg(`k.simd: ${name}'s argument ${i}`, a)));
+        opScope?.add(y);
+        return y;
+      };
+    }
+    checked = wrapped;
+    checkedKernels.set(kernels, checked);
+  }
+  return checked as OnDevice<K>;
 }
-const simdForKit = checkedSimd(simdKernels);
+
+/** A device array argument as a live Float32Array; any other argument (sizes, flags) as it is. */
+function simdArg(where: string, a: unknown): unknown {
+  if (!(a instanceof Float32Array) && !isTexture(a)) return a;
+  const d = deviceArray(where, a);
+  if (!(d instanceof Float32Array)) throw new Error(`${where}: the SIMD kernels take Float32Arrays (webasm mode)`);
+  return d;
+}
 
 const kit: GpuKit = {
-  /** In webasm mode only; and not when GRADLAB_SIMD=0, which runs gpu.js's kernels there too (for comparison). */
-  get simd() {
-    return device().mode === 'webasm' && simdEnabled ? simdForKit : null;
-  },
   run,
   map: (kernel, ...args) => {
     if (args.length === 0) throw new Error('k.map: give at least one argument (the output takes its size)');
@@ -430,6 +437,8 @@ const kit: GpuKit = {
     return out;
   },
   release,
+  /** In webasm mode only; and not when GRADLAB_SIMD=0, which runs gpu.js's kernels there too (for comparison). */
+  simd: (kernels) => (device().mode === 'webasm' && simdEnabled ? checkedSimd(kernels) : null),
 };
 
 function checkFloat32(op: string, dtype: DType): void {

@@ -13,9 +13,8 @@
  *     instead of OW, whose extra columns are computed and dropped;
  *   - any other stride: im2col / col2im into scratch, then plain products.
  */
-import type { ConvDims } from '../../op-def.js';
 import { Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
-import { col2im, im2col, packB, takeRows } from './lowering.js';
+import { col2im, im2col, packB, takeRows, type ConvDims } from './lowering.js';
 
 /** A stride-1 correlation over padded images xp [N, C, HP, WP], as the implicit route runs it. */
 export interface Padded {

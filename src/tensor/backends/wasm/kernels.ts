@@ -1,16 +1,16 @@
 /**
  * matmul and conv2d on the CPU as matrix products for the SIMD GEMM of ./gemm.ts — what the gpu
- * backend runs for these ops in webasm mode (`k.simd` in an op's gpu implementation, see
- * src/tensor/op-def.ts). Each call copies its operands into the kernel's shared memory, splits the
+ * backend runs for these ops in webasm mode (`k.simd(simdKernels)` in an op's gpu implementation,
+ * see GpuKit in src/tensor/op-def.ts; a new kernel is a function here, in `simdKernels`, and its
+ * call in the op file). Each call copies its operands into the kernel's shared memory, splits the
  * work between threads (images of a convolution, row tiles of a product: ./jobs.ts, ./pool.ts),
  * and copies the result out into a new Float32Array. How a convolution becomes matrix products:
  * ./lowering.ts. gpu-vs-reference.test.ts and simd-kernels.test.ts check every one against the
  * reference kernels of src/autograd/ops/matmul.ts and src/nn/ops/conv2d.ts.
  */
-import type { ConvDims, MatmulDims, SimdKernels } from '../../op-def.js';
 import { createSharedMemory, Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
 import { wideSizes, type Job, type Padded } from './jobs.js';
-import { packB, placeA } from './lowering.js';
+import { packB, placeA, type ConvDims } from './lowering.js';
 import { parseThreads, Pool } from './pool.js';
 
 let engine: { gemm: Gemm; pool: Pool } | null = null;
@@ -62,6 +62,19 @@ function layout(sizes: readonly number[]): { at: number[]; end: number } {
   return { at, end };
 }
 
+/** Sizes of a batched matrix product: `batch` times [M×K]·[K×N]. */
+export interface MatmulDims {
+  readonly batch: number;
+  readonly M: number;
+  readonly K: number;
+  readonly N: number;
+  /** a holds each [M×K] matrix transposed ([K×M], row-major). */
+  readonly transA: boolean;
+  /** b holds each [K×N] matrix transposed ([N×K], row-major). */
+  readonly transB: boolean;
+}
+
+/** y[i] = a[i] · b[i] for each of the `batch` pairs (a, b possibly stored transposed): matmul's forward and both gradients. */
 function matmul(a: Float32Array, b: Float32Array, { batch, M, K, N, transA, transB }: MatmulDims): Float32Array {
   const { gemm, pool } = start();
   const Mp = roundUp(M, TILE_M), Np = roundUp(N, TILE_N);
@@ -258,13 +271,15 @@ function im2colWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float
 
 const unitStride = (d: ConvDims): boolean => d.SY === 1 && d.SX === 1;
 
+/** y = conv2d(x, w) (no bias), the forward of src/nn/ops/conv2d.ts. */
 function conv2d(x: Float32Array, w: Float32Array, d: ConvDims): Float32Array {
   return unitStride(d) ? correlate(x, d.N, d.C, d.H, d.W, d.PY, d.PX, w, d.O, d.KH, d.KW) : im2colConv(x, w, d);
 }
 
 /**
- * dx of a stride-1 layer is itself a stride-1 correlation: of dy, padded by (KH−1−py, KW−1−px),
- * with the weights flipped in both axes and their in/out channels swapped,
+ * conv2d's dx, from dy and w. For a stride-1 layer it is itself a stride-1 correlation: of dy,
+ * padded by (KH−1−py, KW−1−px), with the weights flipped in both axes and their in/out channels
+ * swapped,
  *   wf[c, o, ky, kx] = w[o, c, KH−1−ky, KW−1−kx]
  * (src/nn/ops/conv2d.ts derives it). It needs py ≤ KH−1 and px ≤ KW−1; otherwise col2im.
  */
@@ -282,8 +297,10 @@ function conv2dInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float3
   return correlate(dy, d.N, O, d.OH, d.OW, KH - 1 - d.PY, KW - 1 - d.PX, wf, C, KH, KW);
 }
 
+/** conv2d's dw, from dy and x. */
 function conv2dWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float32Array {
   return unitStride(d) ? correlateWeightGrad(dy, x, d) : im2colWeightGrad(dy, x, d);
 }
 
-export const simdKernels: SimdKernels<Float32Array> = { matmul, conv2d, conv2dInputGrad, conv2dWeightGrad };
+/** The kernels an op's gpu implementation may ask the kit for (GpuKit.simd); each returns a new array. */
+export const simdKernels = { matmul, conv2d, conv2dInputGrad, conv2dWeightGrad };

@@ -17,8 +17,19 @@
  *
  * The heavy work is the three products; im2col and col2im move each value a handful of times.
  */
-import type { ConvDims } from '../../op-def.js';
 import { packedIndex, roundUp, TILE_N } from './gemm.js';
+
+/**
+ * Sizes of a 2-D convolution, named as in src/nn/ops/conv2d.ts: x [N, C, H, W], w [O, C, KH, KW],
+ * y [N, O, OH, OW], stride (SY, SX), zero padding (PY, PX).
+ */
+export interface ConvDims {
+  readonly N: number; readonly C: number; readonly H: number; readonly W: number;
+  readonly O: number; readonly KH: number; readonly KW: number;
+  readonly OH: number; readonly OW: number;
+  readonly SY: number; readonly SX: number;
+  readonly PY: number; readonly PX: number;
+}
 
 /**
  * Lays the rows×cols matrix in `src` (from float `from`, row-major; or its transpose when

@@ -22,7 +22,7 @@ export { gradcheck, type GradcheckOptions, type GradcheckResult, type GradcheckF
 export { defineOp, type Op, type AnyOp } from './autograd/op.js';
 
 export * as nn from './nn/index.js';
-export * as data from './data/index.js';
+export * as data from './node/data.js';
 export * as optim from './optim/index.js';
 export { ALL_OPS } from './ops.js';
 export * as models from './nn/models/index.js';

@@ -13,7 +13,7 @@ import {
   readCifarFile,
   syntheticCifar,
   writeSyntheticCifar,
-} from '../src/data/index.js';
+} from '../src/node/data.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gradlab-data-cifar-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

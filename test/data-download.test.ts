@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { downloadArchive, encodeCifarRecords, loadCifar, packTar, syntheticCifar, type ArchiveSpec } from '../src/data/index.js';
+import { downloadArchive, encodeCifarRecords, loadCifar, packTar, syntheticCifar, type ArchiveSpec } from '../src/node/data.js';
 import { command } from '../src/cli/download.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gradlab-data-download-'));

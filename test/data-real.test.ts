@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DataLoader, cifarTransform, channelMeans, classCounts, loadCifar } from '../src/data/index.js';
+import { DataLoader, cifarTransform, channelMeans, classCounts, loadCifar } from '../src/node/data.js';
 
 const SAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data');
 const present = existsSync(SAMPLES);

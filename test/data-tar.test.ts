@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { extractTarGz, packTar } from '../src/data/index.js';
+import { extractTarGz, packTar } from '../src/node/data.js';
 import { randomStream } from '../src/tensor/random.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gradlab-data-tar-'));

@@ -1,5 +1,5 @@
 /**
- * Reading (and writing) the CIFAR-10 and CIFAR-100 binary files (Krizhevsky 2009, "binary version").
+ * The CIFAR-10 and CIFAR-100 binary format (Krizhevsky 2009, "binary version"), over bytes.
  *
  * A file is a plain sequence of fixed-size records, with no header:
  *
@@ -10,20 +10,18 @@
  * each plane 32×32 row-major (top row first). That is already NCHW for one image, so a batch is
  * built by copying records one after another, with no reordering.
  *
- * The official archives unpack to (see download.ts):
+ * The official archives unpack to:
  *
  *   cifar-10-batches-bin/  data_batch_1.bin … data_batch_5.bin (train, 10 000 each), test_batch.bin (10 000),
  *                          batches.meta.txt (the 10 label names, one a line)
  *   cifar-100-binary/      train.bin (50 000), test.bin (10 000), fine_label_names.txt, coarse_label_names.txt
  *
- * `loadCifar` reads that layout, or any explicit list of files in the same record format (e.g. the
- * samples in ../shared/data). It validates everything before it returns: a missing file, a size
- * that is not a whole number of records, or a label out of range is an error naming the file;
- * nothing is ever half-loaded.
+ * This module knows the format and parses bytes however they arrived (`cifarFromBytes`); it reads
+ * no files, so it runs in a browser too. Reading that layout from disk (`loadCifar`) lives in
+ * src/node/cifar-files.ts. Everything is validated before a data set is returned: a size that is
+ * not a whole number of records, or a label out of range, is an error naming the source; nothing
+ * is ever half-built.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-
 export type CifarName = 'cifar10' | 'cifar100';
 export type Split = 'train' | 'test';
 
@@ -110,13 +108,13 @@ export interface CifarDataset extends ImageDataset {
   readonly dataset: CifarName;
   readonly split: Split;
   /** Which CIFAR-100 label `labels` holds ('fine' for CIFAR-10, which has just one). */
-  readonly labelKind: 'fine' | 'coarse';
+  readonly labelKind: LabelKind;
   /** CIFAR-100 only: both labels, whatever `labelKind` chose. */
   readonly fineLabels?: Uint8Array;
   readonly coarseLabels?: Uint8Array;
   readonly fineLabelNames?: readonly string[];
   readonly coarseLabelNames?: readonly string[];
-  /** The files read, in order (absolute paths). */
+  /** Where the records came from, in order (`loadCifar`: the files read, as absolute paths). */
   readonly files: readonly string[];
 }
 
@@ -127,12 +125,8 @@ export interface CifarRecords {
   coarseLabels?: Uint8Array;
 }
 
-/**
- * Decodes the records of one file's bytes, checking the size and every label. `source` names the
- * file in error messages.
- */
-export function decodeCifarRecords(dataset: CifarName, bytes: Uint8Array, source: string): CifarRecords {
-  const f = cifarFormat('decodeCifarRecords', dataset);
+/** The number of records in one file's bytes; an empty file or a partial record is an error naming `source`. */
+function recordCount(f: CifarFormat, bytes: Uint8Array, source: string): number {
   if (bytes.length === 0) throw new Error(`${source}: the file is empty; expected ${f.title} records of ${f.recordBytes} bytes`);
   if (bytes.length % f.recordBytes !== 0) {
     const whole = Math.floor(bytes.length / f.recordBytes);
@@ -141,27 +135,46 @@ export function decodeCifarRecords(dataset: CifarName, bytes: Uint8Array, source
         `(${whole} records + ${bytes.length - whole * f.recordBytes} bytes): the file is truncated or is not a ${f.title} binary file`,
     );
   }
+  return bytes.length / f.recordBytes;
+}
+
+/** Decodes every record of `bytes` into `out`, starting at record `first`, checking every label. */
+function decodeInto(f: CifarFormat, bytes: Uint8Array, source: string, out: CifarRecords, first: number): void {
   const n = bytes.length / f.recordBytes;
-  const images = new Uint8Array(n * CIFAR_IMAGE_BYTES);
-  const labels = new Uint8Array(n);
-  const coarseLabels = f.labelBytes === 2 ? new Uint8Array(n) : undefined;
   for (let i = 0; i < n; i++) {
     const at = i * f.recordBytes;
     const label = bytes[at + f.labelBytes - 1];
     if (label >= f.classes) {
       throw new Error(`${source}: record ${i} (byte ${at + f.labelBytes - 1}) has ${f.labelBytes === 2 ? 'fine ' : ''}label ${label}; ${f.title} labels are 0..${f.classes - 1}`);
     }
-    labels[i] = label;
-    if (coarseLabels) {
+    out.labels[first + i] = label;
+    if (out.coarseLabels) {
       const coarse = bytes[at];
       if (coarse >= (f.coarseClasses ?? 0)) {
         throw new Error(`${source}: record ${i} (byte ${at}) has coarse label ${coarse}; ${f.title} coarse labels are 0..${(f.coarseClasses ?? 0) - 1}`);
       }
-      coarseLabels[i] = coarse;
+      out.coarseLabels[first + i] = coarse;
     }
-    images.set(bytes.subarray(at + f.labelBytes, at + f.recordBytes), i * CIFAR_IMAGE_BYTES);
+    out.images.set(bytes.subarray(at + f.labelBytes, at + f.recordBytes), (first + i) * CIFAR_IMAGE_BYTES);
   }
-  return coarseLabels ? { images, labels, coarseLabels } : { images, labels };
+}
+
+/** Empty records for `n` images: images, labels, and CIFAR-100's coarse labels. */
+function allocRecords(f: CifarFormat, n: number): CifarRecords {
+  const images = new Uint8Array(n * CIFAR_IMAGE_BYTES);
+  const labels = new Uint8Array(n);
+  return f.labelBytes === 2 ? { images, labels, coarseLabels: new Uint8Array(n) } : { images, labels };
+}
+
+/**
+ * Decodes the records of one file's bytes, checking the size and every label. `source` names the
+ * file in error messages.
+ */
+export function decodeCifarRecords(dataset: CifarName, bytes: Uint8Array, source: string): CifarRecords {
+  const f = cifarFormat('decodeCifarRecords', dataset);
+  const out = allocRecords(f, recordCount(f, bytes, source));
+  decodeInto(f, bytes, source, out, 0);
+  return out;
 }
 
 /**
@@ -187,123 +200,87 @@ export function encodeCifarRecords(dataset: CifarName, records: CifarRecords): U
   return out;
 }
 
-/** Reads and decodes one binary file; a missing or unreadable file is an error naming it. */
-export function readCifarFile(dataset: CifarName, path: string): CifarRecords {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory, not a file' : code ?? String(err);
-    throw new Error(`${path}: cannot read ${cifarFormat('readCifarFile', dataset).title} file: ${why}`);
-  }
-  return decodeCifarRecords(dataset, bytes, path);
-}
-
-/** Label names, one a line (blank lines dropped, as the official batches.meta.txt ends with some). */
-export function readLabelNames(path: string, expected: number): string[] {
-  const names = readFileSync(path, 'utf8')
+/** The label names in `text`, one a line (blank lines dropped, as the official batches.meta.txt ends with some). */
+export function parseLabelNames(text: string, expected: number, source: string): string[] {
+  const names = text
     .split(/\r?\n/)
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (names.length !== expected) throw new Error(`${path}: expected ${expected} label names, one a line; found ${names.length}`);
+  if (names.length !== expected) throw new Error(`${source}: expected ${expected} label names, one a line; found ${names.length}`);
   return names;
 }
 
-/** The data directory when none is given: $GRADLAB_DATA, else ./data. */
-export function defaultDataDir(): string {
-  return process.env.GRADLAB_DATA ?? 'data';
+/** Which CIFAR-100 label becomes a data set's `labels`. */
+export type LabelKind = 'fine' | 'coarse';
+
+/** Checks a (dataset, split, label) choice; `where` names the caller in the error. Returns the format. */
+export function checkCifarChoice(where: string, dataset: unknown, split: unknown, label: unknown = 'fine'): CifarFormat {
+  const f = cifarFormat(where, dataset);
+  if (split !== 'train' && split !== 'test') throw new Error(`${where}: split must be 'train' or 'test'; got ${JSON.stringify(split)}`);
+  if (label !== 'fine' && label !== 'coarse') throw new Error(`${where}: label must be 'fine' or 'coarse'; got ${JSON.stringify(label)}`);
+  if (label === 'coarse' && f.labelBytes === 1) throw new Error(`${where}: label 'coarse' exists only in CIFAR-100; ${f.title} has one label`);
+  return f;
 }
 
-/**
- * Where a data set's files are: `<dir>/<official folder>` when that folder exists, else `dir`
- * itself when it holds the official files directly.
- */
-export function cifarFolder(dataset: CifarName, dir: string = defaultDataDir()): string {
-  const f = cifarFormat('cifarFolder', dataset);
-  const nested = resolve(dir, f.folder);
-  if (existsSync(nested) && statSync(nested).isDirectory()) return nested;
-  if (existsSync(join(dir, f.files.test[0])) || existsSync(join(dir, f.files.train[0]))) return resolve(dir);
-  return nested;
+/** Text with the name of where it came from (a path, a URL), for error messages. */
+export interface NamedText {
+  source: string;
+  text: string;
 }
 
-export interface LoadCifarOptions {
+export interface CifarBytes {
   dataset: CifarName;
   split: Split;
-  /** The data directory: holds the official folder (cifar-10-batches-bin …) or the files themselves. Default $GRADLAB_DATA or ./data. */
-  dir?: string;
-  /** Explicit files for this split instead of the official names (any number, same record format). */
-  files?: string | readonly string[];
+  /** The record files' bytes, in order; each `source` names its file in errors and in the data set's `files`. */
+  parts: readonly { source: string; bytes: Uint8Array }[];
+  /** The label-names file (batches.meta.txt, fine_label_names.txt), when there is one. */
+  labelNames?: NamedText;
+  /** CIFAR-100's coarse_label_names.txt, when there is one. */
+  coarseLabelNames?: NamedText;
   /** CIFAR-100: which label becomes `labels`/`classes`. Default 'fine' (100 classes, as in the paper). */
-  label?: 'fine' | 'coarse';
+  label?: LabelKind;
 }
 
 /**
- * Loads one split of CIFAR-10 or CIFAR-100 into memory (50 000 training images are 154 MB).
+ * One split of CIFAR-10 or CIFAR-100 from the bytes of its files, however they were obtained
+ * (read from disk by `loadCifar`, fetched in a browser, built in memory).
  *
- *   const train = loadCifar({ dataset: 'cifar10', split: 'train', dir: 'data' });
- *   const sample = loadCifar({ dataset: 'cifar10', split: 'train', files: ['../shared/data/cifar10/train_4000.bin'] });
- *
- * Label names are read from the official names file in the data folder (or beside the first of
- * `files`) when it is there.
+ *   const test = cifarFromBytes({ dataset: 'cifar10', split: 'test', parts: [{ source: 'test_batch.bin', bytes }] });
  */
-export function loadCifar(options: LoadCifarOptions): CifarDataset {
-  const f = cifarFormat('loadCifar', options?.dataset);
-  const split = options.split;
-  if (split !== 'train' && split !== 'test') throw new Error(`loadCifar: split must be 'train' or 'test'; got ${JSON.stringify(split)}`);
-  const labelKind = options.label ?? 'fine';
-  if (labelKind !== 'fine' && labelKind !== 'coarse') throw new Error(`loadCifar: label must be 'fine' or 'coarse'; got ${JSON.stringify(labelKind)}`);
-  if (labelKind === 'coarse' && f.labelBytes === 1) throw new Error(`loadCifar: label 'coarse' exists only in CIFAR-100; ${f.title} has one label`);
+export function cifarFromBytes(input: CifarBytes): CifarDataset {
+  const f = checkCifarChoice('cifarFromBytes', input?.dataset, input.split, input.label ?? 'fine');
+  const labelKind = input.label ?? 'fine';
+  if (input.parts.length === 0) throw new Error(`cifarFromBytes: parts is empty; give the bytes of at least one ${f.title} ${input.split} file`);
 
-  let files: string[];
-  let folder: string;
-  if (options.files !== undefined) {
-    files = (typeof options.files === 'string' ? [options.files] : [...options.files]).map((p) => resolve(p));
-    if (files.length === 0) throw new Error(`loadCifar: files is empty; give at least one ${f.title} ${split} file`);
-    folder = dirname(files[0]);
-  } else {
-    folder = cifarFolder(f.name, options.dir);
-    files = f.files[split].map((name) => join(folder, name));
-    const missing = files.filter((p) => !existsSync(p));
-    if (missing.length > 0) {
-      throw new Error(
-        `loadCifar: ${f.title} ${split} file${missing.length > 1 ? 's' : ''} missing: ${missing.join(', ')}. ` +
-          `Download the data set with 'gradlab download ${f.name}' (it unpacks to <dir>/${f.folder}), ` +
-          `or pass the files explicitly (loadCifar's files option, --${split}-files on the command line)`,
-      );
-    }
-  }
-
-  // Read and check every file first; only then assemble, so an error leaves nothing half-built.
-  const parts = files.map((p) => readCifarFile(f.name, p));
-  const n = parts.reduce((s, p) => s + p.labels.length, 0);
-  const images = new Uint8Array(n * CIFAR_IMAGE_BYTES);
-  const fine = new Uint8Array(n);
-  const coarse = f.labelBytes === 2 ? new Uint8Array(n) : undefined;
+  // Every size is checked before anything is allocated; a bad label throws before anything is returned.
+  const counts = input.parts.map((p) => recordCount(f, p.bytes, p.source));
+  const n = counts.reduce((s, c) => s + c, 0);
+  const records = allocRecords(f, n);
   let at = 0;
-  for (const p of parts) {
-    images.set(p.images, at * CIFAR_IMAGE_BYTES);
-    fine.set(p.labels, at);
-    if (coarse && p.coarseLabels) coarse.set(p.coarseLabels, at);
-    at += p.labels.length;
-  }
+  input.parts.forEach((p, k) => {
+    decodeInto(f, p.bytes, p.source, records, at);
+    at += counts[k];
+  });
+  const fine = records.labels;
+  const coarse = records.coarseLabels;
+  const images = records.images;
 
-  const namesAt = (file: string | undefined, count: number): string[] | undefined =>
-    file !== undefined && existsSync(join(folder, file)) ? readLabelNames(join(folder, file), count) : undefined;
-  const fineNames = namesAt(f.labelNamesFile, f.classes);
-  const coarseNames = namesAt(f.coarseLabelNamesFile, f.coarseClasses ?? 0);
+  const names = (named: NamedText | undefined, count: number): string[] | undefined =>
+    named === undefined ? undefined : parseLabelNames(named.text, count, named.source);
+  const fineNames = names(input.labelNames, f.classes);
+  const coarseNames = f.labelBytes === 2 ? names(input.coarseLabelNames, f.coarseClasses ?? 0) : undefined;
   const useCoarse = labelKind === 'coarse';
   const labelNames = useCoarse ? coarseNames : fineNames;
   return {
     dataset: f.name,
-    split,
+    split: input.split,
     length: n,
     imageShape: CIFAR_IMAGE_SHAPE,
     images,
     labels: useCoarse && coarse ? coarse : fine,
     classes: useCoarse ? f.coarseClasses ?? f.classes : f.classes,
     labelKind,
-    files,
+    files: input.parts.map((p) => p.source),
     ...(labelNames ? { labelNames } : {}),
     ...(coarse ? { fineLabels: fine, coarseLabels: coarse } : {}),
     ...(fineNames && coarse ? { fineLabelNames: fineNames } : {}),

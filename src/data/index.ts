@@ -1,29 +1,31 @@
-/** g.data: the CIFAR-10/100 binary reader, synthetic sets, download, transforms and the DataLoader. */
+/**
+ * The data core: the CIFAR-10/100 binary format over bytes, synthetic sets in memory, transforms
+ * and the DataLoader. Nothing here touches files or the network, so it runs in a browser as well;
+ * the Node parts (loadCifar from disk, download, tar, writing synthetic sets) are in src/node/, and
+ * g.data (src/node/data.ts) is this plus them.
+ */
 export {
   CIFAR_FORMATS,
   CIFAR_IMAGE_BYTES,
   CIFAR_IMAGE_SHAPE,
-  loadCifar,
-  readCifarFile,
+  cifarFromBytes,
   decodeCifarRecords,
   encodeCifarRecords,
-  readLabelNames,
-  cifarFolder,
-  defaultDataDir,
+  parseLabelNames,
   classCounts,
   channelMeans,
   type CifarName,
   type Split,
+  type LabelKind,
   type ImageShape,
   type CifarFormat,
   type ImageDataset,
   type CifarDataset,
   type CifarRecords,
-  type LoadCifarOptions,
+  type CifarBytes,
+  type NamedText,
 } from './cifar.js';
-export { syntheticCifar, writeSyntheticCifar, type SyntheticOptions, type WriteSyntheticOptions } from './synthetic.js';
-export { CIFAR_ARCHIVES, downloadArchive, downloadCifar, archivePresent, md5File, type ArchiveSpec, type DownloadOptions, type DownloadResult } from './download.js';
-export { extractTarGz, packTar, type ExtractedFile } from './tar.js';
+export { syntheticCifar, syntheticCifarFiles, type SyntheticOptions, type SyntheticFilesOptions, type FileBytes } from './synthetic.js';
 export {
   CIFAR_NORMALIZATION,
   normalize,

@@ -9,14 +9,12 @@
  * Train and test images share the prototypes and come from separate streams; everything is
  * drawn from `seed`, so the same options always give the same bytes.
  *
- * `writeSyntheticCifar` writes the official layout (e.g. `<dir>/cifar-10-batches-bin/data_batch_1.bin
- * … test_batch.bin, batches.meta.txt`), so `loadCifar({ dir })` and `gradlab train --data DIR`
- * read it as they would read the real data.
+ * `syntheticCifarFiles` lays a set out as the official files (data_batch_1.bin … test_batch.bin,
+ * batches.meta.txt), in memory; `writeSyntheticCifar` (src/node/synthetic-files.ts) writes them
+ * to `<dir>/cifar-10-batches-bin/`, so `loadCifar({ dir })` and `gradlab train --data DIR` read
+ * them as they would read the real data.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { randomStream, type RandomStream } from '../tensor/random.js';
-import { writeFileAtomic } from '../util/fs.js';
 import { CIFAR_IMAGE_BYTES, cifarFormat, encodeCifarRecords, type CifarName, type CifarRecords, type Split } from './cifar.js';
 
 export interface SyntheticOptions {
@@ -75,34 +73,36 @@ export function syntheticCifar(options: SyntheticOptions): CifarRecords {
   return { images, labels, coarseLabels: labels.map((l) => Math.floor(l / 5)) };
 }
 
-export interface WriteSyntheticOptions {
+export interface SyntheticFilesOptions {
   dataset: CifarName;
-  /** The data directory; files go to `<dir>/<official folder>/`. */
-  dir: string;
   /** Training images (spread over the official training files). Default 5000. */
   train?: number;
   /** Test images. Default 1000. */
   test?: number;
   seed?: number | string;
   noise?: number;
-  /** Overwrite an existing folder. Default false: refuse, so real data is never replaced by accident. */
-  force?: boolean;
 }
 
-/** Writes a synthetic set in the official layout; returns the folder and the files written. */
-export function writeSyntheticCifar(options: WriteSyntheticOptions): { folder: string; files: string[] } {
-  const f = cifarFormat('writeSyntheticCifar', options.dataset);
-  const folder = resolve(options.dir, f.folder);
-  if (existsSync(folder) && !options.force) {
-    throw new Error(`writeSyntheticCifar: ${folder} already exists; choose another directory or pass force (--force) to overwrite it`);
-  }
-  mkdirSync(folder, { recursive: true });
-  const written: string[] = [];
+/** One file of a data set laid out in memory: its name in the official folder, and its bytes. */
+export interface FileBytes {
+  name: string;
+  bytes: Uint8Array;
+}
+
+const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/**
+ * A synthetic set as the official files, in the official order: the training files, the test
+ * file(s), then the label-name file(s). `where` names the caller in errors.
+ */
+export function syntheticCifarFiles(options: SyntheticFilesOptions, where = 'syntheticCifarFiles'): FileBytes[] {
+  const f = cifarFormat(where, options.dataset);
+  const files: FileBytes[] = [];
   for (const split of ['train', 'test'] as const) {
     const count = split === 'train' ? options.train ?? 5000 : options.test ?? 1000;
     const names = f.files[split];
     if (!Number.isInteger(count) || count < names.length) {
-      throw new Error(`writeSyntheticCifar: ${split} needs an integer count of at least ${names.length} (one record per file); got ${count}`);
+      throw new Error(`${where}: ${split} needs an integer count of at least ${names.length} (one record per file); got ${count}`);
     }
     const records = syntheticCifar({ dataset: f.name, split, count, seed: options.seed, noise: options.noise });
     // Spread the records over the split's files as evenly as possible (file k gets records [from, to)).
@@ -114,18 +114,12 @@ export function writeSyntheticCifar(options: WriteSyntheticOptions): { folder: s
         labels: records.labels.subarray(from, to),
         ...(records.coarseLabels ? { coarseLabels: records.coarseLabels.subarray(from, to) } : {}),
       };
-      const path = join(folder, name);
-      writeFileAtomic(path, encodeCifarRecords(f.name, part));
-      written.push(path);
+      files.push({ name, bytes: encodeCifarRecords(f.name, part) });
     });
   }
-  const namesFile = join(folder, f.labelNamesFile);
-  writeFileAtomic(namesFile, Array.from({ length: f.classes }, (_, k) => `synthetic_${k}\n`).join(''));
-  written.push(namesFile);
+  files.push({ name: f.labelNamesFile, bytes: utf8(Array.from({ length: f.classes }, (_, k) => `synthetic_${k}\n`).join('')) });
   if (f.coarseLabelNamesFile && f.coarseClasses) {
-    const coarseFile = join(folder, f.coarseLabelNamesFile);
-    writeFileAtomic(coarseFile, Array.from({ length: f.coarseClasses }, (_, k) => `synthetic_group_${k}\n`).join(''));
-    written.push(coarseFile);
+    files.push({ name: f.coarseLabelNamesFile, bytes: utf8(Array.from({ length: f.coarseClasses }, (_, k) => `synthetic_group_${k}\n`).join('')) });
   }
-  return { folder, files: written };
+  return files;
 }

@@ -22,7 +22,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CIFAR_FORMATS, defaultDataDir, type CifarName } from './cifar.js';
+import { CIFAR_FORMATS, type CifarName } from '../data/cifar.js';
+import { defaultDataDir } from './cifar-files.js';
 import { extractTarGz } from './tar.js';
 
 /** One downloadable archive: where it is, its checksum, and what it must unpack to. */

@@ -25,7 +25,7 @@ import {
   trainArgs,
   writeReport,
   type Job,
-} from '../src/experiments/reproduce.js';
+} from '../src/experiments/reproduce/index.js';
 import { mean, sampleStd } from '../src/util/stats.js';
 
 const dirs: string[] = [];

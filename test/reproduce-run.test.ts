@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeCheckpoint, type EpochRecord, type TrainSummary } from '../src/experiments/train/index.js';
-import { buildReport, estimate, jobList, markdownTable, resolveProtocol, runJobs, writeReport } from '../src/experiments/reproduce.js';
+import { buildReport, estimate, jobList, markdownTable, resolveProtocol, runJobs, writeReport } from '../src/experiments/reproduce/index.js';
 import { command } from '../src/cli/reproduce.js';
 
 const dirs: string[] = [];

@@ -7,7 +7,7 @@ import { writeJsonAtomic } from '../util/fs.js';
 import { formatSeconds, plural } from '../util/format.js';
 import { DATASETS, type DatasetName } from '../experiments/train/index.js';
 import { TABLE1_ROW_KEYS, TABLE2_DEPTHS, TABLE2_ROW_KEYS } from '../experiments/paper-tables.js';
-import { buildReport, deviations, estimate, jobList, jobState, markdownTable, resolveProtocol, runJobs, shortPath, TABLES, writeReport, type ReproduceOptions } from '../experiments/reproduce.js';
+import { buildReport, deviations, estimate, jobList, jobState, markdownTable, resolveProtocol, runJobs, shortPath, TABLES, writeReport, type ReproduceOptions } from '../experiments/reproduce/index.js';
 import { GPU_MODES } from '../tensor/backends/gpu.js';
 import { numberOption, parse, type Command } from './command.js';
 import { join } from 'node:path';

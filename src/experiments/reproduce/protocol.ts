@@ -52,14 +52,14 @@ import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { BackendName } from '../tensor/backends/backend.js';
-import type { GpuMode } from '../tensor/backends/gpu.js';
-import { CIFAR_FORMATS } from '../data/cifar.js';
-import { lineChart, type Series } from '../util/svg.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { csv, formatSeconds, percent, plural } from '../util/format.js';
-import { mean, stat, type Stat } from '../util/stats.js';
-import { CHECKPOINT_FILE, MODELS, SYNTHETIC_SIZES, resolveTrainConfig, train, type DatasetName, type EpochRecord, type TrainConfig, type TrainSummary } from './train/index.js';
+import type { BackendName } from '../../tensor/backends/backend.js';
+import type { GpuMode } from '../../tensor/backends/gpu.js';
+import { CIFAR_FORMATS } from '../../data/cifar.js';
+import { lineChart, type Series } from '../../util/svg.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
+import { csv, formatSeconds, percent, plural } from '../../util/format.js';
+import { mean, stat, type Stat } from '../../util/stats.js';
+import { CHECKPOINT_FILE, MODELS, SYNTHETIC_SIZES, resolveTrainConfig, train, type DatasetName, type EpochRecord, type TrainConfig, type TrainSummary } from '../train/index.js';
 import {
   TABLE1_LRS,
   TABLE1_ROWS,
@@ -75,7 +75,7 @@ import {
   type PaperValue,
   type Table1RowKey,
   type Table2RowKey,
-} from './paper-tables.js';
+} from '../paper-tables.js';
 
 export const TABLES = ['table1', 'table2'] as const;
 export type TableName = (typeof TABLES)[number];
@@ -482,7 +482,7 @@ const liveChildren = new Set<ChildProcess>();
  */
 export function gradlabEntry(): string[] {
   const here = fileURLToPath(import.meta.url);
-  const cli = join(dirname(here), '..', 'cli');
+  const cli = join(dirname(here), '..', '..', 'cli');
   if (here.endsWith('.ts')) {
     const tsx = createRequire(import.meta.url).resolve('tsx');
     return ['--import', pathToFileURL(tsx).href, join(cli, 'main.ts')];

@@ -3,9 +3,10 @@
  * `gradlab download synthetic` writes a small synthetic set in the same format, for offline demos.
  */
 import { relative } from 'node:path';
-import { CIFAR_ARCHIVES, downloadCifar } from '../data/download.js';
-import { defaultDataDir, type CifarName } from '../data/cifar.js';
-import { writeSyntheticCifar } from '../data/synthetic.js';
+import { CIFAR_ARCHIVES, downloadCifar } from '../node/download.js';
+import { defaultDataDir } from '../node/cifar-files.js';
+import { writeSyntheticCifar } from '../node/synthetic-files.js';
+import type { CifarName } from '../data/cifar.js';
 import { ProgressBar } from '../util/progress.js';
 import { numberOption, parse, type Command } from './command.js';
 

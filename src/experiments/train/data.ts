@@ -2,7 +2,8 @@
  * The images of a run: CIFAR-10/100 from the official files (or explicit ones), or gradlab's
  * synthetic set, cut to the run's limits.
  */
-import { loadCifar, type CifarName, type ImageDataset } from '../../data/cifar.js';
+import type { CifarName, ImageDataset } from '../../data/cifar.js';
+import { loadCifar } from '../../node/cifar-files.js';
 import { syntheticCifar } from '../../data/synthetic.js';
 import { SYNTHETIC_SIZES, type TrainConfig } from './config.js';
 

@@ -1,11 +1,17 @@
-/** The tar.gz reader: exact round trips at block boundaries, GNU/pax long names, and refusals. */
+/**
+ * The tar.gz reader (node-tar under gradlab's rules): exact round trips at block boundaries, GNU/pax
+ * long names, an archive made by GNU tar in the official CIFAR layout, refusals, and truncated or
+ * corrupt archives.
+ */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { extractTarGz, packTar } from '../src/node/data.js';
+import { x as tarExtract } from 'tar';
+import { extractTarGz, loadCifar, packTar, writeSyntheticCifar } from '../src/node/data.js';
 import { randomStream } from '../src/tensor/random.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gradlab-data-tar-'));
@@ -87,6 +93,81 @@ test('names escaping the target are refused; corrupt and truncated archives are 
   await rejectsWith(extractTarGz(join(tmp, 'short.tar.gz'), join(tmp, 'short')), /ends in the middle of 'a\.bin' \(1000 of 2000 bytes\)/);
   writeFileSync(join(tmp, 'notgz.tar.gz'), tar);
   await rejectsWith(extractTarGz(join(tmp, 'notgz.tar.gz'), join(tmp, 'notgz')), /incorrect header check/);
+});
+
+const hasTar = spawnSync('tar', ['--version'], { stdio: 'ignore' }).status === 0;
+const withTar = hasTar ? test : test.skip;
+if (!hasTar) console.log('data-tar: no tar command on this machine; skipping the tests on archives made by tar');
+
+/**
+ * An archive as `tar -czf` makes it: the official cifar-10-batches-bin folder (a small synthetic
+ * set), plus an extras folder with a name over 100 bytes (GNU tar writes an 'L' entry for it) and
+ * a symbolic link pointing out of the target (which must not be created).
+ */
+function gnuArchive(): { archive: string; source: string; longName: string } {
+  const source = join(tmp, 'gnu-src');
+  writeSyntheticCifar({ dataset: 'cifar10', dir: source, train: 12, test: 4, seed: 'gnu' });
+  const longName = `extras/${'x'.repeat(110)}.txt`;
+  mkdirSync(join(source, 'extras'));
+  writeFileSync(join(source, longName), 'long name\n');
+  symlinkSync('../../outside.txt', join(source, 'extras', 'escape-link'));
+  const archive = join(tmp, 'gnu.tar.gz');
+  execFileSync('tar', ['-czf', archive, '-C', source, 'cifar-10-batches-bin', 'extras']);
+  return { archive, source, longName };
+}
+let gnu: ReturnType<typeof gnuArchive> | undefined;
+const gnuOnce = (): ReturnType<typeof gnuArchive> => (gnu ??= gnuArchive());
+
+withTar('an archive made by tar -czf in the official layout unpacks byte for byte; links are not created', async () => {
+  const { archive, source, longName } = gnuOnce();
+  const out = join(tmp, 'gnu-out');
+  const files = await extractTarGz(archive, out);
+  const folder = 'cifar-10-batches-bin';
+  const official = ['batches.meta.txt', 'data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'];
+  const expected = [...official.map((name) => `${folder}/${name}`), longName].sort();
+  assert.equal(files.map((f) => f.name).sort(), expected);
+  for (const f of files) {
+    const want = readFileSync(join(source, f.name));
+    assert.is(f.bytes, want.length, f.name);
+    assert.equal(readFileSync(join(out, f.name)), want, f.name);
+  }
+  assert.equal(readdirSync(join(out, 'extras')), ['x'.repeat(110) + '.txt']); // no escape-link
+  const unpacked = loadCifar({ dataset: 'cifar10', split: 'train', dir: out });
+  const original = loadCifar({ dataset: 'cifar10', split: 'train', dir: source });
+  assert.is(unpacked.length, 12);
+  assert.equal(unpacked.images, original.images);
+  assert.equal(unpacked.labels, original.labels);
+});
+
+withTar('a truncated and a corrupt .tar.gz are errors naming the archive', async () => {
+  const { archive } = gnuOnce();
+  const whole = readFileSync(archive);
+  assert.ok(whole.length > 20_000, `archive is ${whole.length} bytes`);
+
+  const cut = join(tmp, 'gnu-cut.tar.gz');
+  writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+  await rejectsWith(extractTarGz(cut, join(tmp, 'cut')), /^cannot unpack .*gnu-cut\.tar\.gz: the gzip stream ends early .*the archive is truncated/);
+
+  const corrupt = join(tmp, 'gnu-corrupt.tar.gz');
+  const bad = Buffer.from(whole);
+  for (let i = 0; i < 16; i++) bad[Math.floor(bad.length / 2) + i] ^= 0x5a;
+  writeFileSync(corrupt, bad);
+  await rejectsWith(extractTarGz(corrupt, join(tmp, 'corrupt-gnu')), /^cannot unpack .*gnu-corrupt\.tar\.gz: .*(damaged|corrupt)/);
+});
+
+test("node-tar's own default, under gradlab's check: '..' entries are skipped and a leading '/' is stripped", async () => {
+  writeFileSync(join(tmp, 'raw.tar.gz'), gzipSync(packTar([
+    { name: '../escaped.txt', data: Buffer.from('x') },
+    { name: '/rooted.txt', data: Buffer.from('y') },
+    { name: 'plain.txt', data: Buffer.from('z') },
+  ])));
+  const cwd = join(tmp, 'raw');
+  mkdirSync(cwd);
+  const warnings: string[] = [];
+  await tarExtract({ file: join(tmp, 'raw.tar.gz'), cwd, onwarn: (code, _message, data) => void warnings.push(`${code} ${String(data.path)}`) });
+  assert.not.ok(existsSync(join(tmp, 'escaped.txt')));
+  assert.equal(readdirSync(cwd).sort(), ['plain.txt', 'rooted.txt']);
+  assert.equal(warnings, ['TAR_ENTRY_ERROR ../escaped.txt', 'TAR_ENTRY_INFO /rooted.txt']);
 });
 
 test.run();

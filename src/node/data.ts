@@ -7,4 +7,4 @@ export * from '../data/index.js';
 export { loadCifar, readCifarFile, readLabelNames, cifarFolder, defaultDataDir, type LoadCifarOptions } from './cifar-files.js';
 export { writeSyntheticCifar, type WriteSyntheticOptions } from './synthetic-files.js';
 export { CIFAR_ARCHIVES, downloadArchive, downloadCifar, archivePresent, md5File, type ArchiveSpec, type DownloadOptions, type DownloadResult } from './download.js';
-export { extractTarGz, packTar, type ExtractedFile } from './tar.js';
+export { ArchiveError, extractTarGz, packTar, type ExtractedFile } from './tar.js';

@@ -24,7 +24,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CIFAR_FORMATS, type CifarName } from '../data/cifar.js';
 import { defaultDataDir } from './cifar-files.js';
-import { extractTarGz } from './tar.js';
+import { ArchiveError, extractTarGz } from './tar.js';
 
 /** One downloadable archive: where it is, its checksum, and what it must unpack to. */
 export interface ArchiveSpec {
@@ -254,7 +254,8 @@ export async function downloadArchive(spec: ArchiveSpec, options: DownloadOption
       if (entry.isFile()) await rename(join(unpacked, entry.name), join(folder, entry.name));
     }
   } catch (err) {
-    throw new Error(`download: cannot unpack ${archive}: ${err instanceof Error ? err.message : String(err)}`);
+    // An ArchiveError already says 'cannot unpack <archive>: …'.
+    throw new Error(`download: ${err instanceof ArchiveError ? '' : `cannot unpack ${archive}: `}${err instanceof Error ? err.message : String(err)}`);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
 /** What a `gradlab` sub-command is: a name, its help text and a run function returning an exit code. */
+import { relative } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export interface Command {
@@ -36,4 +37,9 @@ export function numberOption(command: string, name: string, value: string | unde
   const v = Number(value);
   if (value.trim() === '' || !check(v)) throw new Error(`${command}: --${name} must be a valid number; got '${value}'`);
   return v;
+}
+
+/** Paths relative to the working directory, for messages ('.' for the directory itself). */
+export function shortPath(path: string): string {
+  return relative('.', path) || '.';
 }

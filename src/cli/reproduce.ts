@@ -1,16 +1,16 @@
 /**
  * `gradlab reproduce table1|table2`: the paper's Table 1 or Table 2 protocol as independent training
- * jobs (src/experiments/reproduce.ts), run or resumed in child processes, then the paper-style
+ * jobs (src/experiments/reproduce/), run or resumed in child processes, then the paper-style
  * tables beside the paper's numbers, JSON/CSV and error-curve figures.
  */
+import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/fs.js';
 import { formatSeconds, plural } from '../util/format.js';
 import { DATASETS, type DatasetName } from '../experiments/train/index.js';
 import { TABLE1_ROW_KEYS, TABLE2_DEPTHS, TABLE2_ROW_KEYS } from '../experiments/paper-tables.js';
-import { buildReport, deviations, estimate, jobList, jobState, markdownTable, resolveProtocol, runJobs, shortPath, TABLES, writeReport, type ReproduceOptions } from '../experiments/reproduce/index.js';
+import { buildReport, deviations, estimate, jobList, jobState, markdownTable, resolveProtocol, runJobs, TABLES, writeReport, type ReproduceOptions } from '../experiments/reproduce/index.js';
 import { GPU_MODES } from '../tensor/backends/gpu.js';
-import { numberOption, parse, type Command } from './command.js';
-import { join } from 'node:path';
+import { numberOption, parse, shortPath, type Command } from './command.js';
 
 const HELP = `usage: gradlab reproduce table1|table2 [options]
 

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
-import { checkFrelu, runVerify, type VerifyPlan } from '../src/experiments/verify.js';
+import { checkFrelu, runVerify, type VerifyPlan } from '../src/experiments/verify/index.js';
 import { bareJsonFlag, command } from '../src/cli/verify.js';
 
 // Same mode as gpu-vs-reference.test.ts, which may share this process (a mode is chosen once).

@@ -1,9 +1,9 @@
 /**
  * `gradlab verify`: checks the FReLU paper's eqs. (2)–(9) numerically and writes a report
- * (Markdown + SVG figures, optionally JSON). The work is in src/experiments/verify.ts.
+ * (Markdown + SVG figures, optionally JSON). The work is in src/experiments/verify/.
  */
 import { join, relative } from 'node:path';
-import { runVerify } from '../experiments/verify.js';
+import { runVerify } from '../experiments/verify/index.js';
 import { parse, type Command } from './command.js';
 
 const HELP = `usage: gradlab verify [options]

@@ -11,17 +11,17 @@
  * and writes the Markdown report, its SVG figures and the JSON (all atomically).
  */
 import { join } from 'node:path';
-import * as g from '../index.js';
-import type { BackendName } from '../tensor/backends/backend.js';
-import type { DType } from '../tensor/dtype.js';
-import { randomStream } from '../tensor/random.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { ProgressBar } from '../util/progress.js';
-import { formatSignificant as fmt, signedPercent } from '../util/format.js';
-import { lineChart, type Series } from '../util/svg.js';
+import * as g from '../../index.js';
+import type { BackendName } from '../../tensor/backends/backend.js';
+import type { DType } from '../../tensor/dtype.js';
+import { randomStream } from '../../tensor/random.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
+import { ProgressBar } from '../../util/progress.js';
+import { formatSignificant as fmt, signedPercent } from '../../util/format.js';
+import { lineChart, type Series } from '../../util/svg.js';
 import {
   analyse, biasOf, depth, measure, type ConfigResult, type Comparison, type EqKey, type LayerResult, type NetConfig,
-} from './init-analysis.js';
+} from '../init-analysis.js';
 
 const F = g.nn.functional;
 

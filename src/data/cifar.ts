@@ -261,9 +261,7 @@ export function cifarFromBytes(input: CifarBytes): CifarDataset {
     decodeInto(f, p.bytes, p.source, records, at);
     at += counts[k];
   });
-  const fine = records.labels;
-  const coarse = records.coarseLabels;
-  const images = records.images;
+  const { images, labels: fine, coarseLabels: coarse } = records;
 
   const names = (named: NamedText | undefined, count: number): string[] | undefined =>
     named === undefined ? undefined : parseLabelNames(named.text, count, named.source);

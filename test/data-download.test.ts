@@ -233,6 +233,19 @@ test('HTTP errors, no server, and an archive that lacks an expected file are cle
   assert.not.ok(existsSync(join(dir, FOLDER)));
 });
 
+test('an archive with the right MD5 that cannot be unpacked: one error naming it once, nothing left behind', async () => {
+  const dir = freshDir();
+  mkdirSync(dir, { recursive: true });
+  const cut = ARCHIVE.subarray(0, ARCHIVE.length >> 1); // as if the published file itself were truncated
+  writeFileSync(join(dir, 'mini-cifar-10.tar.gz'), cut);
+  const message = await rejectsWith(
+    downloadArchive(spec(createHash('md5').update(cut).digest('hex')), { dir }),
+    /^download: cannot unpack .*mini-cifar-10\.tar\.gz: the gzip stream ends early .*truncated/,
+  );
+  assert.is(message.split('mini-cifar-10.tar.gz').length, 2, message); // the archive is named once
+  assert.equal(readdirSync(dir), ['mini-cifar-10.tar.gz']); // no scratch folder, no half-filled data folder
+});
+
 async function quietly<T>(fn: () => Promise<T>): Promise<{ result: T; out: string }> {
   const out: string[] = [];
   const { log, error } = console;

@@ -26,3 +26,8 @@ export * as data from './node/data.js';
 export * as optim from './optim/index.js';
 export { ALL_OPS } from './ops.js';
 export * as models from './nn/models/index.js';
+
+// Node's pieces of the gpu backend: gpu.js through require, worker threads for its SIMD kernels,
+// and the GRADLAB_GPU_MODE / GRADLAB_SIMD / GRADLAB_THREADS settings (src/node/gpu-settings.ts).
+import { useNodeGpu } from './node/gpu-settings.js';
+useNodeGpu();

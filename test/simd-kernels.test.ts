@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
 import { simdKernels } from '../src/tensor/backends/wasm/kernels.js';
 import { createSharedMemory, Gemm } from '../src/tensor/backends/wasm/gemm.js';
-import { Pool } from '../src/tensor/backends/wasm/pool.js';
+import { Pool } from '../src/node/threads.js';
 import type { MatmulJob } from '../src/tensor/backends/wasm/jobs.js';
 import { randomStream } from '../src/tensor/random.js';
 

@@ -33,6 +33,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if ((name === 'train' || name === 'reproduce') && wantsCpuMalloc(process.env, rest, process.platform)) return relaunch();
   const command = await load();
+  // The gpu backend's Node pieces (gpu.js, worker threads, GRADLAB_GPU_MODE/SIMD/THREADS), as `import 'gradlab'` sets them up.
+  (await import('../node/gpu-settings.js')).useNodeGpu();
   return command.run(rest);
 }
 

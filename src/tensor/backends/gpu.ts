@@ -14,7 +14,7 @@
 import type { DType, TypedArray } from '../dtype.js';
 import type { AnyOpDef, DeviceArray, Flat, OpContext, Thread } from '../op-def.js';
 import type { Backend, Storage } from './backend.js';
-import { setSimdThreads, simdThreads } from './wasm/kernels.js';
+import { setSimdThreadPool, setSimdThreads, simdThreads } from './wasm/kernels.js';
 import { device, runningDevice, type GpuMode } from './gpu/mode.js';
 import { deviceArray, free, inOpScope, isTexture, liveTextureCount, MAX_ELEMENTS } from './gpu/memory.js';
 import { kernelStats, run } from './gpu/kernels.js';
@@ -24,6 +24,11 @@ export { GPU_MODES, resolveGpuMode, setGpuMode, type GpuMode, type ModeChoice, t
 export { release } from './gpu/memory.js';
 export { setSimdKernels } from './gpu/kit.js';
 export { setSimdThreads };
+// What a platform installs (src/node/gpu-settings.ts for Node): how to load gpu.js, the threads
+// of the SIMD kernels, and its GRADLAB_GPU_MODE setting.
+export { setGpuJsLoader, setGpuModeFromEnv, type GpuJs } from './gpu/mode.js';
+export { setSimdThreadPool };
+export type { SimdThreadPool, SimdThreadPoolFactory } from './wasm/threads.js';
 
 // ── gpuInfo ──
 

@@ -28,12 +28,7 @@ function total(this: Thread, x: Flat): number {
 
 // ── the hand-written SIMD kernels (webasm mode) ──
 
-function simdFromEnv(value: string | undefined): boolean {
-  if (value === undefined || value === '' || value === '1') return true;
-  if (value === '0') return false;
-  throw new Error(`GRADLAB_SIMD must be 0 (gpu.js kernels only) or 1 (the default: hand-written SIMD kernels for matmul and conv2d in webasm mode); got ${JSON.stringify(value)}`);
-}
-let simdEnabled = simdFromEnv(process.env.GRADLAB_SIMD);
+let simdEnabled = true;
 
 /**
  * In webasm mode, matmul and conv2d run hand-written wasm SIMD kernels (src/tensor/backends/wasm)

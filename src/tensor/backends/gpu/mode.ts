@@ -8,7 +8,6 @@
  * the kernel really ran on the class of the chosen mode (KERNEL_CLASS; ./kernels.ts), and
  * gpuInfo() reports that class.
  */
-import { createRequire } from 'node:module';
 import type { GPU } from 'gpu.js';
 
 export type GpuMode = 'webasm' | 'headlessgl' | 'cpu';
@@ -21,12 +20,27 @@ export const KERNEL_CLASS: Record<GpuMode, string> = { webasm: 'WebAssemblyKerne
 
 export type GpuJs = typeof import('gpu.js');
 let gpujs: GpuJs | null = null;
+let loader: (() => GpuJs) | null = null;
+
+/**
+ * How the backend gets the gpu.js module, called on first use — so `import 'gradlab'` stays fast for
+ * reference-only work (loading gpu.js takes about as long as loading gradlab). The platform installs
+ * it: Node's entry with Node's require (src/node/gpu-settings.ts); a browser bundle with its own
+ * `import * as gpujs from 'gpu.js'`.
+ */
+export function setGpuJsLoader(load: () => GpuJs): void {
+  loader = load;
+}
 
 function loadGpuJs(): GpuJs {
   if (gpujs === null) {
-    // Loaded on first use, so `import 'gradlab'` stays fast for reference-only work.
-    const loaded: GpuJs = createRequire(import.meta.url)('gpu.js');
-    gpujs = loaded;
+    if (loader === null) {
+      throw new Error(
+        "gpu backend: no way to load gpu.js has been installed; import 'gradlab' (its Node entry installs one) " +
+          'or call setGpuJsLoader(() => gpujs) with the gpu.js module first',
+      );
+    }
+    gpujs = loader();
   }
   return gpujs;
 }
@@ -94,6 +108,15 @@ export interface Device extends ModeChoice {
 
 let running: Device | null = null;
 let requestedMode: GpuMode | 'auto' | null = null;
+let modeFromEnv: string | undefined;
+
+/**
+ * The platform's GRADLAB_GPU_MODE setting as it read it (src/node/gpu-settings.ts in Node), checked
+ * when the backend starts, like setGpuMode's choice, which takes precedence over it.
+ */
+export function setGpuModeFromEnv(value: string | undefined): void {
+  modeFromEnv = value;
+}
 
 /**
  * Chooses the gpu.js mode: 'auto' (the default) picks headlessgl when a GL context works, else
@@ -113,7 +136,7 @@ export function setGpuMode(mode: GpuMode | 'auto'): void {
 export function device(): Device {
   if (running === null) {
     const { GPU } = loadGpuJs();
-    const { mode, reason } = resolveGpuMode({ fromCall: requestedMode, fromEnv: process.env.GRADLAB_GPU_MODE }, () => GPU.isHeadlessGLSupported);
+    const { mode, reason } = resolveGpuMode({ fromCall: requestedMode, fromEnv: modeFromEnv }, () => GPU.isHeadlessGLSupported);
     running = { gpu: new GPU({ mode }), mode, reason };
   }
   return running;

@@ -32,7 +32,7 @@
  * which are ignored.
  *
  * Memory. The kernel works on one shared WebAssembly.Memory, which worker threads run the same
- * kernel over (./pool.ts). `Gemm.heap` views it as floats and `Gemm.table` as int32; callers
+ * kernel over (./threads.ts). `Gemm.heap` views it as floats and `Gemm.table` as int32; callers
  * write operands and tables into it (`reserve` first, which may grow it), call `gemm`, and read C
  * back. The memory is scratch space reused by every call; tensors stay ordinary Float32Arrays.
  */
@@ -129,7 +129,7 @@ type GemmExport = (...args: number[]) => void;
 
 let compiled: WebAssembly.Module | null = null;
 
-/** A memory for the kernel, shared so that worker threads (./pool.ts) run it over the same floats. */
+/** A memory for the kernel, shared so that worker threads (./threads.ts) run it over the same floats. */
 export function createSharedMemory(): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
 }

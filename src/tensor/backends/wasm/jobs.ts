@@ -2,7 +2,7 @@
  * The work one thread does for a SIMD kernel call: a range of images of a convolution, or a range
  * of row tiles of a matrix product. The main thread (./kernels.ts) lays the operands and the row
  * tables out in the shared memory and gives each thread a job; the same `runJob` runs on the main
- * thread and in the workers (./worker.ts). Offsets count floats; each job has its own scratch.
+ * thread and in the worker threads (./threads.ts). Offsets count floats; each job has its own scratch.
  *
  * Convolutions take one of two routes to the same three products (./lowering.ts derives them):
  *   - stride 1, "implicit GEMM": the images are zero-padded once, and the GEMM's row tables point

@@ -3,7 +3,7 @@
  * backend runs for these ops in webasm mode (`k.simd(simdKernels)` in an op's gpu implementation,
  * see GpuKit in src/tensor/op-def.ts; a new kernel is a function here, in `simdKernels`, and its
  * call in the op file). Each call copies its operands into the kernel's shared memory, splits the
- * work between threads (images of a convolution, row tiles of a product: ./jobs.ts, ./pool.ts),
+ * work between threads (images of a convolution, row tiles of a product: ./jobs.ts, ./threads.ts),
  * and copies the result out into a new Float32Array. How a convolution becomes matrix products:
  * ./lowering.ts. gpu-vs-reference.test.ts and simd-kernels.test.ts check every one against the
  * reference kernels of src/autograd/ops/matmul.ts and src/nn/ops/conv2d.ts.
@@ -11,25 +11,45 @@
 import { createSharedMemory, Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
 import { wideSizes, type Job, type Padded } from './jobs.js';
 import { packB, placeA, type ConvDims } from './lowering.js';
-import { parseThreads, Pool } from './pool.js';
+import { callingThreadOnly, parseThreads, type SimdThreadPool, type SimdThreadPoolFactory } from './threads.js';
 
-let engine: { gemm: Gemm; pool: Pool } | null = null;
-function start(): { gemm: Gemm; pool: Pool } {
+let makePool: SimdThreadPoolFactory = callingThreadOnly;
+/** Threads asked for with setSimdThreads (GRADLAB_THREADS in Node), or null: the pool's default. */
+let requestedThreads: number | null = null;
+let engine: { gemm: Gemm; pool: SimdThreadPool } | null = null;
+
+function start(): { gemm: Gemm; pool: SimdThreadPool } {
   if (engine === null) {
     const gemm = new Gemm(createSharedMemory());
-    engine = { gemm, pool: new Pool(gemm) };
+    engine = { gemm, pool: newPool(gemm) };
   }
   return engine;
 }
 
-/** Threads the SIMD kernels use (the main thread included); see ./pool.ts. */
+function newPool(gemm: Gemm): SimdThreadPool {
+  const pool = makePool(gemm);
+  if (requestedThreads !== null) pool.threads = requestedThreads;
+  return pool;
+}
+
+/**
+ * Where the SIMD kernels' threads come from (./threads.ts): the platform installs its pool once,
+ * before the first kernel runs (src/node/threads.ts in Node); the default runs on the calling thread.
+ */
+export function setSimdThreadPool(factory: SimdThreadPoolFactory): void {
+  makePool = factory;
+  if (engine !== null) engine.pool = newPool(engine.gemm);
+}
+
+/** Threads the SIMD kernels use (the calling thread included). */
 export function simdThreads(): number {
   return start().pool.threads;
 }
 
-/** Sets the threads the SIMD kernels use, from 1 (the main thread only) up; GRADLAB_THREADS sets the default. */
+/** Sets the threads the SIMD kernels use, from 1 (the main thread only) up; default: the pool's (Node: the machine's cores). */
 export function setSimdThreads(threads: number): void {
-  start().pool.threads = parseThreads('setSimdThreads', threads);
+  requestedThreads = parseThreads('setSimdThreads', threads);
+  if (engine !== null) engine.pool.threads = requestedThreads;
 }
 
 /**

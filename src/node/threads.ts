@@ -1,8 +1,10 @@
 /**
- * Worker threads for the SIMD kernels, used synchronously: the main thread hands each worker a
- * job (./jobs.ts), runs its own, then blocks on Atomics.wait until every worker has counted itself
- * done — so k.simd calls, like every op, return their result at once (DESIGN.md: the public API is
- * synchronous). All threads run the same GEMM over one shared WebAssembly.Memory.
+ * Node's worker threads for the SIMD kernels (the SimdThreadPool of
+ * src/tensor/backends/wasm/threads.ts, installed by the Node entry through ./gpu-settings.ts), used
+ * synchronously: the main thread hands each worker a job (src/tensor/backends/wasm/jobs.ts), runs
+ * its own, then blocks on Atomics.wait until every worker has counted itself done — so k.simd
+ * calls, like every op, return their result at once (DESIGN.md: the public API is synchronous).
+ * All threads run the same GEMM over one shared WebAssembly.Memory.
  *
  * Threads: GRADLAB_THREADS, or setSimdThreads(), else the machine's available parallelism (the
  * main thread counts as one). Workers start on first use and never keep the process alive.
@@ -16,24 +18,16 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import type { Gemm } from './gemm.js';
-import { runJob, type Job } from './jobs.js';
+import type { Gemm } from '../tensor/backends/wasm/gemm.js';
+import { runJob, type Job } from '../tensor/backends/wasm/jobs.js';
+import { MAX_THREADS, type SimdThreadPool } from '../tensor/backends/wasm/threads.js';
 
 /** The longest the main thread waits for its workers in one call. */
 const WAIT_LIMIT_MS = 10 * 60 * 1000;
-const MAX_THREADS = 64;
 
 /** Control words shared with the workers. */
 const PENDING = 0; // workers still running the current call's jobs
 const BROKEN = 1; // set by a worker that could not start
-
-export function parseThreads(where: string, value: unknown): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
-    throw new Error(`${where} must be a whole number of threads from 1 to ${MAX_THREADS}; got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
 
 /**
  * How a worker starts: from the built .js files (an ES module import), or — running from source
@@ -45,7 +39,7 @@ export function parseThreads(where: string, value: unknown): number {
 function loadWorker(): string {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
-  const entry = new URL(fromSource ? './worker.ts' : './worker.js', here);
+  const entry = new URL(fromSource ? './simd-worker.ts' : './simd-worker.js', here);
   if (!fromSource) return `import(${JSON.stringify(entry.href)}).catch(fail);`;
   return `import(${JSON.stringify(tsxEsmApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); }).catch(fail);`;
 }
@@ -81,7 +75,7 @@ interface PoolWorker {
   port: MessagePort;
 }
 
-export class Pool {
+export class Pool implements SimdThreadPool {
   private readonly workers: PoolWorker[] = [];
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
   /** Why the workers cannot be used any more (one failed to start, or stopped answering), or null. */
@@ -94,8 +88,7 @@ export class Pool {
     private readonly gemm: Gemm,
     private readonly load: string = loadWorker(),
   ) {
-    const env = process.env.GRADLAB_THREADS;
-    this.threads = env !== undefined && env !== '' ? parseThreads('GRADLAB_THREADS', env) : Math.min(availableParallelism(), MAX_THREADS);
+    this.threads = Math.min(availableParallelism(), MAX_THREADS);
   }
 
   private spawn(): PoolWorker {
@@ -156,3 +149,6 @@ export class Pool {
     if (reports.length > 0) throw new Error(`wasm kernels: a worker thread failed: ${reports[0]}`);
   }
 }
+
+/** The SimdThreadPoolFactory of Node (src/tensor/backends/wasm/threads.ts): a pool of worker threads. */
+export const nodeThreadPool = (gemm: Gemm): SimdThreadPool => new Pool(gemm);

@@ -1,12 +1,13 @@
 /**
- * A worker thread of ./pool.ts: runs the jobs the main thread posts (./jobs.ts) with its own
- * instance of the GEMM kernel over the shared memory, then counts itself done.
+ * A worker thread of ./threads.ts: runs the jobs the main thread posts
+ * (src/tensor/backends/wasm/jobs.ts) with its own instance of the GEMM kernel over the shared
+ * memory, then counts itself done.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { Gemm } from './gemm.js';
-import { runJob, type Job } from './jobs.js';
+import { Gemm } from '../tensor/backends/wasm/gemm.js';
+import { runJob, type Job } from '../tensor/backends/wasm/jobs.js';
 
-/** What ./pool.ts passes each worker at its start. */
+/** What ./threads.ts passes each worker at its start. */
 const started: { memory: WebAssembly.Memory; control: SharedArrayBuffer; port: MessagePort } = workerData;
 const { port } = started;
 const gemm = new Gemm(started.memory);

@@ -3,13 +3,16 @@
  * derivatives against the closed forms and central finite differences, away from the kink and at
  * it — with every tolerance a rounding bound of the dtype.
  */
-import * as g from '../../index.js';
+import { tidy, type Tensor } from '../../tensor/tensor.js';
+import { tensor } from '../../tensor/create.js';
+import { gpuInfo } from '../../tensor/backends/gpu.js';
+import { mul, sum } from '../../autograd/math.js';
+import { noGrad } from '../../autograd/grad-mode.js';
+import * as F from '../../nn/functional.js';
 import type { BackendName } from '../../tensor/backends/backend.js';
 import type { DType } from '../../tensor/dtype.js';
 import { randomStream } from '../../tensor/random.js';
 import { B_VALUES } from './plan.js';
-
-const F = g.nn.functional;
 
 export interface ErrorStat {
   /** The largest |computed − expected| over all points. */
@@ -77,23 +80,23 @@ export function checkFrelu(backend: BackendName, pointsPerB: number, seed: numbe
   const gap = 0.05; // points are at least this far from the kink
   const h = 0.025; // finite-difference step in x: never crosses 0
   const hb = 0.5; // in b every step is exact: y is linear in b
-  const values = (t: g.Tensor): Float64Array => Float64Array.from(t.toArray());
+  const values = (t: Tensor): Float64Array => Float64Array.from(t.toArray());
 
   const errs = { forward: [] as number[], dx: [] as number[], db: [] as number[], dxFd: [] as number[], dbFd: [] as number[], relu: [] as number[] };
   const bounds = { forward: [] as number[], dx: [] as number[], db: [] as number[], dxFd: [] as number[], dbFd: [] as number[], relu: [] as number[] };
 
-  return g.tidy(() => {
+  return tidy(() => {
     for (const bv of bValues) {
       const x = Array.from({ length: pointsPerB }, () => {
         const v = rng.normal();
         return round(Math.sign(v) * (gap + Math.abs(v)));
       });
       const r = Array.from({ length: pointsPerB }, () => round(rng.normal()));
-      const xT = g.tensor(x, { ...opts, requiresGrad: true });
-      const bT = g.tensor(bv, { ...opts, requiresGrad: true });
-      const rT = g.tensor(r, opts);
+      const xT = tensor(x, { ...opts, requiresGrad: true });
+      const bT = tensor(bv, { ...opts, requiresGrad: true });
+      const rT = tensor(r, opts);
       const yT = F.frelu(xT, bT);
-      g.sum(g.mul(rT, yT)).backward(); // Cost = Σ rᵢ yᵢ: x.grad = r·∂y/∂x, b.grad = Σ r·∂y/∂b
+      sum(mul(rT, yT)).backward(); // Cost = Σ rᵢ yᵢ: x.grad = r·∂y/∂x, b.grad = Σ r·∂y/∂b
       const y = values(yT), dx = values(xT.grad!), db = bT.grad!.item();
       const sumAbsR = r.reduce((s, v) => s + Math.abs(v), 0);
       const sumBound = Math.sqrt(pointsPerB) * 4 * eps;
@@ -111,10 +114,10 @@ export function checkFrelu(backend: BackendName, pointsPerB: number, seed: numbe
       bounds.db.push(sumBound * sumAbsR);
 
       // Central differences through the library's own forward, with the steps actually taken.
-      g.noGrad(() => {
+      noGrad(() => {
         const xPlus = x.map((v) => round(v + h)), xMinus = x.map((v) => round(v - h));
-        const yPlus = values(F.frelu(g.tensor(xPlus, opts), g.tensor(bv, opts)));
-        const yMinus = values(F.frelu(g.tensor(xMinus, opts), g.tensor(bv, opts)));
+        const yPlus = values(F.frelu(tensor(xPlus, opts), tensor(bv, opts)));
+        const yMinus = values(F.frelu(tensor(xMinus, opts), tensor(bv, opts)));
         x.forEach((_, i) => {
           const step = xPlus[i] - xMinus[i];
           const fd = (r[i] * (yPlus[i] - yMinus[i])) / step;
@@ -122,9 +125,9 @@ export function checkFrelu(backend: BackendName, pointsPerB: number, seed: numbe
           bounds.dxFd.push((4 * eps * (1 + Math.abs(yPlus[i]) + Math.abs(yMinus[i])) * Math.abs(r[i])) / step + 4 * eps * Math.abs(r[i]));
         });
         const cost = (b: number): { value: number; scale: number } => {
-          const yb = F.frelu(xT, g.tensor(b, opts));
+          const yb = F.frelu(xT, tensor(b, opts));
           const scale = values(yb).reduce((s, v, i) => s + Math.abs(r[i] * v), 0);
-          return { value: g.sum(g.mul(rT, yb)).item(), scale };
+          return { value: sum(mul(rT, yb)).item(), scale };
         };
         const bPlus = round(bv + hb), bMinus = round(bv - hb);
         const up = cost(bPlus), down = cost(bMinus);
@@ -134,9 +137,9 @@ export function checkFrelu(backend: BackendName, pointsPerB: number, seed: numbe
 
       // ReLU is FReLU with b = 0: the two ops must agree exactly, values and gradients.
       if (bv === 0) {
-        const x0 = g.tensor(x, { ...opts, requiresGrad: true });
+        const x0 = tensor(x, { ...opts, requiresGrad: true });
         const yRelu = F.relu(x0);
-        g.sum(g.mul(rT, yRelu)).backward();
+        sum(mul(rT, yRelu)).backward();
         const yr = values(yRelu), dr = values(x0.grad!);
         x.forEach((_, i) => {
           errs.relu.push(Math.abs(yr[i] - y[i]), Math.abs(dr[i] - dx[i]));
@@ -150,11 +153,11 @@ export function checkFrelu(backend: BackendName, pointsPerB: number, seed: numbe
     let kinkOk = true;
     for (const bv of bValues) {
       for (const x0 of [0, -0]) {
-        const xT = g.tensor([x0], { ...opts, requiresGrad: true });
-        const bT = g.tensor(bv, { ...opts, requiresGrad: true });
+        const xT = tensor([x0], { ...opts, requiresGrad: true });
+        const bT = tensor(bv, { ...opts, requiresGrad: true });
         const yT = F.frelu(xT, bT);
-        g.sum(yT).backward();
-        const at = (xv: number): number => g.noGrad(() => F.frelu(g.tensor([xv], opts), g.tensor(bv, opts)).item());
+        sum(yT).backward();
+        const at = (xv: number): number => noGrad(() => F.frelu(tensor([xv], opts), tensor(bv, opts)).item());
         const y0 = yT.item();
         const row: KinkRow = {
           b: bv, x: x0, y: y0, dydx: xT.grad!.item(), dydb: bT.grad!.item(),
@@ -168,7 +171,7 @@ export function checkFrelu(backend: BackendName, pointsPerB: number, seed: numbe
 
     const result: Omit<FreluCheck, 'ok'> = {
       backend, dtype,
-      mode: backend === 'gpu' ? g.gpuInfo().kernelClass : null,
+      mode: backend === 'gpu' ? gpuInfo().kernelClass : null,
       points: pointsPerB * bValues.length,
       bValues,
       forward: errorStat(errs.forward, bounds.forward),

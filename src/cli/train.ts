@@ -1,5 +1,5 @@
 /**
- * `gradlab train`: one training run (src/experiments/train.ts) from the command line. Every default
+ * `gradlab train`: one training run (src/experiments/train/) from the command line. Every default
  * is the paper's protocol (paper/RECIPE.md); every deviation is an explicit option.
  */
 import { relative, resolve } from 'node:path';

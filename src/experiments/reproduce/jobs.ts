@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKPOINT_FILE, resolveTrainConfig, type DatasetName, type EpochRecord, type TrainConfig, type TrainSummary } from '../train/index.js';
+import { CHECKPOINT_FILE, RESUMABLE_CHANGES, resolveTrainConfig, variantTag, type DatasetName, type EpochRecord, type TrainConfig, type TrainSummary } from '../train/index.js';
 import { TABLE1_ROWS, TABLE1_ROW_KEYS, TABLE2_ROWS, TABLE2_ROW_KEYS, table2RowsOf } from '../paper-tables.js';
 import type { Protocol, TableName } from './protocol.js';
 
@@ -17,7 +17,7 @@ export interface Job {
   row: string;
   column: number;
   seed: number;
-  /** The full training config (train.ts's resolveTrainConfig), outDir = <out>/<id>. */
+  /** The full training config (train/config.ts's resolveTrainConfig), outDir = <out>/<id>. */
   config: TrainConfig;
 }
 
@@ -73,8 +73,7 @@ export function jobList(p: Protocol): Job[] {
 
 /** <model>-<activation>-<bn|nobn|block-x>-lr<lr>-<dataset>-seed<seed> */
 export function jobId(c: TrainConfig): string {
-  const variant = c.model === 'smallnet' ? (c.batchNorm ? 'bn' : 'nobn') : `block-${c.block}`;
-  return `${c.model}-${c.activation}-${variant}-lr${c.lr}-${c.dataset}-seed${c.seed}`;
+  return `${c.model}-${c.activation}-${variantTag(c)}-lr${c.lr}-${c.dataset}-seed${c.seed}`;
 }
 
 /** The `gradlab train` arguments of a job. */
@@ -98,9 +97,6 @@ export function trainArgs(job: Job, resume: boolean): string[] {
   return args;
 }
 
-/** Config fields a job may change between invocations (as train's resume allows). */
-const MAY_CHANGE: readonly (keyof TrainConfig)[] = ['outDir', 'backend', 'gpuMode', 'epochs'];
-
 export type JobState =
   | { kind: 'done'; epochsCompleted: number; diverged: boolean }
   | { kind: 'resume'; epochsCompleted: number }
@@ -109,13 +105,14 @@ export type JobState =
 /**
  * Where a job stands: 'done' (summary.json, and enough epochs or diverged), 'resume' (a checkpoint
  * without a summary, or a finished run to extend to more epochs), 'new'. A job directory whose
- * recorded config differs from the job's (apart from epochs, backend, output directory) is an error.
+ * recorded config differs from the job's (apart from train's RESUMABLE_CHANGES: epochs, backend,
+ * gpu mode, output directory) is an error.
  */
 export function jobState(job: Job): JobState {
   const dir = job.config.outDir;
   const recorded = readJson<{ config?: TrainConfig }>(join(dir, 'job.json'))?.config ?? readJson<TrainSummary>(join(dir, 'summary.json'))?.config;
   if (recorded) {
-    const changed = (Object.keys(job.config) as (keyof TrainConfig)[]).filter((k) => !MAY_CHANGE.includes(k) && JSON.stringify(recorded[k]) !== JSON.stringify(job.config[k]));
+    const changed = (Object.keys(job.config) as (keyof TrainConfig)[]).filter((k) => !RESUMABLE_CHANGES.includes(k) && JSON.stringify(recorded[k]) !== JSON.stringify(job.config[k]));
     if (changed.length > 0) {
       throw new Error(
         `reproduce: ${dir} holds a run with a different setup (${changed.map((k) => `${k} ${JSON.stringify(recorded[k])}, now ${JSON.stringify(job.config[k])}`).join('; ')}); ` +

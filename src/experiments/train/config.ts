@@ -130,10 +130,14 @@ export function resolveTrainConfig(options: TrainOptions = {}): TrainConfig {
   return config;
 }
 
+/** The variant part of run and job names: 'bn' or 'nobn' for SmallNet, 'block-a' … for a ResNet. */
+export function variantTag(c: Pick<TrainConfig, 'model' | 'batchNorm' | 'block'>): string {
+  return c.model === 'smallnet' ? (c.batchNorm ? 'bn' : 'nobn') : `block-${c.block}`;
+}
+
 /** runs/<model>-<activation>[-bn|-nobn|-block]-<dataset>-seed<seed> */
 export function defaultOutDir(c: Pick<TrainConfig, 'model' | 'activation' | 'batchNorm' | 'block' | 'dataset' | 'seed'>): string {
-  const variant = c.model === 'smallnet' ? (c.batchNorm ? 'bn' : 'nobn') : `block-${c.block}`;
-  return join('runs', `${c.model}-${c.activation}-${variant}-${c.dataset}-seed${c.seed}`);
+  return join('runs', `${c.model}-${c.activation}-${variantTag(c)}-${c.dataset}-seed${c.seed}`);
 }
 
 

@@ -4,7 +4,7 @@
  */
 export { train, type TrainHooks } from './run.js';
 export {
-  ACTIVATIONS, BLOCKS, DATASETS, MODELS, SYNTHETIC_SIZES, defaultLr, defaultOutDir, resolveTrainConfig,
+  ACTIVATIONS, BLOCKS, DATASETS, MODELS, RESUMABLE_CHANGES, SYNTHETIC_SIZES, defaultLr, defaultOutDir, resolveTrainConfig, variantTag,
   type DatasetName, type ModelName, type TrainConfig, type TrainOptions,
 } from './config.js';
 export type { Divergence, EpochRecord, TrainSummary } from './records.js';

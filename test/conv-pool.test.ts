@@ -1,7 +1,7 @@
 /**
  * conv2d, maxPool2d and avgPool2d: values worked out by hand (on both backends), output shapes,
  * where a max-pool tie sends its gradient, the bias composite, and the bad-input messages.
- * The op-test table (test/cases/conv-pool.ts) adds gradient checks and gpu-vs-reference rows.
+ * The op-test table (test/op-table/conv-pool.ts) adds gradient checks and gpu-vs-reference rows.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -185,8 +185,9 @@ test('pooling errors name the op, the argument, what was expected and what was g
   throwsMessage(() => F.avgPool2d(g.zeros([1, 1, 4, 4]), { kernelSize: 0 }), 'avgPool2d: kernelSize must be an integer ≥ 1 or a pair [y, x] of them; got 0');
   // The primitive takes [y, x] pairs only; a three-number "pair" is caught before any kernel runs.
   const wrongPair: readonly number[] = [1, 2, 3];
+  const untyped: g.AnyOp = P.maxPool2d; // any op is an AnyOp: its attributes typed as a plain object
   throwsMessage(
-    () => (P.maxPool2d as g.AnyOp).apply({ x: g.zeros([1, 1, 4, 4]) }, { kernelSize: [2, 2], stride: wrongPair, padding: [0, 0] }),
+    () => untyped.apply({ x: g.zeros([1, 1, 4, 4]) }, { kernelSize: [2, 2], stride: wrongPair, padding: [0, 0] }),
     'maxPool2d: stride must be a pair [y, x] of integers ≥ 1; got [1,2,3]',
   );
 });

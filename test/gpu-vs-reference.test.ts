@@ -6,8 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
-import { COMPOSITE_CASES, OP_CASES } from './op-cases.js';
-import { caseInputs, caseLabel } from './op-case.js';
+import { COMPOSITE_ROWS, OP_ROWS } from './op-table/index.js';
+import { rowInputs, rowLabel, type OpRow } from './op-table/row.js';
 import { randomStream } from '../src/tensor/random.js';
 
 function close(label: string, got: Float32Array | Float64Array, want: Float32Array | Float64Array, tol: { atol: number; rtol: number }): void {
@@ -27,20 +27,20 @@ g.setGpuMode(mode as g.GpuMode);
 // run a second time with those turned off, so the ops' gpu.js kernels are checked in this mode too.
 const SIMD_OPS = ['matmul', 'conv2d'];
 
-for (const c of [...OP_CASES, ...COMPOSITE_CASES]) {
+for (const c of [...OP_ROWS, ...COMPOSITE_ROWS]) {
   compare(c, true);
   if (mode === 'webasm' && SIMD_OPS.includes(c.op.name)) compare(c, false);
 }
 
-function compare(c: (typeof OP_CASES)[number], simd: boolean): void {
+function compare(c: OpRow, simd: boolean): void {
   const kernels = mode === 'webasm' ? (simd ? ', SIMD kernels' : ', gpu.js kernels') : '';
-  test(`${caseLabel(c)}: gpu (${mode}${kernels}) equals reference, forward and backward (float32)`, () => {
+  test(`${rowLabel(c)}: gpu (${mode}${kernels}) equals reference, forward and backward (float32)`, () => {
     g.setSimdKernels(simd);
     const tol = c.gpuTol ?? { atol: 1e-5, rtol: 1e-4 };
     const results = (['reference', 'gpu'] as const).map((backend) => {
-      const inputs = caseInputs(c, 'float32', backend);
+      const inputs = rowInputs(c, 'float32', backend);
       const y = c.op.apply(inputs, c.attrs);
-      const rng = randomStream(`${caseLabel(c)} upstream`);
+      const rng = randomStream(`${rowLabel(c)} upstream`);
       const seed = g.tensor(Float32Array.from({ length: y.size }, () => rng.uniform() * 2 - 1), { shape: y.shape, backend });
       y.backward(seed);
       const grads: Record<string, Float32Array | Float64Array> = {};
@@ -48,8 +48,8 @@ function compare(c: (typeof OP_CASES)[number], simd: boolean): void {
       return { y: y.toArray(), grads };
     });
     const [ref, gpu] = results;
-    close(`${caseLabel(c)} forward`, gpu.y, ref.y, tol);
-    for (const name of Object.keys(ref.grads)) close(`${caseLabel(c)} d${name}`, gpu.grads[name], ref.grads[name], tol);
+    close(`${rowLabel(c)} forward`, gpu.y, ref.y, tol);
+    for (const name of Object.keys(ref.grads)) close(`${rowLabel(c)} d${name}`, gpu.grads[name], ref.grads[name], tol);
     assert.is(g.gpuInfo().mode, mode);
     assert.is(g.gpuInfo().simdKernels, mode === 'webasm' && simd);
   });

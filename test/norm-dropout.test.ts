@@ -2,7 +2,7 @@
  * batchNorm, batchStats and dropout: values worked out by hand, the running-statistics update,
  * evaluation mode, 2-D against 4-D, the backward against autograd through the same formula written
  * in math ops, dropout's scaling, keep rate and seeding across backends, and the bad-input messages.
- * The op-test table (test/cases/norm-dropout.ts) adds gradient checks and gpu-vs-reference rows.
+ * The op-test table (test/op-table/norm-dropout.ts) adds gradient checks and gpu-vs-reference rows.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -19,16 +19,28 @@ export interface Op<I extends string, A extends object> {
   apply(inputs: Readonly<Record<I, Tensor>>, ...attrs: {} extends A ? [attrs?: A] : [attrs: A]): Tensor;
 }
 
-/** An op of any input names and attributes (what the registry and the op-test table hold). */
+/** An op of any input names and attributes (what the registry and the op-test table hold); every Op is one. */
 export interface AnyOp {
   readonly name: string;
   readonly def: AnyOpDef;
   apply(inputs: Readonly<Record<string, Tensor>>, attrs?: object): Tensor;
 }
 
+/**
+ * Every op defineOp has made: what `isOp` asks. A `var`, set on first use: this module sits in an
+ * import cycle (tensor → engine → ops/add.ts → here), so defineOp can run before this module's
+ * body has, when a `const` would still be uninitialised.
+ */
+var defined: WeakSet<object> | undefined;
+
+/** Whether `value` is an op made by defineOp (how the registry, src/ops.ts, finds ops in a module). */
+export function isOp(value: unknown): value is AnyOp {
+  return typeof value === 'object' && value !== null && defined !== undefined && defined.has(value);
+}
+
 export function defineOp<I extends string, S extends I | 'y', A extends object = {}>(def: OpDef<I, S, A>): Op<I, A> {
   const nonDiff = new Set<string>(def.nonDifferentiable ?? []);
-  return {
+  const op = {
     name: def.name,
     def: def as OpDef<I, string, A>,
     apply(inputs: Readonly<Record<I, Tensor>>, ...rest: [attrs?: A]): Tensor {
@@ -61,6 +73,8 @@ export function defineOp<I extends string, S extends I | 'y', A extends object =
       return new Tensor(y, outShape, first.dtype, first.backend, node !== null, node);
     },
   } as Op<I, A>;
+  (defined ??= new WeakSet()).add(op);
+  return op;
 }
 
 function checkInputs<I extends string>(def: OpDef<I, string, object>, inputs: Readonly<Record<I, Tensor>>): Tensor {

@@ -3,97 +3,94 @@
  * avg-pool2d.ts). Shapes stay small: the gradient check runs two forward passes per input element.
  * Attributes are the primitives' own ([y, x] pairs); g.nn.functional turns numbers into pairs.
  */
-import type { OpCase } from '../op-case.js';
-import type { AnyOp } from '../../src/autograd/op.js';
+import { row, type OpRow } from './row.js';
 import { conv2d, maxPool2d, avgPool2d } from '../../src/nn/ops/index.js';
-
-const op = (o: { name: string }): AnyOp => o as AnyOp;
 
 // float32 sums of up to C·KH·KW (forward, dx) or N·OH·OW (dw) products differ from the
 // reference in the last bits; 1e-4 is ~100× that rounding and far below any indexing mistake.
 const convTol = { atol: 1e-4, rtol: 1e-4 };
 
-export const CONV_POOL_CASES: OpCase[] = [
+export const CONV_POOL_ROWS: OpRow[] = [
   // conv2d
-  {
-    op: op(conv2d), name: '3×3 stride 1 pad 1 (same size)',
+  row(conv2d, {
+    name: '3×3 stride 1 pad 1 (same size)',
     shapes: { x: [2, 3, 5, 5], w: [4, 3, 3, 3] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,
-  },
-  {
-    op: op(conv2d), name: '3×3 stride 2 pad 1 (halves the size)',
+  }),
+  row(conv2d, {
+    name: '3×3 stride 2 pad 1 (halves the size)',
     shapes: { x: [2, 3, 6, 6], w: [4, 3, 3, 3] }, attrs: { stride: [2, 2], padding: [1, 1] }, gpuTol: convTol,
-  },
-  {
-    op: op(conv2d), name: 'odd 5×7 input, stride 2 pad 1',
+  }),
+  row(conv2d, {
+    name: 'odd 5×7 input, stride 2 pad 1',
     shapes: { x: [2, 2, 5, 7], w: [3, 2, 3, 3] }, attrs: { stride: [2, 2], padding: [1, 1] }, gpuTol: convTol,
-  },
-  {
-    op: op(conv2d), name: 'batch 1, no padding',
+  }),
+  row(conv2d, {
+    name: 'batch 1, no padding',
     shapes: { x: [1, 3, 4, 4], w: [2, 3, 3, 3] }, attrs: { stride: [1, 1], padding: [0, 0] }, gpuTol: convTol,
-  },
-  {
-    op: op(conv2d), name: 'non-square 2×3 kernel, stride [2, 1], padding [1, 0]',
+  }),
+  row(conv2d, {
+    name: 'non-square 2×3 kernel, stride [2, 1], padding [1, 0]',
     shapes: { x: [2, 2, 5, 6], w: [3, 2, 2, 3] }, attrs: { stride: [2, 1], padding: [1, 0] }, gpuTol: convTol,
-  },
-  {
-    op: op(conv2d), name: '1×1 kernel (channel mixing)',
+  }),
+  row(conv2d, {
+    name: '1×1 kernel (channel mixing)',
     shapes: { x: [2, 4, 3, 3], w: [5, 4, 1, 1] }, attrs: { stride: [1, 1], padding: [0, 0] }, gpuTol: convTol,
-  },
-  {
-    op: op(conv2d), name: 'stride 3 over a 2×2 kernel (rows and columns skipped)',
+  }),
+  row(conv2d, {
+    name: 'stride 3 over a 2×2 kernel (rows and columns skipped)',
     shapes: { x: [1, 2, 7, 8], w: [2, 2, 2, 2] }, attrs: { stride: [3, 3], padding: [0, 1] }, gpuTol: convTol,
-  },
+  }),
 
-  {
+  row(conv2d, {
     // Stride 1 with a non-square kernel and unequal padding: the webasm SIMD kernels' implicit route
     // (wide rows WP = W + 4 long, windows offset by (ky, kx)) for forward, dx and dw.
-    op: op(conv2d), name: 'non-square 2×3 kernel, stride 1, padding [1, 2]',
+    name: 'non-square 2×3 kernel, stride 1, padding [1, 2]',
     shapes: { x: [2, 3, 4, 5], w: [5, 3, 2, 3] }, attrs: { stride: [1, 1], padding: [1, 2] }, gpuTol: convTol,
-  },
-  {
+  }),
+  row(conv2d, {
     // Padding beyond the kernel (py > KH − 1): the webasm SIMD kernels' dx leaves its stride-1 route for col2im.
-    op: op(conv2d), name: '1×1 kernel with padding 1 (output ring of zeros)',
+    name: '1×1 kernel with padding 1 (output ring of zeros)',
     shapes: { x: [2, 3, 3, 4], w: [2, 3, 1, 1] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,
-  },
-  {
+  }),
+  row(conv2d, {
     // More output channels and positions than one SIMD tile (4 × 8) holds, with ragged edges.
-    op: op(conv2d), name: '12 filters over 5 channels, 9×11 input (SIMD tiles and edges)',
+    name: '12 filters over 5 channels, 9×11 input (SIMD tiles and edges)',
     shapes: { x: [2, 5, 9, 11], w: [12, 5, 3, 3] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,
-  },
+  }),
 
   // maxPool2d ('distinct' keeps ties out: at a tie max has no derivative to check)
-  {
-    op: op(maxPool2d), name: '2×2 stride 2',
+  row(maxPool2d, {
+    name: '2×2 stride 2',
     shapes: { x: [2, 3, 4, 4] }, attrs: { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] }, gen: { x: 'distinct' },
-  },
-  {
-    op: op(maxPool2d), name: '3×3 stride 2 pad 1',
+  }),
+  row(maxPool2d, {
+    name: '3×3 stride 2 pad 1',
     shapes: { x: [2, 2, 5, 5] }, attrs: { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1] }, gen: { x: 'distinct' },
-  },
-  {
-    op: op(maxPool2d), name: 'overlapping 3×3 stride 1',
+  }),
+  row(maxPool2d, {
+    name: 'overlapping 3×3 stride 1',
     shapes: { x: [1, 2, 5, 5] }, attrs: { kernelSize: [3, 3], stride: [1, 1], padding: [0, 0] }, gen: { x: 'distinct' },
-  },
-  {
-    op: op(maxPool2d), name: 'non-square 2×3 stride [1, 2] pad [1, 1] on 4×7',
+  }),
+  row(maxPool2d, {
+    name: 'non-square 2×3 stride [1, 2] pad [1, 1] on 4×7',
     shapes: { x: [1, 2, 4, 7] }, attrs: { kernelSize: [2, 3], stride: [1, 2], padding: [1, 1] }, gen: { x: 'distinct' },
-  },
+  }),
 
   // avgPool2d
-  {
-    op: op(avgPool2d), name: '2×2 stride 2',
+  row(avgPool2d, {
+    name: '2×2 stride 2',
     shapes: { x: [2, 3, 4, 4] }, attrs: { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] },
-  },
-  {
-    op: op(avgPool2d), name: '3×3 stride 2 pad 1 (padding counts in the divisor)',
+  }),
+  row(avgPool2d, {
+    name: '3×3 stride 2 pad 1 (padding counts in the divisor)',
     shapes: { x: [2, 2, 5, 5] }, attrs: { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1] },
-  },
-  {
-    op: op(avgPool2d), name: 'global 8×8 (the ResNet head)',
+  }),
+  row(avgPool2d, {
+    name: 'global 8×8 (the ResNet head)',
     shapes: { x: [2, 3, 8, 8] }, attrs: { kernelSize: [8, 8], stride: [8, 8], padding: [0, 0] },
-  },
-  {
-    op: op(avgPool2d), name: 'non-square 3×2 stride [1, 2] pad [1, 0] on 4×5',
+  }),
+  row(avgPool2d, {
+    name: 'non-square 3×2 stride [1, 2] pad [1, 0] on 4×5',
     shapes: { x: [1, 2, 4, 5] }, attrs: { kernelSize: [3, 2], stride: [1, 2], padding: [1, 0] },
-  },
+  }),
 ];

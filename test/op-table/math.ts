@@ -1,0 +1,46 @@
+/** Rows for the math primitives (src/autograd/ops). */
+import { composite, row, type OpRow } from './row.js';
+import * as g from '../../src/index.js';
+import * as P from '../../src/autograd/ops/index.js';
+
+export const MATH_ROWS: OpRow[] = [
+  row(P.add, { name: '[2, 3]', shapes: { a: [2, 3], b: [2, 3] } }),
+  row(P.add, { name: 'scalars', shapes: { a: [], b: [] } }),
+  row(P.sub, { name: '[4]', shapes: { a: [4], b: [4] } }),
+  row(P.mul, { name: '[2, 2, 3]', shapes: { a: [2, 2, 3], b: [2, 2, 3] } }),
+  row(P.div, { name: 'positive divisor', shapes: { a: [3, 2], b: [3, 2] }, gen: { b: 'positive' } }),
+  row(P.neg, { name: '[5]', shapes: { x: [5] } }),
+  row(P.exp, { name: '[2, 3]', shapes: { x: [2, 3] } }),
+  row(P.log, { name: 'positive', shapes: { x: [2, 3] }, gen: { x: 'positive' } }),
+  row(P.sqrt, { name: 'positive', shapes: { x: [6] }, gen: { x: 'positive' } }),
+  row(P.pow, { name: 'square', shapes: { x: [5] }, attrs: { exponent: 2 } }),
+  row(P.pow, { name: 'cube of negatives', shapes: { x: [5] }, attrs: { exponent: 3 } }),
+  row(P.pow, { name: 'p = -0.5 of positives', shapes: { x: [4] }, attrs: { exponent: -0.5 }, gen: { x: 'positive' } }),
+  row(P.matmul, { name: '2-D [3, 4] @ [4, 2]', shapes: { a: [3, 4], b: [4, 2] } }),
+  row(P.matmul, { name: 'batched [2, 3, 4] @ [2, 4, 5]', shapes: { a: [2, 3, 4], b: [2, 4, 5] } }),
+  // Whole 4×8 tiles of the webasm SIMD kernel plus ragged edges in M, N and K (src/tensor/backends/wasm/gemm.ts).
+  row(P.matmul, { name: '2-D [13, 20] @ [20, 17] (SIMD tiles and edges)', shapes: { a: [13, 20], b: [20, 17] }, gpuTol: { atol: 1e-4, rtol: 1e-4 } }),
+  row(P.sum, { name: 'all axes', shapes: { x: [2, 3, 4] }, attrs: { axes: [0, 1, 2], keepDims: false } }),
+  row(P.sum, { name: 'axis 1 keepDims', shapes: { x: [2, 3, 4] }, attrs: { axes: [1], keepDims: true } }),
+  row(P.sum, { name: 'axes 0 and 2', shapes: { x: [2, 3, 4] }, attrs: { axes: [0, 2], keepDims: false } }),
+  row(P.max, { name: 'axis 1', shapes: { x: [3, 4] }, attrs: { axes: [1], keepDims: false }, gen: { x: 'distinct' } }),
+  row(P.max, { name: 'axes 0 and 2 keepDims', shapes: { x: [2, 3, 4] }, attrs: { axes: [0, 2], keepDims: true }, gen: { x: 'distinct' } }),
+  row(P.max, { name: 'all axes', shapes: { x: [2, 5] }, attrs: { axes: [0, 1], keepDims: false }, gen: { x: 'distinct' } }),
+  row(P.expand, { name: '[3, 1] to [2, 3, 4]', shapes: { x: [3, 1] }, attrs: { shape: [2, 3, 4] } }),
+  row(P.expand, { name: 'scalar to [2, 3]', shapes: { x: [] }, attrs: { shape: [2, 3] } }),
+  row(P.reshape, { name: '[2, 6] to [3, 2, 2]', shapes: { x: [2, 6] }, attrs: { shape: [3, 2, 2] } }),
+  row(P.permute, { name: '[2, 3, 4] to [4, 2, 3]', shapes: { x: [2, 3, 4] }, attrs: { axes: [2, 0, 1] } }),
+  row(P.permute, { name: 'matrix transpose', shapes: { x: [3, 5] }, attrs: { axes: [1, 0] } }),
+];
+
+/** Composite rows: broadcasting through the public functions, and graphs of several ops. */
+export const MATH_COMPOSITE_ROWS: OpRow[] = [
+  composite({ name: 'broadcast [3, 1] + [1, 4]', shapes: { a: [3, 1], b: [1, 4] }, fn: ({ a, b }) => g.add(a, b) }),
+  composite({ name: 'broadcast scalar · tensor', shapes: { s: [], x: [2, 3] }, fn: ({ s, x }) => g.mul(s, x) }),
+  composite({ name: 'broadcast [2, 3, 4] / [4] (positive)', shapes: { a: [2, 3, 4], b: [4] }, gen: { b: 'positive' }, fn: ({ a, b }) => g.div(a, b) }),
+  composite({ name: 'broadcast [3] − [2, 1]', shapes: { a: [3], b: [2, 1] }, fn: ({ a, b }) => g.sub(a, b) }),
+  composite({ name: 'diamond y = x·x + x', shapes: { x: [2, 3] }, fn: ({ x }) => g.add(g.mul(x, x), x) }),
+  composite({ name: 'mean over axis 1', shapes: { x: [3, 4] }, fn: ({ x }) => g.mean(x, { axis: 1 }) }),
+  composite({ name: 'batched matmul with a broadcast batch', shapes: { a: [2, 3, 4], b: [4, 2] }, fn: ({ a, b }) => g.matmul(a, g.reshape(b, [1, 4, 2])) }),
+  composite({ name: 'softmax-like: exp(x) / Σ exp(x)', shapes: { x: [2, 3] }, fn: ({ x }) => g.div(g.exp(x), g.sum(g.exp(x), { axis: 1, keepDims: true })) }),
+];

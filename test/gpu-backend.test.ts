@@ -1,7 +1,7 @@
 /**
- * The gpu backend itself (src/tensor/backends/gpu.ts): which gpu.js mode runs and why, values going
- * up and down unchanged, device memory freed exactly once, the rules an op's gpu implementation must
- * keep, and tensors at the sizes SmallNet and the paper's wide layers need. Runs in the mode
+ * The gpu backend itself (src/tensor/backends/gpu.ts and its parts in gpu/): which gpu.js mode runs
+ * and why, values going up and down unchanged, device memory freed exactly once, the rules an op's
+ * gpu implementation must keep, and tensors at the sizes SmallNet and the paper's wide layers need. Runs in the mode
  * GRADLAB_GPU_MODE selects (`npm test` runs this file in webasm, then in headlessgl under xvfb-run).
  */
 import { test } from 'uvu';

@@ -38,7 +38,7 @@ export interface DeviceTexture {
   toArray(): unknown;
 }
 
-/** The toolbox a gpu op implementation uses to run kernels (implemented in backends/gpu.ts). */
+/** The toolbox a gpu op implementation uses to run kernels (implemented in backends/gpu/kit.ts). */
 export interface GpuKit {
   /**
    * Runs `kernel` for every element of a flat output of `size` elements (`this.thread.x` is the

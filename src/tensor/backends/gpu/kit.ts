@@ -56,10 +56,11 @@ function checkedSimd<K extends CpuKernels>(kernels: K): OnDevice<K> {
   let checked = checkedKernels.get(kernels);
   if (checked === undefined) {
     const wrapped: Record<string, (...args: unknown[]) => DeviceArray> = {};
-    for (const [name, kernel] of Object.entries(kernels)) {
-      // The arguments are checked here, at run time, so the kernel may take them as unknowns.
-      const call = kernel as (...args: unknown[]) => Float32Array;
+    for (const name of Object.keys(kernels)) {
       wrapped[name] = (...args) => {
+        // Looked up at each call, so that a profiler may wrap the kernels (bench/profile.ts); the
+        // arguments are checked here, at run time, so the kernel may take them as unknowns.
+        const call = kernels[name] as (...args: unknown[]) => Float32Array;
         const y = call(...args.map((a, i) => simdArg(`k.simd: ${name}'s argument ${i}`, a)));
         ownedByOp(y);
         return y;

@@ -63,7 +63,7 @@ Three untimed training steps (kernel compilation, V8 warm-up), then --steps time
 backend; prints their wall time split into ops (per op and shape) — in webasm mode the SIMD
 kernels, gpu.js's wasm computing and its marshalling — and everything outside the ops. Run it on a
 quiet machine. For CPU runs like gradlab train's, prefix MALLOC_MMAP_THRESHOLD_=33554432
-MALLOC_TRIM_THRESHOLD_=1073741824 (see src/util/malloc.ts).`;
+MALLOC_TRIM_THRESHOLD_=1073741824 (see src/node/malloc.ts).`;
 
 function main(argv: readonly string[]): void {
   if (argv.includes('--help') || argv.includes('-h')) {

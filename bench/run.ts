@@ -29,8 +29,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PEERS, PEER_SOURCE } from './peers.js';
-import { CPU_MALLOC_ENV } from '../src/util/malloc.js';
-import { writeJsonAtomic } from '../src/util/fs.js';
+import { CPU_MALLOC_ENV } from '../src/node/malloc.js';
+import { writeJsonAtomic } from '../src/node/files.js';
 import { RATE_LABEL, TARGETS, TFJS_TARGET, type AnyTarget, type SuiteResult, type WorkloadResult } from './suite.js';
 
 /** Every target --targets takes: gradlab's (bench/suite.ts) and TF.js's (bench/tfjs.ts). */
@@ -152,7 +152,7 @@ function runTarget(target: AnyTarget, options: Options, launcher: string[]): Sui
         ];
   const command = [...launcher, process.execPath, ...args];
   // glibc's malloc: the GL target wants big blocks mmapped (else llvmpipe's freed texture memory is
-  // kept, GPUJS.md §8); the CPU targets want them kept for reuse (src/util/malloc.ts) — every CPU
+  // kept, GPUJS.md §8); the CPU targets want them kept for reuse (src/node/malloc.ts) — every CPU
   // target alike, TF.js included. A setting of the user's own wins.
   const userMalloc = Object.keys(CPU_MALLOC_ENV).some((k) => process.env[k] !== undefined);
   const malloc = userMalloc ? {} : target === 'headlessgl' ? { MALLOC_MMAP_THRESHOLD_: '131072' } : CPU_MALLOC_ENV;

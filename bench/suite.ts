@@ -11,7 +11,7 @@
  * reports the resident memory (RSS) at the start and the end, and the gpu textures alive.
  */
 import { parseArgs } from 'node:util';
-import { writeJsonAtomic } from '../src/util/fs.js';
+import { writeJsonAtomic } from '../src/node/files.js';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as g from '../src/index.js';

@@ -1,7 +1,7 @@
-/** When `gradlab train` / `reproduce` restart themselves with glibc's malloc set for CPU training (src/util/malloc.ts). */
+/** When `gradlab train` / `reproduce` restart themselves with glibc's malloc set for CPU training (src/node/malloc.ts). */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CPU_MALLOC_ENV, wantsCpuMalloc } from '../src/util/malloc.js';
+import { CPU_MALLOC_ENV, wantsCpuMalloc } from '../src/node/malloc.js';
 
 const noDisplay = {};
 const display = { DISPLAY: ':99' };

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { LOCK_FILE, lockFolder } from '../src/util/fs.js';
+import { LOCK_FILE, lockFolder } from '../src/node/files.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, train, type EpochRecord, type TrainOptions } from '../src/experiments/train/index.js';

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { wantsCpuMalloc } from '../src/util/malloc.js';
+import { wantsCpuMalloc } from '../src/node/malloc.js';
 import { train, resolveTrainConfig, type EpochRecord, type TrainSummary } from '../src/experiments/train/index.js';
 import { command } from '../src/cli/train.js';
 import { smallNet } from '../src/nn/models/index.js';
@@ -78,7 +78,7 @@ test(`gradlab train (CLI, gpu backend, ${gpuMode}): a short run exits 0 and repo
   const run = spawnSync('npx', args, { encoding: 'utf8', timeout: 120_000 });
   assert.is(run.status, 0, `exit status; stderr: ${run.stderr}`);
   if (wantsCpuMalloc(process.env, args, process.platform)) {
-    // The run restarted itself with the malloc settings for CPU training (src/util/malloc.ts), and said so.
+    // The run restarted itself with the malloc settings for CPU training (src/node/malloc.ts), and said so.
     assert.match(run.stderr, /running on the CPU with MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824/);
   }
   assert.match(run.stdout, /best test error/);

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Command } from './command.js';
-import { CPU_MALLOC_ENV, wantsCpuMalloc } from '../util/malloc.js';
+import { CPU_MALLOC_ENV, wantsCpuMalloc } from '../node/malloc.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   download: async () => (await import('./download.js')).command,
@@ -40,7 +40,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /**
  * Runs this same command again in a child process with glibc's malloc set for CPU training
- * (src/util/malloc.ts says why); returns its exit code. Ctrl-C reaches the child directly (same
+ * (src/node/malloc.ts says why); returns its exit code. Ctrl-C reaches the child directly (same
  * process group), which stops cleanly; this process only waits.
  */
 function relaunch(): Promise<number> {

@@ -4,7 +4,7 @@
  * tables beside the paper's numbers, JSON/CSV and error-curve figures.
  */
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../util/fs.js';
+import { writeJsonAtomic } from '../node/files.js';
 import { formatSeconds, plural } from '../util/format.js';
 import { DATASETS, type DatasetName } from '../experiments/train/index.js';
 import { TABLE1_ROW_KEYS, TABLE2_DEPTHS, TABLE2_ROW_KEYS } from '../experiments/paper-tables.js';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cifarFormat, type CifarName } from '../data/cifar.js';
 import { syntheticCifarFiles } from '../data/synthetic.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { writeFileAtomic } from './files.js';
 
 export interface WriteSyntheticOptions {
   dataset: CifarName;

@@ -4,7 +4,7 @@
  * written with the figures (figures.ts) by `writeReport`.
  */
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../util/fs.js';
+import { writeFileAtomic } from '../../node/files.js';
 import { csv, formatSeconds } from '../../util/format.js';
 import type { Stat } from '../../util/stats.js';
 import type { DatasetName } from '../train/index.js';

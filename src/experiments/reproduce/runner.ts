@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TrainSummary } from '../train/index.js';
 import { formatSeconds, percent } from '../../util/format.js';
-import { writeJsonAtomic } from '../../util/fs.js';
+import { writeJsonAtomic } from '../../node/files.js';
 import { jobState, readJson, trainArgs, type Job } from './jobs.js';
 
 export interface JobOutcome {

@@ -18,7 +18,7 @@
  * complete checkpoint.
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../util/fs.js';
+import { writeFileAtomic } from '../../node/files.js';
 import { Tensor } from '../../tensor/tensor.js';
 
 const MAGIC = 'GLCKPT01';

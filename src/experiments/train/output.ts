@@ -4,7 +4,7 @@
  */
 import type { BackendName } from '../../tensor/backends/backend.js';
 import { gpuInfo } from '../../tensor/backends/gpu.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../node/files.js';
 import { formatSeconds, percent } from '../../util/format.js';
 import type { TrainConfig } from './config.js';
 import type { EpochRecord, TrainSummary } from './records.js';

@@ -39,7 +39,7 @@ import { cifarTransform } from '../../data/transforms.js';
 import { DataLoader } from '../../data/loader.js';
 import { SGD } from '../../optim/sgd.js';
 import { MultiStepLR } from '../../optim/lr-scheduler.js';
-import { lockFolder, writeJsonAtomic } from '../../util/fs.js';
+import { lockFolder, writeJsonAtomic } from '../../node/files.js';
 import { ProgressBar } from '../../util/progress.js';
 import { resolveTrainConfig, type TrainOptions } from './config.js';
 import type { Divergence, EpochRecord, TrainSummary } from './records.js';

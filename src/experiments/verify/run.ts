@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { BackendName } from '../../tensor/backends/backend.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../node/files.js';
 import { ProgressBar } from '../../util/progress.js';
 import { analyse, measure, type ConfigResult } from '../init-analysis.js';
 import { defaultPlan, type VerifyPlan } from './plan.js';

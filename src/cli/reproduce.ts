@@ -41,6 +41,12 @@ comparable to the paper".
   --test-files F,…     explicit test files
   --limit-train N      only the first N training images of each run
   --limit-test N       only the first N test images
+  --frelu-b-grad-scale X
+                       post-paper (authors' later code): FReLU b's gradient × X (default 1 = the
+                       paper); the report's title and protocol say so
+  --frelu-b-nonpositive
+                       post-paper (authors' later code): a FReLU b that turns positive in a step
+                       returns to its previous value (default off = the paper)
   --backend B          reference | gpu (default gpu)
   --gpu-mode M         auto | ${GPU_MODES.join(' | ')} (default auto)
   --jobs N             training processes at once (default 1); each process uses one core (or the GL device)
@@ -76,6 +82,8 @@ export const command: Command = {
         'test-files': { type: 'string', multiple: true },
         'limit-train': { type: 'string' },
         'limit-test': { type: 'string' },
+        'frelu-b-grad-scale': { type: 'string' },
+        'frelu-b-nonpositive': { type: 'boolean' },
         backend: { type: 'string' },
         'gpu-mode': { type: 'string' },
         jobs: { type: 'string' },
@@ -126,6 +134,8 @@ export const command: Command = {
       limitTest: integer('limit-test', v['limit-test'], 1),
       backend: v.backend as ReproduceOptions['backend'],
       gpuMode: v['gpu-mode'] as ReproduceOptions['gpuMode'],
+      freluBGradScale: v['frelu-b-grad-scale'] === undefined ? undefined : numberOption('reproduce', 'frelu-b-grad-scale', v['frelu-b-grad-scale'], 0, (n) => Number.isFinite(n) && n >= 0),
+      freluBKeepNonPositive: v['frelu-b-nonpositive'],
     };
     for (const key of Object.keys(options) as (keyof ReproduceOptions)[]) if (options[key] === undefined) delete options[key];
     const parallel = integer('jobs', v.jobs, 1) ?? 1;

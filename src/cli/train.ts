@@ -19,6 +19,12 @@ model
                       always have BN (where: --block)
   --block B           ResNet block of the paper's Fig. 4: ${BLOCKS.join(' | ')} (default a, the original)
   --per-channel       one PReLU slope / FReLU b per channel (default: one per layer, as the paper)
+  --frelu-b-grad-scale X
+                      post-paper (authors' later code): FReLU b's gradient × X (default 1 = the
+                      paper's eq. 3; the authors later used 0.1)
+  --frelu-b-nonpositive
+                      post-paper (authors' later code): after each step, a FReLU b that became
+                      positive returns to its value before the step (default off = the paper)
 
 data
   --dataset D         ${DATASETS.join(' | ')}   (default cifar100, Table 1's data set).
@@ -58,7 +64,7 @@ running
   --overwrite         start afresh even if --out already holds a run
 
 Writes to --out after every epoch: checkpoint.gckpt, metrics.json, metrics.csv (epoch, lr,
-train/test loss and error, images/s, FReLU b by layer); at the end summary.json (best and final
+train/test loss and error, images/s, FReLU b and mean |∂E/∂b| by layer); at the end summary.json (best and final
 test error, the config, backend and gpu mode). Errors are fractions in [0, 1].
 Exit status: 0 when the run completed, 3 when its loss stopped being finite ("diverged": see
 summary.json's divergence), 1 on an error (a bad option included).`;
@@ -74,6 +80,8 @@ export const command: Command = {
       'no-bn': { type: 'boolean' },
       block: { type: 'string' },
       'per-channel': { type: 'boolean' },
+      'frelu-b-grad-scale': { type: 'string' },
+      'frelu-b-nonpositive': { type: 'boolean' },
       dataset: { type: 'string' },
       data: { type: 'string' },
       'train-files': { type: 'string', multiple: true },
@@ -113,6 +121,8 @@ export const command: Command = {
       batchNorm: v['no-bn'] ? false : v.bn ? true : undefined,
       block: v.block as TrainOptions['block'],
       perChannel: v['per-channel'],
+      freluBGradScale: number('frelu-b-grad-scale', v['frelu-b-grad-scale']),
+      freluBKeepNonPositive: v['frelu-b-nonpositive'],
       dataset: v.dataset as TrainOptions['dataset'],
       dataDir: v.data,
       trainFiles: fileList(v['train-files']),

@@ -320,9 +320,12 @@ export function elu(x: Tensor, options: { alpha?: number } = {}): Tensor {
  * layer, the paper's b_l) or [C] (one per channel, channel axis 1). With b = 0 it is ReLU.
  *
  *   frelu(g.tensor([-2, 0.5]), g.tensor(0.25))   // [0.25, 0.75]
+ *
+ * `bGradScale` (post-paper, the authors' later code) scales b's gradient: db = bGradScale · Σ dy.
  */
-export function frelu(x: Tensor, b: Tensor): Tensor {
-  return P.frelu.apply({ x, b });
+export function frelu(x: Tensor, b: Tensor, options: { bGradScale?: number } = {}): Tensor {
+  checkOptions('frelu', options, '{ bGradScale: 1 }');
+  return P.frelu.apply({ x, b }, { bGradScale: options.bGradScale ?? 1 });
 }
 
 // ── losses (ops/log-softmax.ts, ops/cross-entropy.ts) ──

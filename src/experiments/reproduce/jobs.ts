@@ -52,6 +52,8 @@ export function jobList(p: Protocol): Job[] {
             limitTest: p.limitTest,
             backend: p.backend,
             gpuMode: p.gpuMode,
+            freluBGradScale: p.freluBGradScale,
+            freluBKeepNonPositive: p.freluBKeepNonPositive,
           };
           let options: Parameters<typeof resolveTrainConfig>[0];
           if (p.table === 'table1') {
@@ -91,6 +93,8 @@ export function trainArgs(job: Job, resume: boolean): string[] {
   args.push('--epochs', String(c.epochs), '--lr', String(c.lr), '--milestones', c.milestones.length ? c.milestones.join(',') : 'none');
   args.push('--gamma', String(c.gamma), '--batch-size', String(c.batchSize), '--momentum', String(c.momentum), '--weight-decay', String(c.weightDecay));
   args.push('--seed', String(c.seed), '--backend', c.backend);
+  if (c.freluBGradScale !== 1) args.push('--frelu-b-grad-scale', String(c.freluBGradScale));
+  if (c.freluBKeepNonPositive) args.push('--frelu-b-nonpositive');
   if (c.gpuMode !== 'auto') args.push('--gpu-mode', c.gpuMode);
   args.push('--out', c.outDir);
   if (resume) args.push('--resume');

@@ -57,6 +57,10 @@ export interface ReproduceOptions {
   limitTest?: number | null;
   backend?: BackendName;
   gpuMode?: GpuMode | 'auto';
+  /** Post-paper (the authors' later code): FReLU b's gradient × this factor (default 1, the paper). */
+  freluBGradScale?: number;
+  /** Post-paper (the authors' later code): a FReLU b that turns positive returns to its previous value (default false). */
+  freluBKeepNonPositive?: boolean;
 }
 
 export interface Protocol {
@@ -76,6 +80,8 @@ export interface Protocol {
   limitTest: number | null;
   backend: BackendName;
   gpuMode: GpuMode | 'auto';
+  freluBGradScale: number;
+  freluBKeepNonPositive: boolean;
 }
 
 /**
@@ -145,6 +151,8 @@ export function resolveProtocol(o: ReproduceOptions): Protocol {
     limitTest: o.limitTest ?? null,
     backend: o.backend ?? 'gpu',
     gpuMode: o.gpuMode ?? 'auto',
+    freluBGradScale: o.freluBGradScale ?? 1,
+    freluBKeepNonPositive: o.freluBKeepNonPositive ?? false,
   };
   // Every job's config goes through train's own checks now, so a bad option fails before anything runs.
   jobList(protocol);
@@ -168,6 +176,18 @@ export function deviations(p: Protocol): string[] {
   if (p.testFiles) out.push(`test images from ${p.testFiles.length} explicit file(s) (${sizeOfFiles(p.testFiles, p.datasets[0], 'test')} images; paper: the official 10 000)`);
   if (p.limitTrain !== null) out.push(`only the first ${p.limitTrain} training images (paper: all 50 000)`);
   if (p.limitTest !== null) out.push(`only the first ${p.limitTest} test images (paper: all 10 000)`);
+  for (const rule of postPaperRules(p)) out.push(`post-paper (authors' later code): ${rule} (paper: eq. 3, b unconstrained)`);
+  return out;
+}
+
+/**
+ * The post-paper FReLU rules of the authors' later code that the protocol switches on, in words;
+ * empty for the paper's FReLU. Reports name them in the title and among the deviations.
+ */
+export function postPaperRules(p: Pick<Protocol, 'freluBGradScale' | 'freluBKeepNonPositive'>): string[] {
+  const out: string[] = [];
+  if (p.freluBGradScale !== 1) out.push(`FReLU b's gradient ×${p.freluBGradScale}`);
+  if (p.freluBKeepNonPositive) out.push('FReLU b kept ≤ 0 (a b that turns positive returns to its previous value)');
   return out;
 }
 

@@ -9,7 +9,7 @@ import { csv, formatSeconds } from '../../util/format.js';
 import type { Stat } from '../../util/stats.js';
 import type { DatasetName } from '../train/index.js';
 import { HE_2016_CIFAR10, TABLE2_DEPTHS, formatPaperValue, type PaperValue } from '../paper-tables.js';
-import { datasetTitle, imagesOf, schedule, type TableName } from './protocol.js';
+import { datasetTitle, imagesOf, postPaperRules, schedule, type TableName } from './protocol.js';
 import { jobList, rowLabel, rowsOf } from './jobs.js';
 import { EXPLODE_FACTOR, NOT_CONVERGED_CLASSES, type Cell, type Report } from './aggregate.js';
 import { figures } from './figures.js';
@@ -70,7 +70,9 @@ export function markdownTable(r: Report, which: 'best' | 'final', dataset: Datas
 export function markdownReport(r: Report): string {
   const p = r.protocol;
   const lines: string[] = [];
-  lines.push(`# gradlab reproduce ${p.table}: ${TITLES[p.table]}`, '');
+  const post = postPaperRules(p);
+  const postTitle = post.length === 0 ? '' : ` — with post-paper FReLU rules (authors' later code): ${post.join('; ')}`;
+  lines.push(`# gradlab reproduce ${p.table}: ${TITLES[p.table]}${postTitle}`, '');
   if (r.reduced) {
     lines.push('**Reduced protocol — not comparable to the paper.** It differs from the paper\'s in:', '');
     for (const d of r.deviations) lines.push(`- ${d}`);

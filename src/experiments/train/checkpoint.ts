@@ -117,6 +117,9 @@ function readConfig(r: FieldReader, value: unknown): TrainConfig {
     batchNorm: r.boolean(c.batchNorm, 'config.batchNorm'),
     block: r.oneOf(c.block, 'config.block', BLOCKS),
     perChannel: r.boolean(c.perChannel, 'config.perChannel'),
+    // Absent from checkpoints written before these post-paper options existed: the paper's values.
+    freluBGradScale: c.freluBGradScale === undefined ? 1 : r.number(c.freluBGradScale, 'config.freluBGradScale'),
+    freluBKeepNonPositive: c.freluBKeepNonPositive === undefined ? false : r.boolean(c.freluBKeepNonPositive, 'config.freluBKeepNonPositive'),
     dataset: r.oneOf(c.dataset, 'config.dataset', DATASETS),
     dataDir: r.nullable(c.dataDir, 'config.dataDir', (x) => r.string(x, 'config.dataDir')),
     trainFiles: files('trainFiles'),
@@ -184,7 +187,7 @@ function readRandomState(r: FieldReader, value: unknown, field: string): RandomS
 
 function readEpochRecord(r: FieldReader, value: unknown, field: string): EpochRecord {
   const e = r.record(value, field);
-  const n = (key: Exclude<keyof EpochRecord, 'freluB' | 'epoch'>): number => r.number(e[key], `${field}.${key}`);
+  const n = (key: Exclude<keyof EpochRecord, 'freluB' | 'freluAbsDb' | 'epoch'>): number => r.number(e[key], `${field}.${key}`);
   return {
     epoch: r.integer(e.epoch, `${field}.epoch`, 1),
     lr: n('lr'),
@@ -196,6 +199,7 @@ function readEpochRecord(r: FieldReader, value: unknown, field: string): EpochRe
     seconds: n('seconds'),
     freluB: r.entries(e.freluB, `${field}.freluB`, (b, f) =>
       Array.isArray(b) ? b.map((x, i) => r.number(x, `${f}[${i}]`)) : r.number(b, f)),
+    ...(e.freluAbsDb === undefined ? {} : { freluAbsDb: r.entries(e.freluAbsDb, `${field}.freluAbsDb`, (v, f) => r.number(v, f)) }),
   };
 }
 

@@ -25,6 +25,10 @@ export interface TrainConfig {
   block: BlockVariant;
   /** One PReLU slope / FReLU b per channel instead of one per layer (the paper: one per layer). */
   perChannel: boolean;
+  /** Post-paper (the authors' later code): FReLU b's gradient × this factor. 1 = the paper (eq. 3). */
+  freluBGradScale: number;
+  /** Post-paper (the authors' later code): a FReLU b that turns positive in a step returns to its previous value. false = the paper. */
+  freluBKeepNonPositive: boolean;
   dataset: DatasetName;
   /** Data directory with the official layout (default $GRADLAB_DATA or ./data); unused by 'synthetic'. */
   dataDir: string | null;
@@ -105,6 +109,8 @@ export function resolveTrainConfig(options: TrainOptions = {}): TrainConfig {
     batchNorm,
     block,
     perChannel: o.perChannel ?? false,
+    freluBGradScale: num('freluBGradScale', o.freluBGradScale ?? 1, 0),
+    freluBKeepNonPositive: bool('freluBKeepNonPositive', o.freluBKeepNonPositive ?? false),
     dataset,
     dataDir: o.dataDir ?? null,
     trainFiles: files('trainFiles', o.trainFiles),
@@ -160,5 +166,10 @@ function int(name: string, value: unknown, min: number): number {
 
 function num(name: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new Error(`train: ${name} must be a number ≥ ${min}; got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function bool(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new Error(`train: ${name} must be true or false; got ${JSON.stringify(value)}`);
   return value;
 }

@@ -3,12 +3,13 @@
  * batch), the evaluation pass (eval mode, under noGrad), and, when a loss is not finite, the
  * diagnosis of why (non-finite parameters, or the first op producing a non-finite value).
  */
-import { tidy } from '../../tensor/tensor.js';
+import { tidy, type Tensor } from '../../tensor/tensor.js';
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { BackendName } from '../../tensor/backends/backend.js';
 import { noGrad, setCheckFinite } from '../../autograd/grad-mode.js';
 import { crossEntropy } from '../../nn/functional.js';
 import type { Module } from '../../nn/module.js';
+import { FReLU } from '../../nn/layers/activations.js';
 import type { Batch, DataLoader } from '../../data/loader.js';
 import type { SGD } from '../../optim/sgd.js';
 
@@ -22,7 +23,23 @@ export interface TrainedEpoch {
   error: number;
   images: number;
   seconds: number;
-  divergence: { batch: number; value: number; batchData: Batch } | null;
+  /** Mean |∂E/∂b| over the epoch's steps, by FReLU layer (see EpochRecord.freluAbsDb). */
+  freluAbsDb: Record<string, number>;
+  divergence: { batch: number; value: number; batchData: Batch; absDbLast: Record<string, number> } | null;
+}
+
+/** The model's FReLU layers, by path. */
+export function freluLayers(model: Module): [string, FReLU][] {
+  return model.namedModules().filter((e): e is [string, FReLU] => e[1] instanceof FReLU);
+}
+
+/** Mean |v| over a gradient's elements (0 when there is none). */
+function meanAbs(grad: Tensor | null): number {
+  if (grad === null) return 0;
+  const v = grad.toArray();
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += Math.abs(v[i]);
+  return s / v.length;
 }
 
 export function trainEpoch(model: Module, optimizer: SGD, loader: DataLoader, epoch: number, bar: EpochProgress | null): TrainedEpoch {
@@ -31,6 +48,10 @@ export function trainEpoch(model: Module, optimizer: SGD, loader: DataLoader, ep
   let lossSum = 0;
   let wrong = 0;
   let images = 0;
+  const frelus = freluLayers(model);
+  const absDbSum: Record<string, number> = Object.fromEntries(frelus.map(([path]) => [path, 0]));
+  let absDbLast: Record<string, number> = {};
+  let steps = 0;
   // The loader numbers epochs from 0; the recipe (and this file) from 1.
   for (const batch of loader.batches(epoch - 1)) {
     const n = batch.labels.length;
@@ -41,13 +62,19 @@ export function trainEpoch(model: Module, optimizer: SGD, loader: DataLoader, ep
       if (!Number.isFinite(value)) return { value, wrong: 0 };
       const miss = countWrong(logits.toArray(), batch.labels);
       loss.backward();
+      absDbLast = Object.fromEntries(frelus.map(([path, m]) => [path, meanAbs(m.b.grad)]));
+      for (const [, m] of frelus) m.rememberB(); // post-paper bKeepNonPositive; no-ops by default
       optimizer.step();
+      for (const [, m] of frelus) m.keepBNonPositive();
       optimizer.zeroGrad();
       return { value, wrong: miss };
     });
     if (!Number.isFinite(step.value)) {
-      return { loss: NaN, error: NaN, images, seconds: (performance.now() - start) / 1000, divergence: { batch: batch.index, value: step.value, batchData: batch } };
+      const divergence = { batch: batch.index, value: step.value, batchData: batch, absDbLast };
+      return { loss: NaN, error: NaN, images, seconds: (performance.now() - start) / 1000, freluAbsDb: {}, divergence };
     }
+    steps++;
+    for (const path of Object.keys(absDbSum)) absDbSum[path] += absDbLast[path];
     batch.x.dispose();
     batch.y.dispose();
     lossSum += step.value * n;
@@ -56,7 +83,8 @@ export function trainEpoch(model: Module, optimizer: SGD, loader: DataLoader, ep
     const seconds = (performance.now() - start) / 1000;
     bar?.update(batch.index + 1, { loss: lossSum / images, 'img/s': images / seconds });
   }
-  return { loss: lossSum / images, error: wrong / images, images, seconds: (performance.now() - start) / 1000, divergence: null };
+  const freluAbsDb = Object.fromEntries(Object.entries(absDbSum).map(([path, sum]) => [path, sum / steps]));
+  return { loss: lossSum / images, error: wrong / images, images, seconds: (performance.now() - start) / 1000, freluAbsDb, divergence: null };
 }
 
 export function evaluate(model: Module, loader: DataLoader): { loss: number; error: number; firstBadBatch: number } {

@@ -8,9 +8,12 @@ import { resnet, smallNet } from '../../nn/models/index.js';
 import type { TrainConfig } from './config.js';
 
 /** SmallNet (Table 3) or ResNet-<depth> (Table 2, Fig. 4) as the config says, with `classes` outputs. */
-export function buildModel(config: Pick<TrainConfig, 'model' | 'activation' | 'batchNorm' | 'block' | 'perChannel' | 'seed' | 'backend'>, classes: number): Module {
+export function buildModel(
+  config: Pick<TrainConfig, 'model' | 'activation' | 'batchNorm' | 'block' | 'perChannel' | 'freluBGradScale' | 'freluBKeepNonPositive' | 'seed' | 'backend'>,
+  classes: number,
+): Module {
   const { activation, seed, backend } = config;
-  const activationOptions = { perChannel: config.perChannel };
+  const activationOptions = { perChannel: config.perChannel, bGradScale: config.freluBGradScale, bKeepNonPositive: config.freluBKeepNonPositive };
   if (config.model === 'smallnet') return smallNet({ activation, batchNorm: config.batchNorm, classes, seed, backend, activationOptions });
   const depth = Number(config.model.slice('resnet'.length));
   return resnet({ depth, classes, block: config.block, activation, seed, backend, activationOptions });

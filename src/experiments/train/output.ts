@@ -11,17 +11,18 @@ import type { EpochRecord, TrainSummary } from './records.js';
 
 const CSV_COLUMNS = ['epoch', 'lr', 'trainLoss', 'trainError', 'testLoss', 'testError', 'imagesPerSecond', 'seconds'] as const;
 
-/** metrics.json (the records) and metrics.csv (one row per epoch, a column per FReLU layer's b), both atomically. */
+/** metrics.json (the records) and metrics.csv (one row per epoch, per FReLU layer its b and mean |∂E/∂b|), both atomically. */
 export function writeMetrics(files: TrainSummary['files'], metrics: readonly EpochRecord[]): void {
   writeJsonAtomic(files.metricsJson, metrics);
   const layers = [...new Set(metrics.flatMap((r) => Object.keys(r.freluB)))];
-  const header = [...CSV_COLUMNS, ...layers.map((l) => `freluB:${l}`)].join(',');
+  const header = [...CSV_COLUMNS, ...layers.flatMap((l) => [`freluB:${l}`, `freluAbsDb:${l}`])].join(',');
   const rows = metrics.map((r) =>
     [
       ...CSV_COLUMNS.map((k) => String(r[k])),
-      ...layers.map((l) => {
+      ...layers.flatMap((l) => {
         const b = r.freluB[l];
-        return b === undefined ? '' : Array.isArray(b) ? `"${b.join(' ')}"` : String(b);
+        const absDb = r.freluAbsDb?.[l];
+        return [b === undefined ? '' : Array.isArray(b) ? `"${b.join(' ')}"` : String(b), absDb === undefined ? '' : String(absDb)];
       }),
     ].join(','),
   );

@@ -20,6 +20,12 @@ export interface EpochRecord {
   seconds: number;
   /** FReLU b by layer name: a number (layer-wise b) or one per channel. Empty without FReLU. */
   freluB: Record<string, number | number[]>;
+  /**
+   * Mean |∂E/∂b| over the epoch's steps, by FReLU layer (per-channel b: averaged over channels
+   * too): the gradient backward computed, bGradScale included, weight decay not. A b about to blow
+   * up shows here first. Empty without FReLU; absent in records written before it existed.
+   */
+  freluAbsDb?: Record<string, number>;
 }
 
 export interface Divergence {
@@ -34,6 +40,12 @@ export interface Divergence {
   reason: string;
   /** The op named by the rerun with setCheckFinite(true), when one was found. */
   firstNonFiniteOp: string | null;
+  /** 1-based training step of the whole run (epochs × steps per epoch) whose loss was not finite; null for a test-loss divergence. */
+  step?: number | null;
+  /** FReLU b by layer when the run stopped (after the last update): a b that ran away shows here. */
+  freluB?: Record<string, number | number[]>;
+  /** |∂E/∂b| of the last step whose loss was finite, by FReLU layer (training divergence only). */
+  freluAbsDbLast?: Record<string, number>;
 }
 
 export interface TrainSummary {

@@ -133,8 +133,17 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
       const bar = hooks.progress ? new ProgressBar({ label: `epoch ${epoch}/${config.epochs}`, total: trainLoader.length, unit: 'batch', stream: hooks.progress }) : null;
       const trained = trainEpoch(model, optimizer, trainLoader, epoch, bar);
       if (trained.divergence) {
-        const { batch, value, batchData } = trained.divergence;
-        divergence = { epoch, batch, where: 'trainLoss', value: String(value), ...diagnose(model, batchData, config.backend) };
+        const { batch, value, batchData, absDbLast } = trained.divergence;
+        divergence = {
+          epoch,
+          batch,
+          where: 'trainLoss',
+          value: String(value),
+          ...diagnose(model, batchData, config.backend),
+          step: (epoch - 1) * trainLoader.length + batch + 1,
+          freluB: freluValues(model),
+          freluAbsDbLast: absDbLast,
+        };
         batchData.x.dispose();
         batchData.y.dispose();
         break;
@@ -142,7 +151,7 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
       const tested = evaluate(model, testLoader);
       if (!Number.isFinite(tested.loss)) {
         const reason = nonFiniteParameters(model) ?? 'every parameter is finite; a BN running statistic or an overflow in the eval-mode forward pass made the test loss non-finite';
-        divergence = { epoch, batch: tested.firstBadBatch, where: 'testLoss', value: String(tested.loss), reason, firstNonFiniteOp: null };
+        divergence = { epoch, batch: tested.firstBadBatch, where: 'testLoss', value: String(tested.loss), reason, firstNonFiniteOp: null, step: null, freluB: freluValues(model), freluAbsDbLast: {} };
         break;
       }
       const record: EpochRecord = {
@@ -155,6 +164,7 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
         imagesPerSecond: trained.images / trained.seconds,
         seconds: trained.seconds,
         freluB: freluValues(model),
+        freluAbsDb: trained.freluAbsDb,
       };
       metrics.push(record);
       scheduler.step();

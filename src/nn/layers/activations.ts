@@ -10,6 +10,7 @@
  *   FReLU      max(x, 0) + b, b learned                         (eq. 2; init −1; one b per layer, or per channel)
  */
 import type { Tensor } from '../../tensor/tensor.js';
+import { fromTyped } from '../../tensor/create.js';
 import * as F from '../functional.js';
 import { Module, type Placement } from '../module.js';
 import { checkInt, filled } from './helpers.js';
@@ -87,6 +88,17 @@ export interface FReLUOptions extends Placement {
   init?: number;
   /** Give a channel count for one b per channel (b [C]); by default one scalar b per layer (b []), as the paper. */
   perChannel?: number;
+  /**
+   * Post-paper (the authors' later code): b's gradient is scaled by this factor, db = s · Σ dy.
+   * Default 1, the paper's eq. 3; the authors later used 0.1.
+   */
+  bGradScale?: number;
+  /**
+   * Post-paper (the authors' later code): after each optimizer step, a b that became positive
+   * returns to its value before the step (`rememberB()` before the step, `keepBNonPositive()`
+   * after it; `gradlab train` calls both). Default false, the paper.
+   */
+  bKeepNonPositive?: boolean;
 }
 
 /**
@@ -96,23 +108,64 @@ export interface FReLUOptions extends Placement {
  *   const act = new FReLU();                 // b = −1, one parameter
  *   act.forward(g.tensor([-2, 0.5]))         // [-1, -0.5]
  *   new FReLU({ perChannel: 64 })            // b [64], an option the authors advise against
+ *   new FReLU({ bGradScale: 0.1, bKeepNonPositive: true })   // the authors' later rules (post-paper)
  */
 export class FReLU extends Module {
   readonly b: Tensor;
+  readonly bGradScale: number;
+  readonly bKeepNonPositive: boolean;
+  /** b's values before the current optimizer step (bKeepNonPositive only). */
+  private bBefore: Float64Array | null = null;
 
   constructor(options: FReLUOptions = {}) {
     super();
     const init = options.init ?? -1;
     if (!Number.isFinite(init)) throw new Error(`FReLU: init must be a finite number; got ${String(init)}`);
+    const bGradScale = options.bGradScale ?? 1;
+    if (typeof bGradScale !== 'number' || !Number.isFinite(bGradScale) || bGradScale < 0) {
+      throw new Error(`FReLU: bGradScale must be a finite number ≥ 0 (1 = the paper); got ${String(bGradScale)}`);
+    }
+    const keep = options.bKeepNonPositive ?? false;
+    if (typeof keep !== 'boolean') throw new Error(`FReLU: bKeepNonPositive must be true or false; got ${JSON.stringify(keep)}`);
+    this.bGradScale = bGradScale;
+    this.bKeepNonPositive = keep;
     const shape = options.perChannel === undefined ? [] : [checkInt('FReLU', 'perChannel', options.perChannel, 1)];
     this.b = this.registerParameter('b', filled(shape, init, options));
   }
 
   forward(x: Tensor): Tensor {
-    return F.frelu(x, this.b);
+    return F.frelu(x, this.b, { bGradScale: this.bGradScale });
+  }
+
+  /** Before an optimizer step: remembers b (a no-op unless bKeepNonPositive). */
+  rememberB(): void {
+    this.bBefore = this.bKeepNonPositive ? Float64Array.from(this.b.toArray()) : null;
+  }
+
+  /**
+   * After an optimizer step: every element of b that became positive returns to its value before
+   * the step (the authors' later rule; a no-op unless bKeepNonPositive). Returns how many were reset.
+   */
+  keepBNonPositive(): number {
+    const before = this.bBefore;
+    this.bBefore = null;
+    if (before === null) return 0;
+    const now = this.b.toArray();
+    let reset = 0;
+    const next = Float64Array.from(now, (v, i) => {
+      if (v > 0) {
+        reset++;
+        return before[i];
+      }
+      return v;
+    });
+    if (reset > 0) this.b.assign(fromTyped(next, this.b.shape, { dtype: this.b.dtype, backend: this.b.backend }));
+    return reset;
   }
 
   protected override extraRepr(): string {
-    return this.b.rank === 0 ? 'b: one per layer' : `b: one per channel (${this.b.size})`;
+    const where = this.b.rank === 0 ? 'b: one per layer' : `b: one per channel (${this.b.size})`;
+    const post = [this.bGradScale !== 1 ? `bGradScale=${this.bGradScale}` : '', this.bKeepNonPositive ? 'bKeepNonPositive' : ''].filter((s) => s !== '');
+    return post.length === 0 ? where : `${where}, post-paper: ${post.join(', ')}`;
   }
 }

@@ -25,6 +25,10 @@ export interface ActivationOptions {
    * one shared PReLU slope and one b per FReLU layer (the authors advise against per-channel b).
    */
   perChannel?: boolean;
+  /** FReLU, post-paper (the authors' later code): b's gradient × this factor (default 1, the paper). */
+  bGradScale?: number;
+  /** FReLU, post-paper (the authors' later code): a b that turns positive in a step returns to its previous value (default false). */
+  bKeepNonPositive?: boolean;
 }
 
 export function checkActivation(model: string, activation: unknown): Activation {
@@ -46,7 +50,13 @@ export function makeActivation(kind: Activation, channels: number, options: Acti
     case 'prelu':
       return new PReLU(options.perChannel ? channels : 1, { init: options.init ?? 0.25, ...placement });
     case 'frelu':
-      return new FReLU({ init: options.init ?? -1, perChannel: options.perChannel ? channels : undefined, ...placement });
+      return new FReLU({
+        init: options.init ?? -1,
+        perChannel: options.perChannel ? channels : undefined,
+        bGradScale: options.bGradScale,
+        bKeepNonPositive: options.bKeepNonPositive,
+        ...placement,
+      });
   }
 }
 

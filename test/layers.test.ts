@@ -28,7 +28,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 // ── the rules, by directory ─────────────────────────────────────────────────────────────────
 
-type Layer = 'tensor' | 'autograd' | 'data' | 'optim' | 'nn' | 'models' | 'registry' | 'experiments' | 'cli' | 'node' | 'util' | 'entry';
+type Layer = 'tensor' | 'autograd' | 'data' | 'optim' | 'nn' | 'models' | 'registry' | 'experiments' | 'cli' | 'node' | 'util' | 'exports' | 'browser' | 'entry';
 
 /** Where each file belongs: the first prefix that matches (more specific prefixes first). */
 const LAYER_OF: readonly (readonly [string, Layer])[] = [
@@ -43,6 +43,8 @@ const LAYER_OF: readonly (readonly [string, Layer])[] = [
   ['src/cli/', 'cli'],
   ['src/node/', 'node'],
   ['src/util/', 'util'],
+  ['src/core.ts', 'exports'], // the names both entries export
+  ['src/browser/', 'browser'], // the browser wing: its entry, gpu.js loader, Node-only stubs, the lab page
   ['src/index.ts', 'entry'],
 ];
 
@@ -61,7 +63,9 @@ const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
   experiments: [...BELOW_EXPERIMENTS, 'node', 'experiments'],
   cli: [...BELOW_EXPERIMENTS, 'node', 'experiments', 'cli'],
   util: ['util'],
-  entry: [...BELOW_EXPERIMENTS, 'node', 'experiments'],
+  exports: [...BELOW_EXPERIMENTS],
+  browser: [...BELOW_EXPERIMENTS, 'exports', 'browser'],
+  entry: [...BELOW_EXPERIMENTS, 'exports', 'node', 'experiments'],
 };
 
 /** The deliberate upward edges, as exact (importer, imported) pairs. */
@@ -74,6 +78,7 @@ const ALLOWED_UPWARD: readonly (readonly [string, string])[] = [
 /** The core: these and every src file they import, directly or not. */
 const isCoreRoot = (file: string): boolean =>
   ['src/tensor/', 'src/autograd/', 'src/nn/', 'src/optim/', 'src/data/', 'src/experiments/init-analysis'].some((p) => file.startsWith(p)) ||
+  file === 'src/core.ts' ||
   file === 'src/util/stats.ts' ||
   file === 'src/util/format.ts';
 
@@ -116,13 +121,29 @@ function importsOf(fileName: string, text: string): Import[] {
 
 /** Lines where a source text reads the `process` global (process.env, process.stdout, typeof process …). */
 function processReads(fileName: string, text: string): number[] {
+  return globalReads(fileName, text, ['process']);
+}
+
+/** The browser's globals: the core reads none of them (they belong in src/browser). */
+const BROWSER_GLOBALS = ['window', 'document', 'navigator', 'self', 'location', 'OffscreenCanvas', 'HTMLCanvasElement', 'importScripts', 'Worker', 'localStorage', 'fetch'];
+
+/** Lines where a source text reads one of the global `names` (as an identifier, not a property or a declaration). */
+function globalReads(fileName: string, text: string, names: readonly string[]): number[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  // A name the file declares itself (`const window = …` in a pooling kernel) is not the global.
+  const declared = new Set<string>();
+  const collect = (node: ts.Node): void => {
+    if ((ts.isVariableDeclaration(node) || ts.isParameter(node)) && ts.isIdentifier(node.name) && names.includes(node.name.text) && node.name.text !== 'process') declared.add(node.name.text);
+    ts.forEachChild(node, collect);
+  };
+  collect(source);
   const lines: number[] = [];
   const visit = (node: ts.Node): void => {
-    if (ts.isIdentifier(node) && node.text === 'process') {
+    if (ts.isIdentifier(node) && names.includes(node.text) && !declared.has(node.text)) {
       const parent = node.parent;
       const isMemberName = (ts.isPropertyAccessExpression(parent) && parent.name === node) || (ts.isPropertyAssignment(parent) && parent.name === node);
       const viaGlobal = ts.isPropertyAccessExpression(parent) && parent.name === node && ts.isIdentifier(parent.expression) && parent.expression.text === 'globalThis';
+      if (ts.isImportSpecifier(parent) || ts.isExportSpecifier(parent) || ts.isTypeReferenceNode(parent)) return;
       const isDeclaredName = (ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isPropertySignature(parent) || ts.isPropertyDeclaration(parent) || ts.isMethodDeclaration(parent) || ts.isFunctionDeclaration(parent)) && parent.name === node;
       if (viaGlobal || (!isMemberName && !isDeclaredName)) lines.push(source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1);
     }
@@ -231,7 +252,7 @@ test('the allowed upward edges still exist (a stale entry is removed, not kept)'
   report(ALLOWED_UPWARD.filter(([a, b]) => !present.has(`${a} → ${b}`)).map(([a, b]) => `${a} → ${b} is allowed but no longer imported`), 'the allow-list is exact');
 });
 
-test('the core imports nothing of Node (node:…, src/node) and reads no process global', () => {
+test('the core imports nothing of Node (node:…, src/node), reads no process global and no browser global', () => {
   // The core is its roots plus every src file they reach: what the core imports is core too.
   const reachedFrom = new Map<string, string>(FILES.filter(isCoreRoot).map((f) => [f, f]));
   for (let queue = [...reachedFrom.keys()]; queue.length > 0; ) {
@@ -250,9 +271,11 @@ test('the core imports nothing of Node (node:…, src/node) and reads no process
     else if (e.to !== null && NODE_WING(e.to)) violations.push(`${where(e)}: the Node wing, imported by the ${why(e.from)}`);
   }
   for (const file of reachedFrom.keys()) {
-    for (const line of processReads(file, readFileSync(join(ROOT, file), 'utf8'))) violations.push(`${file}:${line} reads the process global in the ${why(file)}`);
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    for (const line of processReads(file, text)) violations.push(`${file}:${line} reads the process global in the ${why(file)}`);
+    for (const line of globalReads(file, text, BROWSER_GLOBALS)) violations.push(`${file}:${line} reads a browser global (${BROWSER_GLOBALS.join(', ')}) in the ${why(file)}; that belongs in src/browser`);
   }
-  report(violations, 'the core imports nothing of Node and reads no process global');
+  report(violations, 'the core imports nothing of Node and reads no process or browser global');
 });
 
 test('packages for Node only (tar) are imported only in src/node', () => {

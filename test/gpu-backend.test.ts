@@ -57,7 +57,10 @@ test('gpuInfo reports the mode that ran, its reason and the gpu.js kernel class'
   g.sum(g.tensor([1, 2, 3], gpu)).item();
   const info = g.gpuInfo();
   assert.is(info.mode, mode);
-  assert.is(info.kernelClass, { webasm: 'WebAssemblyKernel', headlessgl: 'HeadlessGLKernel', cpu: 'CPUKernel' }[info.mode ?? 'webasm']);
+  assert.is(info.kernelClass, { webasm: 'WebAssemblyKernel', headlessgl: 'HeadlessGLKernel', webgl2: 'WebGL2Kernel', webgl: 'WebGLKernel', cpu: 'CPUKernel' }[info.mode ?? 'webasm']);
+  // The GL renderer is read after the first kernel (llvmpipe under xvfb-run); the CPU modes have none.
+  if (isGL) assert.ok(info.renderer !== null && info.summary?.startsWith('headless-gl on '), JSON.stringify(info));
+  else assert.is(info.renderer, null);
   // This file calls setGpuMode; another test file in the same process may have started the backend from the env.
   assert.ok([`setGpuMode('${mode}')`, `GRADLAB_GPU_MODE=${mode}`].includes(info.reason ?? ''), info.reason ?? 'no reason');
   assert.ok(info.compiledKernels >= 1 && info.kernelCalls >= info.compiledKernels && info.compileMs > 0);
@@ -66,7 +69,8 @@ test('gpuInfo reports the mode that ran, its reason and the gpu.js kernel class'
 test('setGpuMode: a different mode once the backend runs, or an unknown mode, is a clear error', () => {
   const other = mode === 'webasm' ? 'cpu' : 'webasm';
   throwsWith(() => g.setGpuMode(other), `already runs in '${mode}'`, 'before the first gpu op');
-  throwsWith(() => g.setGpuMode('webgl' as g.GpuMode), 'setGpuMode', "'webasm', 'headlessgl', 'cpu'", '"webgl"');
+  throwsWith(() => g.setGpuMode('webgl'), 'setGpuMode', "'webasm', 'headlessgl', 'cpu'", "'webgl' runs in a browser, not in Node", '"webgl"');
+  throwsWith(() => g.setGpuMode('webgl9' as g.GpuMode), 'setGpuMode', '"webgl9"');
   g.setGpuMode(mode === 'headlessgl' || mode === 'cpu' ? mode : 'webasm'); // the running mode is accepted
 });
 

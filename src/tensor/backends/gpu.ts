@@ -15,18 +15,18 @@ import type { DType, TypedArray } from '../dtype.js';
 import type { AnyOpDef, DeviceArray, Flat, OpContext, Thread } from '../op-def.js';
 import type { Backend, Storage } from './backend.js';
 import { setSimdThreadPool, setSimdThreads, simdThreads } from './wasm/kernels.js';
-import { device, runningDevice, type GpuMode } from './gpu/mode.js';
+import { device, isGlMode, isSoftwareRenderer, runningDevice, type GpuMode } from './gpu/mode.js';
 import { deviceArray, free, inOpScope, isTexture, liveTextureCount, MAX_ELEMENTS } from './gpu/memory.js';
 import { kernelStats, run } from './gpu/kernels.js';
 import { kit, simdKernelsEnabled } from './gpu/kit.js';
 
-export { GPU_MODES, resolveGpuMode, setGpuMode, type GpuMode, type ModeChoice, type ModeRequest } from './gpu/mode.js';
+export { GPU_MODES, BROWSER_GPU_MODES, resolveGpuMode, setGpuMode, isSoftwareRenderer, glRenderer, type GpuMode, type ModeChoice, type ModeRequest } from './gpu/mode.js';
 export { release } from './gpu/memory.js';
 export { setSimdKernels } from './gpu/kit.js';
 export { setSimdThreads };
 // What a platform installs (src/node/gpu-settings.ts for Node): how to load gpu.js, the threads
 // of the SIMD kernels, and its GRADLAB_GPU_MODE setting.
-export { setGpuJsLoader, setGpuModeFromEnv, type GpuJs } from './gpu/mode.js';
+export { setGpuJsLoader, setGpuPlatform, setGpuModeFromEnv, type GpuJs, type GpuPlatform } from './gpu/mode.js';
 export { setSimdThreadPool };
 export type { SimdThreadPool, SimdThreadPoolFactory } from './wasm/threads.js';
 
@@ -37,6 +37,12 @@ export interface GpuInfo {
   mode: GpuMode | null;
   /** Why that mode: 'auto: a GL context works', 'GRADLAB_GPU_MODE=webasm', … */
   reason: string | null;
+  /** The GL renderer the kernels run on (WEBGL_debug_renderer_info), e.g. 'ANGLE (NVIDIA, …)'; null in the CPU modes and before the first kernel. */
+  renderer: string | null;
+  /** Whether that renderer draws on the CPU (SwiftShader, llvmpipe); null when there is none. */
+  softwareRenderer: boolean | null;
+  /** In words: 'WebGL2 on ANGLE (…)', 'WebGL2 on SwiftShader (software)', 'webasm (CPU, wasm SIMD)'; null before the first gpu op. */
+  summary: string | null;
   /** The gpu.js kernel class that ran the latest kernel, e.g. 'HeadlessGLKernel'; null before any. */
   kernelClass: string | null;
   /** Kernels compiled so far; stops growing once a training loop has run one step. */
@@ -59,9 +65,13 @@ export function gpuInfo(options: { start?: boolean } = {}): GpuInfo {
   const running = runningDevice();
   const stats = kernelStats();
   const simd = running?.mode === 'webasm' && simdKernelsEnabled();
+  const renderer = running?.renderer ?? null;
   return {
     mode: running?.mode ?? null,
     reason: running?.reason ?? null,
+    renderer,
+    softwareRenderer: renderer === null ? null : isSoftwareRenderer(renderer),
+    summary: running ? modeSummary(running.mode, renderer, simd) : null,
     kernelClass: stats.ranOn,
     compiledKernels: stats.compiled,
     compileMs: stats.compileMs,
@@ -70,6 +80,17 @@ export function gpuInfo(options: { start?: boolean } = {}): GpuInfo {
     simdKernels: simd,
     simdThreads: simd ? simdThreads() : 0,
   };
+}
+
+const MODE_WORDS: Record<GpuMode, string> = { webgl2: 'WebGL2', webgl: 'WebGL', headlessgl: 'headless-gl', webasm: 'webasm', cpu: 'cpu' };
+
+function modeSummary(mode: GpuMode, renderer: string | null, simd: boolean): string {
+  if (isGlMode(mode)) {
+    if (renderer === null) return `${MODE_WORDS[mode]} (renderer not read yet: run a gpu op)`;
+    return `${MODE_WORDS[mode]} on ${renderer}${isSoftwareRenderer(renderer) ? ' (software)' : ''}`;
+  }
+  if (mode === 'webasm') return `webasm (CPU, WebAssembly${simd ? `; SIMD GEMM on ${simdThreads()} thread${simdThreads() === 1 ? '' : 's'}` : ''})`;
+  return 'cpu (plain JavaScript, for debugging)';
 }
 
 // ── the backend ──
@@ -105,7 +126,7 @@ export const gpuBackend: Backend = {
     }
     // GL kernels take textures only (a kernel switching between arrays and textures recompiles),
     // so values go up once through the identity kernel; the CPU modes use the array itself.
-    if (device().mode !== 'headlessgl' || values.length === 0) return values;
+    if (!isGlMode(device().mode) || values.length === 0) return values;
     return run(identity, values.length, [values]);
   },
   download(data: Storage, size: number, dtype: DType): TypedArray {

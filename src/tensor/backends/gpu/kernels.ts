@@ -11,7 +11,7 @@
 import type { IKernelRunShortcut, Kernel, KernelOutput, KernelVariable } from 'gpu.js';
 import type { DeviceArray, KernelFn } from '../../op-def.js';
 import { deviceArray, isTexture, MAX_ELEMENTS, ownedByOp, sizeOfDevice, trackTexture } from './memory.js';
-import { device, KERNEL_CLASS } from './mode.js';
+import { device, isGlMode, KERNEL_CLASS, noteRenderer } from './mode.js';
 
 interface CacheEntry {
   run: IKernelRunShortcut;
@@ -75,7 +75,7 @@ export function run(kernel: KernelFn, size: number, args: readonly DeviceArray[]
   }
   checkKernelFn(kernel);
   const d = device();
-  const isGL = d.mode === 'headlessgl';
+  const isGL = isGlMode(d.mode);
   const kernelArgs = args.map((a, i) => kernelArg(deviceArray(`gpu kernel: argument ${i}`, a)));
   const argSizes = args.map((a) => (a instanceof Float32Array ? `a${a.length}` : `t${sizeOfDevice(a)}`)).join(',');
   const { source, id } = kernelSource(kernel);
@@ -110,6 +110,7 @@ export function run(kernel: KernelFn, size: number, args: readonly DeviceArray[]
     const reason = entry.run.kernel.fallbackReason;
     throw new Error(`gpu backend: a kernel meant for '${d.mode}' ran on ${stats.ranOn}${reason ? ` (${reason})` : ''}`);
   }
+  if (fresh && isGL) noteRenderer(entry.run.kernel.context);
   let result: DeviceArray;
   if (out instanceof Float32Array && !isGL) {
     result = out;

@@ -28,12 +28,13 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 // ── the rules, by directory ─────────────────────────────────────────────────────────────────
 
-type Layer = 'tensor' | 'autograd' | 'data' | 'optim' | 'nn' | 'models' | 'registry' | 'experiments' | 'cli' | 'node' | 'util' | 'exports' | 'browser' | 'entry';
+type Layer = 'tensor' | 'autograd' | 'io' | 'data' | 'optim' | 'nn' | 'models' | 'registry' | 'experiments' | 'cli' | 'node' | 'util' | 'exports' | 'browser' | 'entry';
 
 /** Where each file belongs: the first prefix that matches (more specific prefixes first). */
 const LAYER_OF: readonly (readonly [string, Layer])[] = [
   ['src/tensor/', 'tensor'],
   ['src/autograd/', 'autograd'],
+  ['src/io/', 'io'], // weights as bytes (safetensors): the core's, no files
   ['src/data/', 'data'],
   ['src/optim/', 'optim'],
   ['src/nn/models/', 'models'],
@@ -48,12 +49,13 @@ const LAYER_OF: readonly (readonly [string, Layer])[] = [
   ['src/index.ts', 'entry'],
 ];
 
-const BELOW_EXPERIMENTS: readonly Layer[] = ['tensor', 'autograd', 'data', 'optim', 'nn', 'models', 'registry', 'util'];
+const BELOW_EXPERIMENTS: readonly Layer[] = ['tensor', 'autograd', 'io', 'data', 'optim', 'nn', 'models', 'registry', 'util'];
 
 /** What a file of each layer may import (its own layer included where listed). */
 const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
   tensor: ['tensor', 'util'],
   autograd: ['tensor', 'autograd', 'util'],
+  io: ['tensor', 'io', 'util'],
   data: ['tensor', 'autograd', 'data', 'util'],
   optim: ['tensor', 'autograd', 'optim', 'util'],
   nn: ['tensor', 'autograd', 'nn', 'util'],

@@ -1,0 +1,38 @@
+/**
+ * Safetensors files (Node): `saveSafetensors(path, tensors)` writes atomically (a temporary file,
+ * then a rename, as every gradlab output), `loadSafetensors(path)` reads and checks one. The byte
+ * format is src/io/safetensors.ts; this module re-exports it, so `g.io` in Node is both.
+ *
+ *   g.io.saveSafetensors('model.safetensors', model.stateDict());
+ *   model.loadStateDict(g.io.loadSafetensors('model.safetensors'));
+ */
+import { readFileSync } from 'node:fs';
+import type { Tensor } from '../tensor/tensor.js';
+import { decodeSafetensors, encodeStateDict, tensorsOf, type SafetensorsContents, type ToTensorOptions } from '../io/safetensors.js';
+import { writeFileAtomic } from './files.js';
+
+export * from '../io/index.js';
+
+/**
+ * Writes `tensors` (e.g. `model.stateDict()`) to `path` in the safetensors format, atomically;
+ * float32 → F32, float64 → F64, keys ending in `num_batches_tracked` → I64 (PyTorch's dtype).
+ */
+export function saveSafetensors(path: string, tensors: Record<string, Tensor>, options: { metadata?: Record<string, string> } = {}): void {
+  writeFileAtomic(path, encodeStateDict(tensors, options.metadata));
+}
+
+/** Reads a safetensors file into tensors by name; a bad file is one error naming the file and the fault. */
+export function loadSafetensors(path: string, options: ToTensorOptions = {}): Record<string, Tensor> {
+  return tensorsOf(readSafetensorsFile(path).tensors, options);
+}
+
+/** A safetensors file's stored tensors (host arrays, file dtypes) and metadata, checked. */
+export function readSafetensorsFile(path: string): SafetensorsContents {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new Error(`safetensors: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return decodeSafetensors(bytes, path);
+}

@@ -152,7 +152,7 @@ export class FunctionBody {
  * code over the same memory) and exports each function by its name. Functions take only i32
  * parameters and return nothing.
  */
-export function assemble(functions: readonly FunctionBody[], memory: { initialPages: number; maximumPages: number; shared: boolean }): Uint8Array {
+export function assemble(functions: readonly FunctionBody[], memory: { initialPages: number; maximumPages: number; shared: boolean }): Uint8Array<ArrayBuffer> {
   const section = (id: number, body: number[]): number[] => [id, ...sized(body)];
   const types = functions.map((f) => [0x60, ...uleb(f.params), ...new Array<number>(f.params).fill(I32), 0]);
   const limits = [memory.shared ? 0x03 : 0x01, ...uleb(memory.initialPages), ...uleb(memory.maximumPages)];

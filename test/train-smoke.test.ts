@@ -42,6 +42,8 @@ test('defaults are the paper protocol; SmallNet without BN defaults to lr 0.01',
     ['smallnet', 'frelu', true, 'cifar100', 164, 0.1, [81, 122], 0.1, 128, 0.9, true, 1e-4, false, true],
   );
   assert.is(resolveTrainConfig({ batchNorm: false }).lr, 0.01);
+  assert.throws(() => resolveTrainConfig({ lr: NaN }), /lr must be a number ≥ 0; got NaN$/); // NaN, not JSON's null
+  assert.throws(() => resolveTrainConfig({ outDir: '' }), /outDir must name a folder/);
   assert.is(resolveTrainConfig({ model: 'resnet110' }).lr, 0.1);
   assert.throws(() => resolveTrainConfig({ model: 'resnet56', batchNorm: false }), /always has batch normalisation/);
 });
@@ -126,7 +128,15 @@ test('gradlab train rejects bad options with a message naming them', async () =>
   };
   assert.match(await quiet(['--model', 'resnet21']), /model must be one of 'smallnet', 'resnet20'.*got "resnet21"/);
   assert.match(await quiet(['--milestones', '81,x']), /--milestones must be 1-based epochs/);
-  assert.match(await quiet(['--batch-size', '0']), /--batch-size must be a valid number; got '0'/);
+  assert.match(await quiet(['--batch-size', '0']), /--batch-size must be an integer ≥ 1; got '0'/);
+  // Issue 15 §6: a clear one-line message for each of these.
+  assert.match(await quiet(['--epochs', '0']), /^train: --epochs must be an integer ≥ 1; got '0'$/);
+  assert.match(await quiet(['--epochs', '-3']), /^train: --epochs must be an integer ≥ 1; got '-3'$/);
+  assert.match(await quiet(['--lr', 'NaN']), /^train: --lr must be a finite number ≥ 0; got 'NaN'$/);
+  assert.match(await quiet(['--momentum', '0']), /--momentum 0 .* add --no-nesterov/);
+  assert.match(await quiet(['--resume', '--overwrite']), /--resume and --overwrite contradict/);
+  assert.match(await quiet(['--out', '']), /--out '' names no folder/);
+  assert.not.match(await quiet(['--epochz', '-3']), /\n/);
   assert.match(await quiet(['--bn', '--no-bn']), /contradict/);
   assert.match(await quiet(['--epochz', '3']), /Unknown option '--epochz'/);
 });

@@ -24,18 +24,36 @@ export function parse<O extends Options>(
     console.log(command.help);
     return null;
   }
+  // `--epochs -3` would be "ambiguous" to parseArgs (a value starting with '-'); a negative number is a value.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : null;
+    const next = argv[i + 1];
+    if (name !== null && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity|NaN)/.test(next)) {
+      args.push(`--${name}=${next}`);
+      i++;
+    } else args.push(argv[i]);
+  }
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
+    return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (err) {
-    throw new Error(`${command.name}: ${err instanceof Error ? err.message : String(err)} (see gradlab ${command.name} --help)`);
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]; // parseArgs adds lines of advice
+    throw new Error(`${command.name}: ${message} (see gradlab ${command.name} --help)`);
   }
 }
 
-/** A numeric option: a clear error when it is not a number in range. */
-export function numberOption(command: string, name: string, value: string | undefined, fallback: number, check: (v: number) => boolean = Number.isFinite): number {
+/** A numeric option: a clear error when it is not a number in range (`expected` says what is: 'an integer ≥ 1'). */
+export function numberOption(
+  command: string,
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  check: (v: number) => boolean = Number.isFinite,
+  expected = 'a valid number',
+): number {
   if (value === undefined) return fallback;
   const v = Number(value);
-  if (value.trim() === '' || !check(v)) throw new Error(`${command}: --${name} must be a valid number; got '${value}'`);
+  if (value.trim() === '' || !check(v)) throw new Error(`${command}: --${name} must be ${expected}; got '${value}'`);
   return v;
 }
 

@@ -3,7 +3,8 @@
  * is the paper's protocol (paper/RECIPE.md); every deviation is an explicit option.
  */
 import { relative, resolve } from 'node:path';
-import { ACTIVATIONS, BLOCKS, DATASETS, MODELS, SYNTHETIC_SIZES, train, type TrainOptions } from '../experiments/train/index.js';
+import { constants as osConstants } from 'node:os';
+import { ACTIVATIONS, BLOCKS, DATASETS, MODELS, SYNTHETIC_SIZES, TrainStopped, train, type TrainOptions } from '../experiments/train/index.js';
 import { GPU_MODES } from '../tensor/backends/gpu.js';
 import { numberOption, parse, type Command } from './command.js';
 
@@ -66,8 +67,11 @@ running
 Writes to --out after every epoch: checkpoint.gckpt, metrics.json, metrics.csv (epoch, lr,
 train/test loss and error, images/s, FReLU b and mean |∂E/∂b| by layer); at the end summary.json (best and final
 test error, the config, backend and gpu mode). Errors are fractions in [0, 1].
-Exit status: 0 when the run completed, 3 when its loss stopped being finite ("diverged": see
-summary.json's divergence), 1 on an error (a bad option included).`;
+SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the run after the step in progress: the epoch under way is
+abandoned, the checkpoint keeps the last completed epoch, and --resume continues from it.
+Exit status: 0 when the run completed, 3 when its loss or weights stopped being finite ("diverged":
+see summary.json's divergence), 130/143/129 when stopped by SIGINT/SIGTERM/SIGHUP, 1 on an error
+(a bad option included).`;
 
 export const command: Command = {
   name: 'train',
@@ -108,11 +112,13 @@ export const command: Command = {
     if (args === null) return 0;
     const v = args.values;
     if (v.bn && v['no-bn']) throw new Error('train: --bn and --no-bn contradict each other; give one');
+    if (v.resume && v.overwrite) throw new Error('train: --resume and --overwrite contradict each other (continue the run, or start it afresh); give one');
+    if (v.out !== undefined && v.out.trim() === '') throw new Error("train: --out '' names no folder (it would write into the current directory); give a folder, or leave --out out for the default");
 
     const integer = (name: string, value: string | undefined, min: number) =>
-      value === undefined ? undefined : numberOption('train', name, value, 0, (n) => Number.isInteger(n) && n >= min);
+      value === undefined ? undefined : numberOption('train', name, value, 0, (n) => Number.isInteger(n) && n >= min, `an integer ≥ ${min}`);
     const number = (name: string, value: string | undefined) =>
-      value === undefined ? undefined : numberOption('train', name, value, 0, (n) => Number.isFinite(n) && n >= 0);
+      value === undefined ? undefined : numberOption('train', name, value, 0, (n) => Number.isFinite(n) && n >= 0, 'a finite number ≥ 0');
     const fileList = (values: string[] | undefined) => values?.flatMap((s) => s.split(',')).filter((s) => s !== '');
 
     const options: TrainOptions = {
@@ -149,10 +155,38 @@ export const command: Command = {
     // Unset options take the protocol's defaults (resolveTrainConfig), which also checks the rest.
     for (const key of Object.keys(options) as (keyof TrainOptions)[]) if (options[key] === undefined) delete options[key];
 
-    const summary = await train(options, { log: (line) => console.log(line), progress: process.stderr });
+    if (options.momentum === 0 && options.nesterov !== false) {
+      throw new Error('train: --momentum 0 leaves Nesterov momentum (the default) nothing to work with; add --no-nesterov for plain SGD');
+    }
+
+    // SIGINT (Ctrl-C), SIGTERM (kill, scancel, Kubernetes) and SIGHUP stop the run after the step in
+    // progress; the epoch under way is abandoned and the last checkpoint stays as it is.
+    const stopper = new AbortController();
+    let stopSignal: NodeJS.Signals | null = null;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopSignal !== null) return; // Ctrl-C reaches this process and the one that started it, which passes it on: one stop
+      stopSignal = signal;
+      console.error(`\ngradlab train: ${signal} received; stopping after the step in progress`);
+      stopper.abort(signal);
+    };
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals) process.on(s, onSignal);
+    let summary;
+    try {
+      summary = await train(options, { log: (line) => console.log(line), progress: process.stderr, stop: stopper.signal });
+    } catch (err) {
+      if (err instanceof TrainStopped && stopSignal !== null) {
+        console.error(`gradlab ${err.message}`);
+        return 128 + (osConstants.signals[stopSignal] ?? 0);
+      }
+      throw err;
+    } finally {
+      for (const s of signals) process.off(s, onSignal);
+    }
     const rel = relative('.', summary.config.outDir);
     const out = rel === '' ? '.' : rel.startsWith('..') ? resolve(summary.config.outDir) : rel;
-    console.log(`outputs in ${out}: summary.json, metrics.json, metrics.csv, checkpoint.gckpt`);
+    const written = ['summary.json', 'metrics.json', 'metrics.csv', ...(summary.files.checkpoint === null ? [] : ['checkpoint.gckpt'])];
+    console.log(`outputs in ${out}: ${written.join(', ')}${summary.files.checkpoint === null ? ' (no checkpoint: no epoch completed)' : ''}`);
     return summary.diverged ? 3 : 0;
   },
 };

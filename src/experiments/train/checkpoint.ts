@@ -232,6 +232,13 @@ export function restoreCheckpoint(path: string, config: TrainConfig, r: Restorab
     );
   }
   const epoch = ckpt.epoch;
+  const bad = nonFiniteTensors(ckpt);
+  if (bad.length > 0) {
+    throw new Error(
+      `train: cannot resume ${path}: it holds non-finite values in ${bad.slice(0, 6).join(', ')}${bad.length > 6 ? ` and ${bad.length - 6} more` : ''}; ` +
+        'training on would spread them (start afresh with --overwrite, or resume an earlier copy of the checkpoint)',
+    );
+  }
   if (epoch > config.epochs) throw new Error(`train: the checkpoint is after epoch ${epoch}, beyond epochs = ${config.epochs}`);
   tidy(() => {
     const state: Record<string, Tensor> = {};
@@ -243,6 +250,21 @@ export function restoreCheckpoint(path: string, config: TrainConfig, r: Restorab
   r.trainLoader.restore(ckpt.rng.trainLoader);
   r.model.loadRandomStates(ckpt.rng.dropout);
   return { epoch, metrics: ckpt.metrics };
+}
+
+/** The checkpoint's tensors (model parameters and buffers, momentum buffers) holding NaN or ±Infinity, each with its count. */
+export function nonFiniteTensors(ckpt: TrainCheckpoint): string[] {
+  const bad: string[] = [];
+  const look = (name: string, v: TypedArray): void => {
+    let count = 0;
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) count++;
+    if (count > 0) bad.push(`${name} (${count} of ${v.length} values)`);
+  };
+  for (const [name, t] of Object.entries(ckpt.model)) look(name, t.values);
+  ckpt.optimizer.momentumBuffers.forEach((b, i) => {
+    if (b !== null) look(`optimizer.momentumBuffers[${i}]`, b);
+  });
+  return bad;
 }
 
 // ── checked reading of untyped values ──

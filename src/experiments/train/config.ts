@@ -89,7 +89,7 @@ export function resolveTrainConfig(options: TrainOptions = {}): TrainConfig {
   const epochs = int('epochs', o.epochs ?? 164, 1);
   const milestones = o.milestones ?? [81, 122];
   if (!Array.isArray(milestones) || !milestones.every((m, i) => Number.isInteger(m) && m >= 1 && (i === 0 || m > milestones[i - 1]))) {
-    throw new Error(`train: milestones must be strictly increasing 1-based epochs, e.g. [81, 122]; got ${JSON.stringify(milestones)}`);
+    throw new Error(`train: milestones must be strictly increasing 1-based epochs, e.g. [81, 122]; got ${shown(milestones)}`);
   }
   const backend = oneOf('backend', o.backend ?? 'gpu', ['reference', 'gpu'] as const);
   const gpuMode = oneOf('gpuMode', o.gpuMode ?? 'auto', ['auto', ...GPU_MODES] as const);
@@ -102,6 +102,9 @@ export function resolveTrainConfig(options: TrainOptions = {}): TrainConfig {
     if (!Array.isArray(v) || v.length === 0 || !v.every((f) => typeof f === 'string' && f !== '')) throw new Error(`train: ${name} must be a non-empty list of file paths; got ${JSON.stringify(v)}`);
     return [...v];
   };
+  if (o.outDir !== undefined && (typeof o.outDir !== 'string' || o.outDir.trim() === '')) {
+    throw new Error(`train: outDir must name a folder (it would otherwise be the current directory); got ${shown(o.outDir)}`);
+  }
   const limit = (name: string, v: number | null | undefined) => (v === undefined || v === null ? null : int(name, v, 1));
   const config: TrainConfig = {
     model,
@@ -152,24 +155,31 @@ export const RESUMABLE_CHANGES: readonly (keyof TrainConfig)[] = ['epochs', 'bac
 
 // ── checks ──
 
+/** A value for an error message: JSON, except that NaN and ±Infinity are written as such (JSON would say null). */
+export function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}` : v)) ?? String(value);
+  return text.replace(/"\\u0000([^"]*)"/g, '$1');
+}
+
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new Error(`train: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; got ${JSON.stringify(value)}`);
+    throw new Error(`train: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; got ${shown(value)}`);
   }
   return value as T;
 }
 
 function int(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new Error(`train: ${name} must be an integer ≥ ${min}; got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new Error(`train: ${name} must be an integer ≥ ${min}; got ${shown(value)}`);
   return value;
 }
 
 function num(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new Error(`train: ${name} must be a number ≥ ${min}; got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new Error(`train: ${name} must be a number ≥ ${min}; got ${shown(value)}`);
   return value;
 }
 
 function bool(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new Error(`train: ${name} must be true or false; got ${JSON.stringify(value)}`);
+  if (typeof value !== 'boolean') throw new Error(`train: ${name} must be true or false; got ${shown(value)}`);
   return value;
 }

@@ -2,7 +2,7 @@
  * One training run (`gradlab train`, and each job of `gradlab reproduce`): what the CLI, the
  * reproduce runner and the tests use. `train` is in run.ts; the other files hold its parts.
  */
-export { train, type TrainHooks } from './run.js';
+export { TrainStopped, train, type TrainHooks } from './run.js';
 export {
   ACTIVATIONS, BLOCKS, DATASETS, MODELS, RESUMABLE_CHANGES, SYNTHETIC_SIZES, defaultLr, defaultOutDir, resolveTrainConfig, variantTag,
   type DatasetName, type ModelName, type TrainConfig, type TrainOptions,

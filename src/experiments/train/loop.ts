@@ -26,6 +26,13 @@ export interface TrainedEpoch {
   /** Mean |∂E/∂b| over the epoch's steps, by FReLU layer (see EpochRecord.freluAbsDb). */
   freluAbsDb: Record<string, number>;
   divergence: { batch: number; value: number; batchData: Batch; absDbLast: Record<string, number> } | null;
+  /** Set when `stop` was aborted: the steps this epoch finished before the pass was abandoned. */
+  stoppedAfterSteps: number | null;
+}
+
+/** Lets timers, signals and I/O callbacks run between steps (a signal handler can only run then). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** The model's FReLU layers, by path. */
@@ -42,7 +49,12 @@ function meanAbs(grad: Tensor | null): number {
   return s / v.length;
 }
 
-export function trainEpoch(model: Module, optimizer: SGD, loader: DataLoader, epoch: number, bar: EpochProgress | null): TrainedEpoch {
+/**
+ * One training pass. Between steps it yields to the event loop and looks at `stop`: once aborted,
+ * the pass is abandoned after the step in progress (its batch tensors freed) and reported with
+ * `stoppedAfterSteps`; the caller then writes nothing of this epoch.
+ */
+export async function trainEpoch(model: Module, optimizer: SGD, loader: DataLoader, epoch: number, bar: EpochProgress | null, stop?: AbortSignal): Promise<TrainedEpoch> {
   model.train();
   const start = performance.now();
   let lossSum = 0;
@@ -54,6 +66,12 @@ export function trainEpoch(model: Module, optimizer: SGD, loader: DataLoader, ep
   let steps = 0;
   // The loader numbers epochs from 0; the recipe (and this file) from 1.
   for (const batch of loader.batches(epoch - 1)) {
+    await yieldToEventLoop();
+    if (stop?.aborted) {
+      batch.x.dispose();
+      batch.y.dispose();
+      return { loss: NaN, error: NaN, images, seconds: (performance.now() - start) / 1000, freluAbsDb: {}, divergence: null, stoppedAfterSteps: steps };
+    }
     const n = batch.labels.length;
     const step = tidy(() => {
       const logits = model.forward(batch.x);
@@ -71,7 +89,7 @@ export function trainEpoch(model: Module, optimizer: SGD, loader: DataLoader, ep
     });
     if (!Number.isFinite(step.value)) {
       const divergence = { batch: batch.index, value: step.value, batchData: batch, absDbLast };
-      return { loss: NaN, error: NaN, images, seconds: (performance.now() - start) / 1000, freluAbsDb: {}, divergence };
+      return { loss: NaN, error: NaN, images, seconds: (performance.now() - start) / 1000, freluAbsDb: {}, divergence, stoppedAfterSteps: null };
     }
     steps++;
     for (const path of Object.keys(absDbSum)) absDbSum[path] += absDbLast[path];
@@ -84,30 +102,35 @@ export function trainEpoch(model: Module, optimizer: SGD, loader: DataLoader, ep
     bar?.update(batch.index + 1, { loss: lossSum / images, 'img/s': images / seconds });
   }
   const freluAbsDb = Object.fromEntries(Object.entries(absDbSum).map(([path, sum]) => [path, sum / steps]));
-  return { loss: lossSum / images, error: wrong / images, images, seconds: (performance.now() - start) / 1000, freluAbsDb, divergence: null };
+  return { loss: lossSum / images, error: wrong / images, images, seconds: (performance.now() - start) / 1000, freluAbsDb, divergence: null, stoppedAfterSteps: null };
 }
 
-export function evaluate(model: Module, loader: DataLoader): { loss: number; error: number; firstBadBatch: number } {
+/** The evaluation pass; like trainEpoch it yields between batches and returns null once `stop` is aborted. */
+export async function evaluate(model: Module, loader: DataLoader, stop?: AbortSignal): Promise<{ loss: number; error: number; firstBadBatch: number } | null> {
   model.eval();
   let lossSum = 0;
   let wrong = 0;
   let images = 0;
   let firstBadBatch = -1;
-  noGrad(() => {
-    for (const batch of loader.batches(0)) {
-      const n = batch.labels.length;
-      const r = tidy(() => {
-        const logits = model.forward(batch.x);
-        return { loss: crossEntropy(logits, batch.y).item(), wrong: countWrong(logits.toArray(), batch.labels) };
-      });
+  for (const batch of loader.batches(0)) {
+    await yieldToEventLoop();
+    if (stop?.aborted) {
       batch.x.dispose();
       batch.y.dispose();
-      if (!Number.isFinite(r.loss) && firstBadBatch < 0) firstBadBatch = batch.index;
-      lossSum += r.loss * n;
-      wrong += r.wrong;
-      images += n;
+      return null;
     }
-  });
+    const n = batch.labels.length;
+    const r = noGrad(() => tidy(() => {
+      const logits = model.forward(batch.x);
+      return { loss: crossEntropy(logits, batch.y).item(), wrong: countWrong(logits.toArray(), batch.labels) };
+    }));
+    batch.x.dispose();
+    batch.y.dispose();
+    if (!Number.isFinite(r.loss) && firstBadBatch < 0) firstBadBatch = batch.index;
+    lossSum += r.loss * n;
+    wrong += r.wrong;
+    images += n;
+  }
   return { loss: lossSum / images, error: wrong / images, firstBadBatch };
 }
 
@@ -135,18 +158,39 @@ export function nonFiniteParameters(model: Module): string | null {
 }
 
 /**
+ * Names the parameters and buffers (BN's running statistics) holding a non-finite value — the
+ * tensor and how many of its values — or null when all are finite. A finite loss does not prove
+ * this: eval-mode statistics and weights the loss does not reach can be NaN while the loss is not.
+ */
+export function nonFiniteState(model: Module): string | null {
+  const bad: string[] = [];
+  for (const [name, t] of [...model.namedParameters(), ...model.namedBuffers()]) {
+    const v = t.toArray();
+    let count = 0;
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) count++;
+    if (count > 0) bad.push(`${name} (${count} of ${v.length} values)`);
+  }
+  if (bad.length === 0) return null;
+  const shown = bad.slice(0, 6).join(', ') + (bad.length > 6 ? ` and ${bad.length - 6} more` : '');
+  return `non-finite values in ${shown}`;
+}
+
+/**
  * Why the loss of `batch` was not finite. Non-finite parameters are reported first (the previous
  * update broke them). Otherwise, on the reference backend, the batch's forward pass is run again
  * with every op checking its output, and the first op producing a non-finite value is named.
  */
-export function diagnose(model: Module, batch: Batch, backend: BackendName): { reason: string; firstNonFiniteOp: string | null } {
+export function diagnose(model: Module, batch: Batch, backend: BackendName, checkpointEpoch: number | null = null): { reason: string; firstNonFiniteOp: string | null } {
   const params = nonFiniteParameters(model);
   if (params !== null) return { reason: params, firstNonFiniteOp: null };
   if (backend !== 'reference') {
     return {
       reason:
         'every parameter is finite; the gpu backend does not check op outputs, so the first op producing a non-finite value ' +
-        'is not located here (resume the last checkpoint with --backend reference to find it)',
+        'is not located here (' +
+        (checkpointEpoch === null
+          ? 'no epoch completed, so there is no checkpoint: rerun with --backend reference to find it)'
+          : `resume the checkpoint, which holds epoch ${checkpointEpoch}, with --resume --backend reference to find it)`),
       firstNonFiniteOp: null,
     };
   }

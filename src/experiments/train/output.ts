@@ -61,14 +61,22 @@ export function startLine(config: TrainConfig, images: { train: number; test: nu
   );
 }
 
-/** The lines that close a run's log: the divergence (if any), then the best and final test error and the files. */
+/** The lines that close a run's log: the divergence (if any), then the best and final test error and the files that exist. */
 export function endLines(summary: TrainSummary): string[] {
   const { divergence, files } = summary;
   const lines: string[] = [];
-  if (divergence) lines.push(`diverged at epoch ${divergence.epoch}, batch ${divergence.batch}: ${divergence.where} = ${divergence.value}; ${divergence.reason}`);
+  if (divergence) {
+    lines.push(`diverged at epoch ${divergence.epoch}, batch ${divergence.batch}: ${divergence.where} = ${divergence.value}; ${divergence.reason}`);
+    lines.push(
+      files.checkpoint === null
+        ? 'no checkpoint was written: the run diverged before its first epoch completed'
+        : `the checkpoint ${files.checkpoint} holds epoch ${summary.checkpointEpoch ?? '?'}, the last before the divergence`,
+    );
+  }
+  const wrote = [files.summary, files.metricsJson, files.metricsCsv, ...(files.checkpoint === null ? [] : [files.checkpoint])];
   lines.push(
     `best test error ${percent(summary.bestTestError)} (epoch ${summary.bestEpoch ?? '-'}), final ${percent(summary.finalTestError)} ` +
-      `after ${summary.epochsCompleted} epochs; wrote ${files.summary}, ${files.metricsJson}, ${files.metricsCsv}, ${files.checkpoint}`,
+      `after ${summary.epochsCompleted} epochs; wrote ${wrote.join(', ')}`,
   );
   return lines;
 }

@@ -32,8 +32,8 @@ export interface Divergence {
   epoch: number;
   /** 0-based batch of that epoch. */
   batch: number;
-  /** 'trainLoss' or 'testLoss': which value was not finite. */
-  where: 'trainLoss' | 'testLoss';
+  /** Which value was not finite: the training loss, the test loss, or (with finite losses) a parameter or BN statistic after the epoch. */
+  where: 'trainLoss' | 'testLoss' | 'state';
   /** That value, as text ('NaN', 'Infinity' or '-Infinity'; JSON has no such numbers). */
   value: string;
   /** What was found: non-finite parameters, or the first op producing a non-finite value, or why it could not be located. */
@@ -63,8 +63,10 @@ export interface TrainSummary {
   backend: BackendName;
   /** The gpu.js mode and kernel class that ran (backend 'gpu'), else null. */
   gpu: { mode: GpuMode | null; kernelClass: string | null; compiledKernels: number; liveTextures: number } | null;
-  /** Absolute paths of what was written. */
-  files: { summary: string; metricsJson: string; metricsCsv: string; checkpoint: string };
+  /** Absolute paths of what was written; checkpoint is null when no epoch completed (none was written). */
+  files: { summary: string; metricsJson: string; metricsCsv: string; checkpoint: string | null };
+  /** The epoch the checkpoint holds (the last completed one), or null without a checkpoint. */
+  checkpointEpoch?: number | null;
   /** Seconds this invocation spent (a resumed run counts only its own part). */
   seconds: number;
 }

@@ -30,7 +30,8 @@
  * epoch), checkpoint.ts (saving and resuming), output.ts (metrics files and log lines), records.ts
  * (what a run reports).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, relative, sep } from 'node:path';
 import { join, resolve } from 'node:path';
 import { currentBackend, setBackend } from '../../tensor/backends/index.js';
 import { setGpuMode } from '../../tensor/backends/gpu.js';
@@ -39,13 +40,13 @@ import { cifarTransform } from '../../data/transforms.js';
 import { DataLoader } from '../../data/loader.js';
 import { SGD } from '../../optim/sgd.js';
 import { MultiStepLR } from '../../optim/lr-scheduler.js';
-import { lockFolder, writeJsonAtomic } from '../../node/files.js';
+import { lockFolder, removeStaleTemps, writeJsonAtomic } from '../../node/files.js';
 import { ProgressBar } from '../../util/progress.js';
 import { resolveTrainConfig, type TrainOptions } from './config.js';
 import type { Divergence, EpochRecord, TrainSummary } from './records.js';
 import { loadData } from './data.js';
 import { buildModel, freluValues, parametersOfBnAndFrelu } from './model.js';
-import { diagnose, evaluate, nonFiniteParameters, trainEpoch } from './loop.js';
+import { diagnose, evaluate, nonFiniteParameters, nonFiniteState, trainEpoch } from './loop.js';
 import { CHECKPOINT_FILE, checkpointOf, restoreCheckpoint } from './checkpoint.js';
 import { saveCheckpoint } from './checkpoint-file.js';
 import { endLines, epochLine, gpuSummary, startLine, writeMetrics } from './output.js';
@@ -60,6 +61,35 @@ export interface TrainHooks {
   log?: (line: string) => void;
   /** A progress bar per epoch on this stream (e.g. process.stderr). Default: none. */
   progress?: NodeJS.WriteStream;
+  /**
+   * Aborting it stops the run after the step in progress: the epoch under way is abandoned (the
+   * checkpoint stays the one of the last completed epoch; no summary.json is written) and `train`
+   * rejects with a TrainStopped. `gradlab train` aborts it on SIGINT, SIGTERM and SIGHUP.
+   */
+  stop?: AbortSignal;
+}
+
+/** What `train` rejects with when `hooks.stop` was aborted: where it stopped and what --resume continues from. */
+export class TrainStopped extends Error {
+  constructor(
+    /** The epoch that was under way (abandoned), and the steps of it that had finished. */
+    readonly epoch: number,
+    readonly step: number,
+    /** The epoch the checkpoint holds (null: none yet, a rerun starts afresh). */
+    readonly checkpointEpoch: number | null,
+    readonly reason: string,
+  ) {
+    super(
+      `train: stopped at epoch ${epoch} step ${step} (${reason}); ` +
+        (checkpointEpoch === null ? 'no epoch had completed, so there is no checkpoint: run again to start afresh' : `the checkpoint holds epoch ${checkpointEpoch}; --resume continues`),
+    );
+    this.name = 'TrainStopped';
+  }
+}
+
+/** Why `stop` was aborted, in words (its reason, when it is a string). */
+function stopReason(stop: AbortSignal): string {
+  return typeof stop.reason === 'string' ? stop.reason : 'stop requested';
 }
 
 /** Runs (or resumes) one training run and returns its summary; see the file's comment. */
@@ -76,11 +106,12 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
   };
   const hasCheckpoint = existsSync(files.checkpoint);
   const resume = options.resume === true || (options.resume === 'auto' && hasCheckpoint);
+  if (options.resume === true && options.overwrite === true) throw new Error('train: --resume and --overwrite contradict each other (continue the run, or start it afresh); give one');
   if (options.resume === true && !hasCheckpoint) throw new Error(`train: nothing to resume: ${files.checkpoint} does not exist`);
   if (!resume && !options.overwrite && (hasCheckpoint || existsSync(files.summary))) {
     throw new Error(`train: ${outDir} already holds a run; resume it (--resume), choose another output directory (--out), or overwrite it (--overwrite)`);
   }
-  mkdirSync(outDir, { recursive: true });
+  makeOutputFolder(outDir);
 
   if (config.backend === 'gpu' && config.gpuMode !== 'auto') setGpuMode(config.gpuMode);
   const previousBackend = currentBackend();
@@ -90,6 +121,8 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
   let owned: { model: Module; optimizer: SGD } | null = null;
   const unlock = lockFolder(outDir, 'train'); // one run at a time per folder
   try {
+    const stale = removeStaleTemps(outDir);
+    if (stale.length > 0) log(`removed ${stale.length} temporary file(s) left by an interrupted write: ${stale.join(', ')}`);
     const data = loadData(config);
     const model = buildModel(config, data.classes);
     const bnOrB = parametersOfBnAndFrelu(model);
@@ -118,8 +151,10 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
 
     let metrics: EpochRecord[] = [];
     let firstEpoch = 1;
+    let checkpointEpoch: number | null = null;
     if (resume) {
       const restored = restoreCheckpoint(files.checkpoint, config, { model, optimizer, scheduler, trainLoader });
+      checkpointEpoch = restored.epoch;
       metrics = restored.metrics;
       firstEpoch = restored.epoch + 1;
       log(`resumed ${outDir} after epoch ${restored.epoch}`);
@@ -131,7 +166,9 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
     for (let epoch = firstEpoch; epoch <= config.epochs && divergence === null; epoch++) {
       const lr = optimizer.lr;
       const bar = hooks.progress ? new ProgressBar({ label: `epoch ${epoch}/${config.epochs}`, total: trainLoader.length, unit: 'batch', stream: hooks.progress }) : null;
-      const trained = trainEpoch(model, optimizer, trainLoader, epoch, bar);
+      if (hooks.stop?.aborted) throw new TrainStopped(epoch, 0, checkpointEpoch, stopReason(hooks.stop));
+      const trained = await trainEpoch(model, optimizer, trainLoader, epoch, bar, hooks.stop);
+      if (trained.stoppedAfterSteps !== null && hooks.stop) throw new TrainStopped(epoch, trained.stoppedAfterSteps, checkpointEpoch, stopReason(hooks.stop));
       if (trained.divergence) {
         const { batch, value, batchData, absDbLast } = trained.divergence;
         divergence = {
@@ -139,7 +176,7 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
           batch,
           where: 'trainLoss',
           value: String(value),
-          ...diagnose(model, batchData, config.backend),
+          ...diagnose(model, batchData, config.backend, checkpointEpoch),
           step: (epoch - 1) * trainLoader.length + batch + 1,
           freluB: freluValues(model),
           freluAbsDbLast: absDbLast,
@@ -148,7 +185,15 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
         batchData.y.dispose();
         break;
       }
-      const tested = evaluate(model, testLoader);
+      const tested = await evaluate(model, testLoader, hooks.stop);
+      if (tested === null && hooks.stop) throw new TrainStopped(epoch, trainLoader.length, checkpointEpoch, `${stopReason(hooks.stop)}, during the test pass`);
+      if (tested === null) throw new Error('train: the test pass stopped without a stop request');
+      const badState = nonFiniteState(model);
+      if (badState !== null) {
+        // A finite loss does not prove finite weights: a NaN in a weight the loss does not reach, or in BN's running statistics (used only in eval mode), would be saved and trained on.
+        divergence = { epoch, batch: trainLoader.length - 1, where: 'state', value: 'NaN', reason: badState, firstNonFiniteOp: null, step: epoch * trainLoader.length, freluB: freluValues(model), freluAbsDbLast: {} };
+        break;
+      }
       if (!Number.isFinite(tested.loss)) {
         const reason = nonFiniteParameters(model) ?? 'every parameter is finite; a BN running statistic or an overflow in the eval-mode forward pass made the test loss non-finite';
         divergence = { epoch, batch: tested.firstBadBatch, where: 'testLoss', value: String(tested.loss), reason, firstNonFiniteOp: null, step: null, freluB: freluValues(model), freluAbsDbLast: {} };
@@ -170,6 +215,7 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
       scheduler.step();
       trainLoader.setEpoch(epoch); // the loader counts from 0: its epoch `epoch` is the run's next one
       saveCheckpoint(files.checkpoint, checkpointOf(config, epoch, model, optimizer, scheduler, trainLoader, metrics));
+      checkpointEpoch = epoch;
       writeMetrics(files, metrics);
       log(epochLine(record, config.epochs));
       await hooks.onEpoch?.(record, metrics);
@@ -189,7 +235,8 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
       config,
       backend: config.backend,
       gpu: config.backend === 'gpu' ? gpuSummary() : null,
-      files,
+      files: { ...files, checkpoint: existsSync(files.checkpoint) ? files.checkpoint : null },
+      checkpointEpoch,
       seconds: (performance.now() - started) / 1000,
     };
     writeJsonAtomic(files.summary, summary);
@@ -201,4 +248,32 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
     setBackend(previousBackend);
     unlock();
   }
+}
+
+/**
+ * Creates the output folder (and its missing parents) after checking, from the nearest existing
+ * ancestor, that it can be: that ancestor must be a writable directory. (Node's recursive mkdir
+ * under a path like /proc/x loops at full CPU instead of failing, so it is never asked to.)
+ */
+function makeOutputFolder(outDir: string): void {
+  let existing = outDir;
+  while (!existsSync(existing)) {
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  if (!statSync(existing).isDirectory()) throw new Error(`train: cannot create the output folder ${outDir}: ${existing} is a file, not a directory`);
+  try {
+    accessSync(existing, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new Error(`train: cannot create the output folder ${outDir}: ${existing} is not a writable directory`);
+  }
+  if (existing === outDir) return;
+  // /proc and /sys accept access() for root yet refuse new entries: try one level first.
+  try {
+    mkdirSync(join(existing, relative(existing, outDir).split(sep)[0]));
+  } catch (e) {
+    if (!(e instanceof Error && Reflect.get(e, 'code') === 'EEXIST')) throw new Error(`train: cannot create the output folder ${outDir}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  mkdirSync(outDir, { recursive: true });
 }

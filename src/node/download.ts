@@ -81,6 +81,8 @@ export interface DownloadOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called with one-line messages about what is happening (resuming, verifying, unpacking). */
   log?: (message: string) => void;
+  /** A transfer that receives nothing for this long (ms; headers included) is cut and resumed. Default 60 000. */
+  stallMs?: number;
 }
 
 export interface DownloadResult {
@@ -134,62 +136,101 @@ function describeFetchError(err: unknown): string {
  * Fetches `url` into `part`, continuing from the bytes already there. Returns the bytes fetched.
  * Throws `Interrupted` when the body stops early, a plain Error for HTTP or network failures.
  */
-async function fetchInto(url: string, part: string, expected: number | undefined, onProgress: DownloadOptions['onProgress'], log: (m: string) => void): Promise<number> {
+async function fetchInto(url: string, part: string, expected: number | undefined, options: DownloadOptions, log: (m: string) => void): Promise<number> {
+  const onProgress = options.onProgress;
+  const stallMs = options.stallMs ?? 60_000;
   const have = existsSync(part) ? (await stat(part)).size : 0;
   if (expected !== undefined && have === expected) return 0; // a finished .part from an earlier run
   if (expected !== undefined && have > expected) {
     log(`${part} is larger than the archive (${have} > ${expected} bytes); starting over`);
     await rm(part, { force: true });
-    return fetchInto(url, part, expected, onProgress, log);
+    return fetchInto(url, part, expected, options, log);
   }
+  // One timer watches for silence: no headers, or no bytes, for stallMs aborts the request.
+  const abort = new AbortController();
+  let stalled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const watch = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      abort.abort();
+    }, stallMs);
+  };
+  const stallMessage = (done: number, total: number): string =>
+    `the transfer from ${url} stalled: nothing arrived for ${stallMs / 1000} s after ${done} of ${total || '?'} bytes`;
   let response: Response;
+  watch();
   try {
-    response = await fetch(url, have > 0 ? { headers: { Range: `bytes=${have}-` } } : {});
+    response = await fetch(url, { signal: abort.signal, ...(have > 0 ? { headers: { Range: `bytes=${have}-` } } : {}) });
   } catch (err) {
+    clearTimeout(timer);
+    if (stalled) throw new Interrupted(`${stallMessage(have, expected ?? 0)} (no answer to the request)`, 0);
     throw new Error(`download: cannot reach ${url}: ${describeFetchError(err)}. ` + `Use --url to fetch from a mirror, or copy the archive into the data directory by hand.`);
   }
-  let offset = 0;
-  if (have > 0 && response.status === 206) {
-    const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
-    if (!range || Number(range[1]) !== have) {
-      await response.body?.cancel();
-      throw new Error(`download: ${url} answered a range request for bytes ${have}- with '${response.headers.get('content-range')}'; delete ${part} and try again`);
-    }
-    offset = have;
-    log(`resuming ${part} at byte ${have}`);
-  } else if (have > 0 && response.status === 416) {
-    await response.body?.cancel();
-    log(`the server cannot continue ${part} (416 Range Not Satisfiable); starting over`);
-    await rm(part, { force: true });
-    return fetchInto(url, part, expected, onProgress, log);
-  } else if (response.status === 200) {
-    if (have > 0) log(`the server ignored the range request; restarting ${part} from the beginning`);
-  } else {
-    await response.body?.cancel();
-    throw new Error(`download: ${url} answered HTTP ${response.status} ${response.statusText}`);
-  }
-  if (!response.body) throw new Error(`download: ${url} answered ${response.status} with no body`);
-
-  const length = Number(response.headers.get('content-length') ?? NaN);
-  const total = expected ?? (Number.isFinite(length) ? offset + length : 0);
-  const file = await open(part, offset > 0 ? 'a' : 'w');
-  let done = offset;
   try {
-    onProgress?.(done, total);
-    for await (const chunk of response.body) {
-      await file.write(chunk);
-      done += chunk.length;
-      onProgress?.(done, total);
+    let offset = 0;
+    if (have > 0 && response.status === 206) {
+      const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
+      if (!range || Number(range[1]) !== have) {
+        await response.body?.cancel();
+        throw new Error(`download: ${url} answered a range request for bytes ${have}- with '${response.headers.get('content-range')}'; delete ${part} and try again`);
+      }
+      offset = have;
+      log(`resuming ${part} at byte ${have}`);
+    } else if (have > 0 && response.status === 416) {
+      await response.body?.cancel();
+      log(`the server cannot continue ${part} (416 Range Not Satisfiable); starting over`);
+      await rm(part, { force: true });
+      clearTimeout(timer);
+      return await fetchInto(url, part, expected, options, log);
+    } else if (response.status === 200) {
+      if (have > 0) log(`the server ignored the range request; restarting ${part} from the beginning`);
+    } else {
+      await response.body?.cancel();
+      throw new Error(`download: ${url} answered HTTP ${response.status} ${response.statusText}`);
     }
-  } catch (err) {
-    throw new Interrupted(`the transfer from ${url} stopped after ${done} of ${total || '?'} bytes (${describeFetchError(err)})`, done - offset);
+    if (!response.body) throw new Error(`download: ${url} answered ${response.status} with no body`);
+
+    const length = Number(response.headers.get('content-length') ?? NaN);
+    const total = expected ?? (Number.isFinite(length) ? offset + length : 0);
+    // Never more than the archive's size (or the announced length): a server sending on forever, or a
+    // body without Content-Length longer than the archive, must not fill the disk.
+    const cap = expected ?? (Number.isFinite(length) ? offset + length : Infinity);
+    const file = await open(part, offset > 0 ? 'a' : 'w');
+    let done = offset;
+    let overflow = false;
+    const reader = response.body.getReader();
+    try {
+      onProgress?.(done, total);
+      watch();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        watch();
+        const room = cap - done;
+        const chunk = r.value.length > room ? r.value.subarray(0, room) : r.value;
+        await file.write(chunk);
+        done += chunk.length;
+        onProgress?.(done, total);
+        if (r.value.length > room) {
+          overflow = true;
+          await reader.cancel();
+          break;
+        }
+      }
+    } catch (err) {
+      if (stalled) throw new Interrupted(stallMessage(done, total), done - offset);
+      throw new Interrupted(`the transfer from ${url} stopped after ${done} of ${total || '?'} bytes (${describeFetchError(err)})`, done - offset);
+    } finally {
+      await file.close();
+    }
+    if (overflow) log(`${url} sent more than the ${cap} bytes expected; kept the first ${cap} (the MD5 check decides)`);
+    if (Number.isFinite(length) && done - offset < length && !overflow) {
+      throw new Interrupted(`the transfer from ${url} ended after ${done} of ${offset + length} bytes`, done - offset);
+    }
+    return done - offset;
   } finally {
-    await file.close();
+    clearTimeout(timer);
   }
-  if (Number.isFinite(length) && done - offset < length) {
-    throw new Interrupted(`the transfer from ${url} ended after ${done} of ${offset + length} bytes`, done - offset);
-  }
-  return done - offset;
 }
 
 /** Downloads (or resumes), verifies and unpacks one archive. See the steps at the top of the file. */
@@ -209,7 +250,7 @@ export async function downloadArchive(spec: ArchiveSpec, options: DownloadOption
     const retries = options.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       try {
-        fetchedBytes += await fetchInto(url, part, spec.bytes, options.onProgress, log);
+        fetchedBytes += await fetchInto(url, part, spec.bytes, options, log);
         break;
       } catch (err) {
         if (!(err instanceof Interrupted)) throw err;
@@ -226,6 +267,13 @@ export async function downloadArchive(spec: ArchiveSpec, options: DownloadOption
   log(`verifying the MD5 of ${candidate}`);
   const got = await md5File(candidate);
   if (got !== spec.md5.toLowerCase()) {
+    if (!fetched) {
+      // Not ours to delete: someone put it there (copied by hand, or another tool).
+      throw new Error(
+        `download: ${candidate} is not the expected ${spec.fileName}: its MD5 is ${got}, the published one is ${spec.md5}. ` +
+          'It was found there, not fetched, so it is left as it is: replace it with a good copy, or move it away to download the archive.',
+      );
+    }
     await rm(candidate, { force: true });
     throw new Error(
       `download: MD5 mismatch for ${spec.fileName}: expected ${spec.md5}, got ${got} ` +

@@ -4,6 +4,7 @@
  * its own file of this folder and exports a `Command`.
  */
 import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import type { Command } from './command.js';
 import { CPU_MALLOC_ENV, wantsCpuMalloc } from '../node/malloc.js';
 
@@ -21,6 +22,7 @@ function usage(): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  watchParent();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
@@ -38,28 +40,61 @@ export async function main(argv: readonly string[]): Promise<number> {
   return command.run(rest);
 }
 
+/** Set in the environment of a process gradlab starts with an IPC channel: that process's parent's pid. */
+export const PARENT_ENV = 'GRADLAB_PARENT_PID';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
  * Runs this same command again in a child process with glibc's malloc set for CPU training
- * (src/node/malloc.ts says why); returns its exit code. Ctrl-C reaches the child directly (same
- * process group), which stops cleanly; this process only waits.
+ * (src/node/malloc.ts says why: glibc reads them only at start, Node has no exec(), and there is no
+ * other way to set them from JavaScript); returns its exit code.
+ *
+ * The two processes live and die together. SIGINT, SIGTERM and SIGHUP sent to this process (Slurm's
+ * scancel, Kubernetes, kill, Ctrl-C) are passed on to the child, which stops after its current step
+ * (a repeat, as when Ctrl-C reaches both, is ignored there), and this process then exits with the
+ * child's status. The child holds an IPC channel to this process: should this one die without
+ * passing anything on (kill -9), the channel closes and the child stops as on SIGTERM
+ * (watchParent). A child killed by a signal is named, not reported as a bare number.
  */
 function relaunch(): Promise<number> {
   const settings = Object.entries(CPU_MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ');
   console.error(`gradlab: running on the CPU with ${settings} (array memory reused between steps; GRADLAB_MALLOC=0 turns this off)`);
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, ...CPU_MALLOC_ENV } });
-  const ignore = (): void => {};
-  process.on('SIGINT', ignore);
-  process.on('SIGTERM', ignore);
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...CPU_MALLOC_ENV, [PARENT_ENV]: String(process.pid) },
+  });
+  const forward = (signal: NodeJS.Signals): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  for (const s of FORWARDED) process.on(s, forward);
   return new Promise((resolve) => {
     child.on('error', (e) => {
       console.error(`gradlab: could not start again with the malloc settings (${e.message}); set GRADLAB_MALLOC=0 to run without them`);
       resolve(1);
     });
     child.on('exit', (code, signal) => {
-      process.off('SIGINT', ignore);
-      process.off('SIGTERM', ignore);
-      resolve(code ?? (signal ? 128 + 2 : 1));
+      for (const s of FORWARDED) process.off(s, forward);
+      if (code !== null) return resolve(code);
+      const number = signal === null ? 0 : osConstants.signals[signal] ?? 0;
+      console.error(`gradlab: the ${process.argv[2] ?? 'gradlab'} process (pid ${child.pid}) was killed by ${signal ?? 'an unknown signal'}${signal === 'SIGKILL' ? ' (out of memory, or kill -9)' : ''}; what it had not checkpointed is lost`);
+      resolve(128 + number);
     });
+  });
+}
+
+/**
+ * In a process started by gradlab with an IPC channel (relaunch above, reproduce's jobs): when the
+ * parent goes away without a word — killed with SIGKILL — the channel closes, and this process
+ * stops as if sent SIGTERM instead of running on as an orphan that keeps writing.
+ */
+function watchParent(): void {
+  const parent = Number(process.env[PARENT_ENV]);
+  if (process.channel === undefined || !Number.isInteger(parent) || parent !== process.ppid) return;
+  process.channel.unref(); // the channel alone must not keep this process alive
+  process.on('disconnect', () => {
+    console.error(`gradlab: the parent process ${parent} is gone; stopping as on SIGTERM`);
+    process.kill(process.pid, 'SIGTERM');
   });
 }
 

@@ -193,7 +193,9 @@ export function lockFolder(folder: string, what: string): () => void {
     const lock = readLock(path);
     if (lock !== null && lock !== 'unreadable' && lock.pid === me.pid && lock.start === me.start && lock.host === me.host) rmSync(path, { force: true });
   };
-  for (let attempt = 0; attempt < 5; attempt++) {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (attempt > 0) Atomics.wait(pause, 0, 0, 5); // a rival is taking over a stale lock: let it finish
     if (linkNew(path, content)) return release;
     const lock = readLock(path);
     if (lock === null) continue; // released between our two looks: try again

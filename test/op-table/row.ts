@@ -20,7 +20,8 @@ export type InputGen =
   | 'awayFromZero' // N(0, 1) pushed at least 0.1 from 0 (relu-like kinks; finite differences must not straddle 0)
   | 'distinct' // a shuffled grid of values at least 0.05 apart (max pooling, max: no ties)
   | { normalAround: number } // N(0, 1) + the given offset (variances of data far from 0: cancellation)
-  | { fixed: (shape: Shape, rng: RandomStream) => ArrayLike<number> }; // not differentiated (labels, masks)
+  | { fixed: (shape: Shape, rng: RandomStream) => ArrayLike<number> } // not differentiated (labels, masks)
+  | { nonFinite: InputGen }; // those values with NaN, +Infinity and −Infinity put in (./non-finite.ts)
 
 /** Gradient-check tolerances (float64). */
 export interface CheckTolerances {
@@ -99,31 +100,48 @@ export function rowValues(r: OpRow): { name: string; values: Float64Array; fixed
   return r.op.def.inputs.map((name) => {
     const shape = r.shapes[name];
     if (shape === undefined) throw new Error(`op row ${seedOf(r)}: no shape for input '${name}'`);
-    const n = sizeOf(shape);
     const gen = r.gen?.[name] ?? 'normal';
     const fixed = typeof gen === 'object' && 'fixed' in gen;
-    let values: Float64Array;
-    if (typeof gen === 'object') {
-      values = 'fixed' in gen ? Float64Array.from(gen.fixed(shape, rng)) : Float64Array.from({ length: n }, () => gen.normalAround + rng.normal());
-    } else if (gen === 'positive') {
-      values = Float64Array.from({ length: n }, () => 0.5 + 1.5 * rng.uniform());
-    } else if (gen === 'awayFromZero') {
-      values = Float64Array.from({ length: n }, () => {
-        const v = rng.normal();
-        return v >= 0 ? v + 0.1 : v - 0.1;
-      });
-    } else if (gen === 'distinct') {
-      const order = Array.from({ length: n }, (_, i) => i);
-      for (let i = n - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-      }
-      values = Float64Array.from(order, (k) => (k - n / 2) * 0.05 + 0.01 * rng.uniform());
-    } else {
-      values = Float64Array.from({ length: n }, () => rng.normal());
-    }
+    const values = drawValues(gen, shape, rng);
     return { name, values, fixed, shape };
   });
+}
+
+/** NaN at the first element, +Infinity a third in, −Infinity two thirds in (as many as fit). */
+function putNonFinite(values: Float64Array): Float64Array {
+  const n = values.length;
+  const at = [0, Math.floor(n / 3), Math.floor((2 * n) / 3)];
+  [NaN, Infinity, -Infinity].forEach((v, k) => {
+    if (n > 0 && (k === 0 || at[k] !== at[k - 1])) values[at[k]] = v;
+  });
+  return values;
+}
+
+function drawValues(gen: InputGen, shape: Shape, rng: RandomStream): Float64Array {
+  const n = sizeOf(shape);
+  let values: Float64Array;
+  if (typeof gen === 'object' && 'nonFinite' in gen) {
+    values = putNonFinite(drawValues(gen.nonFinite, shape, rng));
+  } else if (typeof gen === 'object') {
+    values = 'fixed' in gen ? Float64Array.from(gen.fixed(shape, rng)) : Float64Array.from({ length: n }, () => gen.normalAround + rng.normal());
+  } else if (gen === 'positive') {
+    values = Float64Array.from({ length: n }, () => 0.5 + 1.5 * rng.uniform());
+  } else if (gen === 'awayFromZero') {
+    values = Float64Array.from({ length: n }, () => {
+      const v = rng.normal();
+      return v >= 0 ? v + 0.1 : v - 0.1;
+    });
+  } else if (gen === 'distinct') {
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    values = Float64Array.from(order, (k) => (k - n / 2) * 0.05 + 0.01 * rng.uniform());
+  } else {
+    values = Float64Array.from({ length: n }, () => rng.normal());
+  }
+  return values;
 }
 
 /** The row's inputs as tensors of `dtype` on `backend` (differentiable ones require grad). */

@@ -72,11 +72,12 @@ export const conv2d = defineOp({
                 const wPlane = (o * C + c) * KH * KW;
                 for (let ky = 0; ky < KH; ky++) {
                   const iy = oy * SY - PY + ky;
-                  if (iy < 0 || iy >= H) continue; // a padding row: contributes 0
                   for (let kx = 0; kx < KW; kx++) {
                     const ix = ox * SX - PX + kx;
-                    if (ix < 0 || ix >= W) continue;
-                    s += w[wPlane + ky * KW + kx] * x[xPlane + iy * W + ix];
+                    // A padding cell is x = 0, and its product is computed, not skipped: w · 0 is 0
+                    // for a finite w but NaN for w = ±∞, as in PyTorch's and the gpu kernels' zero padding.
+                    const xv = iy < 0 || iy >= H || ix < 0 || ix >= W ? 0 : x[xPlane + iy * W + ix];
+                    s += w[wPlane + ky * KW + kx] * xv;
                   }
                 }
               }

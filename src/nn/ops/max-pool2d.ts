@@ -15,6 +15,12 @@
  * at a tie, so this is a convention, not a derivative; the gradient checks use distinct values.
  * Overlapping windows (stride < kernel) can pick the same element; it then sums their dy.
  *
+ * NaN is never hidden: a window holding NaN gives NaN, and its first NaN is the argmax (PyTorch's
+ * max_pool2d does the same; a plain `v > m` would skip NaN, which compares false with everything).
+ * So "v replaces the max so far m" is: v > m, or v is NaN while m is not (`beats` below). The gpu
+ * kernels have no isNaN and write the same rule as !(v <= m) && m <= m — every comparison with NaN
+ * is false, so the first part holds for v > m or v NaN, the second fails only for m NaN.
+ *
  * Backward saves x, not an index tensor: both backends recompute each window's argmax. The
  * reference scatters dy to the argmax of each window; gpu.js cannot scatter, so its backward
  * gathers: each thread takes one x element and sums dy over the windows whose argmax it is.
@@ -23,6 +29,11 @@ import { defineOp } from '../../autograd/op.js';
 import { sizeOf } from '../../tensor/shape.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
 import { coveringWindowsSum, poolDims, poolOutputShape, type Pool2dAttrs } from './window.js';
+
+/** Whether v replaces m as a window's max: larger, or the first NaN (see the header). */
+function beats(v: number, m: number): boolean {
+  return v > m || (Number.isNaN(v) && !Number.isNaN(m));
+}
 
 export const maxPool2d = defineOp({
   name: 'maxPool2d',
@@ -45,7 +56,7 @@ export const maxPool2d = defineOp({
               for (let kx = 0; kx < KW; kx++) {
                 const ix = ox * SX - PX + kx;
                 if (ix < 0 || ix >= W) continue;
-                if (x[xPlane + iy * W + ix] > m) m = x[xPlane + iy * W + ix];
+                if (beats(x[xPlane + iy * W + ix], m)) m = x[xPlane + iy * W + ix];
               }
             }
             y[yi] = m;
@@ -54,6 +65,7 @@ export const maxPool2d = defineOp({
       }
     },
     // Scatter form: find each window's argmax again (strict > keeps the first of a tie) and send it dy.
+    // The first real element seeds the argmax (as on gpu), so a window of −∞ alone still has one.
     backward({ x }, dy, { dx }, { shapes, attrs, outShape }) {
       const { N, C, H, W, KH, KW, OH, OW, SY, SX, PY, PX } = poolDims(shapes.x, attrs, outShape);
       let yi = 0;
@@ -70,7 +82,7 @@ export const maxPool2d = defineOp({
                 const ix = ox * SX - PX + kx;
                 if (ix < 0 || ix >= W) continue;
                 const xi = xPlane + iy * W + ix;
-                if (x[xi] > m) {
+                if (argmax < 0 || beats(x[xi], m)) {
                   m = x[xi];
                   argmax = xi;
                 }
@@ -101,7 +113,7 @@ export const maxPool2d = defineOp({
                 const ix = ox * this.constants.SX - this.constants.PX + kx;
                 if (ix >= 0 && ix < this.constants.W) {
                   const v = x[(plane * this.constants.H + iy) * this.constants.W + ix];
-                  if (found === 0 || v > m) m = v;
+                  if (found === 0 || (!(v <= m) && m <= m)) m = v; // beats(v, m), without isNaN
                   found = 1;
                 }
               }
@@ -134,7 +146,7 @@ export const maxPool2d = defineOp({
                 const ix = ox * this.constants.SX - this.constants.PX + kx;
                 if (ix >= 0 && ix < this.constants.W) {
                   const v = x[(plane * this.constants.H + iy) * this.constants.W + ix];
-                  if (argmax < 0 || v > m) {
+                  if (argmax < 0 || (!(v <= m) && m <= m)) {
                     m = v;
                     argmax = iy * this.constants.W + ix;
                   }

@@ -4,6 +4,10 @@
  *   y  = x  if x > 0,  0 otherwise
  *   dx = dy · [x > 0]        at the kink x = 0 the derivative is taken as 0 (as in FReLU's eq. 3)
  *
+ * NaN passes through (relu(NaN) = NaN, as in PyTorch and every other activation here): the kernels
+ * write `x <= 0 ? 0 : x`, not `x > 0 ? x : 0`, because every comparison with NaN is false and the
+ * second form would turn NaN into 0, hiding it. The gradient at NaN is 0 (PyTorch's too).
+ *
  * Elementwise, any shape.
  */
 import { defineOp } from '../../autograd/op.js';
@@ -17,7 +21,7 @@ export const relu = defineOp({
 
   reference: {
     forward({ x }, y) {
-      for (let i = 0; i < y.length; i++) y[i] = x[i] > 0 ? x[i] : 0;
+      for (let i = 0; i < y.length; i++) y[i] = x[i] <= 0 ? 0 : x[i];
     },
     backward({ x }, dy, { dx }) {
       for (let i = 0; i < dx.length; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
@@ -28,7 +32,7 @@ export const relu = defineOp({
     forward: (k, { x }) =>
       k.map(function (this: Thread, x: Flat) {
         const v = x[this.thread.x];
-        return v > 0 ? v : 0;
+        return v <= 0 ? 0 : v;
       }, x),
     backward: (k, { x }, dy) => ({
       dx: k.map(function (this: Thread, x: Flat, dy: Flat) {

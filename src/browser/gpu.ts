@@ -15,7 +15,7 @@
  * their gpu.js kernels. Either way they run on the calling thread: one core.
  */
 import * as gpujs from 'gpu.js';
-import { BROWSER_GPU_MODES, glRenderer, isSoftwareRenderer, setGpuPlatform, setSimdKernels, type GpuMode, type ModeChoice, type ModeRequest } from '../tensor/backends/gpu.js';
+import { BROWSER_GPU_MODES, glRenderer, isSoftwareRenderer, setGpuPlatform, setKernelCacheLimit, setSimdKernels, type GpuMode, type ModeChoice, type ModeRequest } from '../tensor/backends/gpu.js';
 
 /** What a probe context says about WebGL here: the best version that works and its renderer. */
 export interface WebGlProbe {
@@ -77,6 +77,9 @@ export function crossOriginIsolatedHere(): boolean {
   return typeof crossOriginIsolated === 'boolean' && crossOriginIsolated && typeof SharedArrayBuffer !== 'undefined';
 }
 
+/** Compiled webasm kernels kept at once in a browser (Chromium: ~124 WebAssembly.Memory objects a page). */
+const WEBASM_KERNEL_LIMIT = 96;
+
 let installed = false;
 
 /** Sets the gpu backend up for the browser, once (the browser entry calls it). */
@@ -91,6 +94,8 @@ export function useBrowserGpu(): void {
     load: () => gpujs,
     choose: (request) => {
       const choice = resolveBrowserMode(request, probeWebGl);
+      // Each gpu.js webasm kernel holds a WebAssembly.Memory, and Chromium gives a page about 124.
+      setKernelCacheLimit(choice.mode === 'webasm' ? WEBASM_KERNEL_LIMIT : null);
       if (choice.mode !== 'webasm') return choice;
       const simd = isolated
         ? 'SIMD GEMM kernels on (cross-origin isolated), one thread'

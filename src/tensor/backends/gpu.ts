@@ -18,6 +18,7 @@ import { setSimdThreadPool, setSimdThreads, simdThreads } from './wasm/kernels.j
 import { device, isGlMode, isSoftwareRenderer, runningDevice, type GpuMode } from './gpu/mode.js';
 import { deviceArray, free, inOpScope, isTexture, liveTextureCount, MAX_ELEMENTS } from './gpu/memory.js';
 import { kernelStats, run } from './gpu/kernels.js';
+export { setKernelCacheLimit } from './gpu/kernels.js';
 import { kit, simdKernelsEnabled } from './gpu/kit.js';
 
 export { GPU_MODES, BROWSER_GPU_MODES, resolveGpuMode, setGpuMode, isSoftwareRenderer, glRenderer, type GpuMode, type ModeChoice, type ModeRequest } from './gpu/mode.js';
@@ -49,6 +50,8 @@ export interface GpuInfo {
   compiledKernels: number;
   /** Total time of the first call of each compiled kernel (compilation plus one run), ms. */
   compileMs: number;
+  /** Kernels dropped from a capped cache and compiled again (a browser's webasm mode: see setKernelCacheLimit); 0 elsewhere. */
+  evictedKernels: number;
   /** Kernel calls so far (uploads included). */
   kernelCalls: number;
   /** Textures alive now (GL mode; 0 in the CPU modes, where the garbage collector owns arrays). */
@@ -75,6 +78,7 @@ export function gpuInfo(options: { start?: boolean } = {}): GpuInfo {
     kernelClass: stats.ranOn,
     compiledKernels: stats.compiled,
     compileMs: stats.compileMs,
+    evictedKernels: stats.evicted,
     kernelCalls: stats.kernelCalls,
     liveTextures: liveTextureCount(),
     simdKernels: simd,

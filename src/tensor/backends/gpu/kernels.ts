@@ -25,13 +25,33 @@ export interface KernelStats {
   /** Total time of the first call of each compiled kernel (compilation plus one run), ms. */
   compileMs: number;
   kernelCalls: number;
+  /** Kernels dropped from the cache by setKernelCacheLimit (each is compiled again when next run). */
+  evicted: number;
   /** The gpu.js class that ran the latest kernel (the truth about the mode). */
   ranOn: string | null;
 }
 
 /** The compiled kernels, by cache key. */
 const cache = new Map<string, CacheEntry>();
-const stats: KernelStats = { compiled: 0, compileMs: 0, kernelCalls: 0, ranOn: null };
+/** The most kernels kept compiled at once (null: no limit); see setKernelCacheLimit. */
+let cacheLimit: number | null = null;
+/** The key of the kernel run last, evicted first when the cache is full (see below). */
+let lastKey: string | null = null;
+
+/**
+ * Caps how many compiled kernels the backend keeps. A browser needs it in webasm mode: every gpu.js
+ * webasm kernel owns a WebAssembly.Memory, and Chromium reserves 8 GiB of address space for each,
+ * so a page can hold only about 124 of them ('WebAssembly.Memory(): could not allocate memory'),
+ * fewer than a SmallNet step compiles (about 150). Past the cap the kernel run last is dropped
+ * (the garbage collector then frees its memory): a training step runs its kernels in the same
+ * order every time, and for such a cycle dropping the most recently used keeps the most hits,
+ * where dropping the least recently used would miss on every kernel.
+ */
+export function setKernelCacheLimit(limit: number | null): void {
+  if (limit !== null && (!Number.isInteger(limit) || limit < 1)) throw new Error(`setKernelCacheLimit: expected a positive whole number or null; got ${String(limit)}`);
+  cacheLimit = limit;
+}
+const stats: KernelStats = { compiled: 0, compileMs: 0, kernelCalls: 0, evicted: 0, ranOn: null };
 
 export function kernelStats(): Readonly<KernelStats> {
   return stats;
@@ -83,6 +103,18 @@ export function run(kernel: KernelFn, size: number, args: readonly DeviceArray[]
   let entry = cache.get(key);
   const fresh = entry === undefined;
   if (entry === undefined) {
+    if (cacheLimit !== null && cache.size >= cacheLimit) {
+      const victim = lastKey !== null && cache.has(lastKey) ? lastKey : cache.keys().next().value;
+      const dropped = victim === undefined ? undefined : cache.get(victim);
+      if (victim !== undefined && dropped !== undefined) {
+        cache.delete(victim);
+        stats.evicted++;
+        // gpu.js keeps every kernel in gpu.kernels until destroyed. A CPU-mode kernel's results are
+        // copies, so destroying it frees only its own memory; a GL kernel's last output texture may
+        // still belong to a tensor, so GL kernels are never destroyed here.
+        if (!isGL) dropped.kernel.destroy();
+      }
+    }
     const compiled = d.gpu.createKernel(source, {
       output: [size],
       constants,
@@ -96,6 +128,7 @@ export function run(kernel: KernelFn, size: number, args: readonly DeviceArray[]
     stats.compiled++;
   }
   const t0 = performance.now();
+  lastKey = key;
   const out: KernelOutput = entry.run(...kernelArgs);
   if (fresh) stats.compileMs += performance.now() - t0;
   stats.kernelCalls++;

@@ -2,11 +2,14 @@
 /**
  * `npm test`: the whole check, in the order a reader would want it.
  *
- *   1. typecheck        tsc --noEmit over src, test and bench
- *   2. every test file  uvu, with the gpu backend in `webasm` mode (runs on any machine)
+ *   1. typecheck        tsc --noEmit over src, test and bench; and the browser wing (tsconfig.browser.json)
+ *   2. every test file  uvu, with the gpu backend in `webasm` mode (runs on any machine), but the browser pass
  *   3. the gpu files    test/gpu-*.test.ts again with the gpu backend in `headlessgl` mode (GL:
  *                       Mesa llvmpipe, or a real GPU) under `xvfb-run`, when xvfb-run exists and the
  *                       `gl` package is built; otherwise one line says the GL mode was skipped and why
+ *   4. the browser pass test/browser.test.ts: the op table in Chromium (WebGL2; SwiftShader without a
+ *                       GPU), the lab page and its training; without Chromium one line says why and
+ *                       its tests count as skipped (GRADLAB_SKIP_BROWSER=1 skips it)
  *
  * It ends with a line `N passed, N failed` (tests of both passes, plus the typecheck as one check)
  * and exits non-zero on any failure. GRADLAB_SKIP_GL=1 skips pass 3.
@@ -20,6 +23,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const ALL_TESTS = '\\.test\\.ts$';
 const GPU_TESTS = '^gpu-.*\\.test\\.ts$';
+const BROWSER_TESTS = '^browser\\.test\\.ts$';
 
 /** Runs a command with its output shown as it comes, and returns the exit code and the output. */
 function run(command, args, env) {
@@ -77,12 +81,14 @@ function glUnavailable() {
 const results = [];
 
 console.log('── typecheck (tsc --noEmit) ──');
-const tsc = await run(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'], {});
+const tscNode = await run(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'], {});
+const tscBrowser = await run(bin('tsc'), ['-p', 'tsconfig.browser.json'], {});
+const tsc = { code: tscNode.code || tscBrowser.code };
 console.log(tsc.code === 0 ? 'typecheck: ok' : 'typecheck: FAILED');
 results.push({ label: 'typecheck', passed: tsc.code === 0 ? 1 : 0, failed: tsc.code === 0 ? 0 : 1, skipped: 0 });
 
 console.log('\n── tests, gpu backend in webasm mode ──');
-const webasm = await run(bin('uvu'), ['-r', 'tsx', 'test', ALL_TESTS], { GRADLAB_GPU_MODE: 'webasm' });
+const webasm = await run(bin('uvu'), ['-r', 'tsx', 'test', ALL_TESTS, '-i', 'browser'], { GRADLAB_GPU_MODE: 'webasm' });
 results.push({ label: 'tests (webasm)', ...uvuCounts('tests (webasm)', webasm) });
 
 const whyNot = glUnavailable();
@@ -97,6 +103,10 @@ if (whyNot === null) {
 } else {
   console.log(`\nGL mode skipped: ${whyNot}; the gpu tests ran in webasm mode only`);
 }
+
+console.log('\n── browser pass: Chromium (WebGL2), the op table and the lab page ──');
+const browser = await run(bin('uvu'), ['-r', 'tsx', 'test', BROWSER_TESTS], {});
+results.push({ label: 'browser tests (Chromium)', ...uvuCounts('browser tests (Chromium)', browser) });
 
 console.log('');
 for (const r of results) console.log(`${r.label}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}`);

@@ -67,7 +67,8 @@ function flattenNested(values: readonly NestedArray[]): { flat: number[]; shape:
   const flat: number[] = [];
   const walk = (v: NestedArray, depth: number, path: string): void => {
     if (depth === shape.length) {
-      if (typeof v !== 'number') throw new Error(`tensor: ragged nested array at ${path}: expected a number`);
+      if (Array.isArray(v)) throw new Error(`tensor: ragged nested array at ${path}: expected a number, as the first row has; got a list`);
+      if (typeof v !== 'number') throw new Error(`tensor: ${path} is not a number; got ${JSON.stringify(v) ?? String(v)}`);
       flat.push(v);
       return;
     }
@@ -83,7 +84,7 @@ function flattenNested(values: readonly NestedArray[]): { flat: number[]; shape:
 function filled(op: string, shape: Shape, fill: (out: TypedArray) => void, options: TensorOptions): Tensor {
   checkShape(op, 'shape', shape);
   const dtype = checkDType(op, options.dtype ?? 'float32');
-  const out = allocate(dtype, sizeOf(shape));
+  const out = allocate(dtype, sizeOf(shape), () => `${op}: shape ${shapeToString(shape)}`);
   fill(out);
   return fromTyped(out, shape, { ...options, dtype });
 }

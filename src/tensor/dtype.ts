@@ -7,9 +7,18 @@ export type TypedArray = Float32Array | Float64Array;
 
 export const DTYPES: readonly DType[] = ['float32', 'float64'];
 
-/** A new zero-filled array of `size` elements of `dtype`. */
-export function allocate(dtype: DType, size: number): TypedArray {
-  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+/**
+ * A new zero-filled array of `size` elements of `dtype`. `what` names it for the error a too-big
+ * array gets (e.g. 'matmul: y [100000, 100000]') instead of JavaScript's bare RangeError.
+ */
+export function allocate(dtype: DType, size: number, what?: () => string): TypedArray {
+  try {
+    return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+  } catch (err) {
+    if (!(err instanceof RangeError) || what === undefined) throw err;
+    const gib = (size * (dtype === 'float64' ? 8 : 4)) / 2 ** 30;
+    throw new Error(`${what()}: cannot allocate ${size.toLocaleString('en-US')} ${dtype} values (${gib.toFixed(1)} GiB): ${err.message}`);
+  }
 }
 
 /** A copy of `values` in `dtype` (rounds to float32 when asked). */

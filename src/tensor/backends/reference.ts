@@ -3,7 +3,7 @@
  * float32 or float64. It is the definition the gpu kernels are checked against.
  */
 import { allocate, type DType, type TypedArray } from '../dtype.js';
-import { sizeOf } from '../shape.js';
+import { shapeToString, sizeOf } from '../shape.js';
 import type { AnyOpDef, OpContext } from '../op-def.js';
 import type { Backend, Storage } from './backend.js';
 
@@ -25,7 +25,7 @@ export const referenceBackend: Backend = {
   forward(op: AnyOpDef, inputs, ctx: OpContext<string, object>) {
     const arrays: Record<string, TypedArray> = {};
     for (const name of op.inputs) arrays[name] = host(op.name, inputs[name]);
-    const y = allocate(ctx.dtype, sizeOf(ctx.outShape));
+    const y = allocate(ctx.dtype, sizeOf(ctx.outShape), () => `${op.name}: output ${shapeToString(ctx.outShape)}`);
     op.reference.forward(arrays, y, ctx);
     return y;
   },
@@ -37,7 +37,7 @@ export const referenceBackend: Backend = {
     // so a kernel that writes them anyway does no harm.
     const grads: Record<string, TypedArray> = {};
     for (const name of op.inputs) {
-      grads['d' + name] = allocate(ctx.dtype, ctx.needsGrad[name] ? sizeOf(ctx.shapes[name]) : 0);
+      grads['d' + name] = allocate(ctx.dtype, ctx.needsGrad[name] ? sizeOf(ctx.shapes[name]) : 0, () => `${op.name} backward: d${name} ${shapeToString(ctx.shapes[name])}`);
     }
     op.reference.backward(savedArrays, host(op.name, dy), grads, ctx);
     const out: Record<string, Storage> = {};

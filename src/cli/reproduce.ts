@@ -168,7 +168,7 @@ export const command: Command = {
     if (!v['report-only']) {
       writeJsonAtomic(join(protocol.out, 'protocol.json'), { ...protocol, deviations: devs });
       const outcomes = await runJobs(jobs, { parallel, log: (line) => console.log(line) });
-      failed = outcomes.filter((o) => !o.finished).length;
+      failed = outcomes.filter((o) => !o.finished && o.runningElsewhere === undefined).length; // a job another process is running has not failed
       console.log(`ran ${outcomes.filter((o) => o.action === 'ran').length}, resumed ${outcomes.filter((o) => o.action === 'resumed').length}, skipped ${outcomes.filter((o) => o.action === 'skipped').length} finished jobs; ${failed} failed; ${formatSeconds((performance.now() - started) / 1000)}`);
     }
     const report = buildReport(protocol, jobs);

@@ -5,11 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { openSync, closeSync, writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TrainSummary } from '../train/index.js';
 import { formatSeconds, percent } from '../../util/format.js';
-import { writeJsonAtomic } from '../../node/files.js';
+import { LOCK_FILE, folderHolder, writeJsonAtomic } from '../../node/files.js';
 import { jobState, readJson, trainArgs, type Job } from './jobs.js';
 
 export interface JobOutcome {
@@ -20,6 +21,8 @@ export interface JobOutcome {
   /** True when the job has its summary.json now. */
   finished: boolean;
   seconds: number;
+  /** Set when another process holds the job's folder (its lock): the job is running there, not failed. */
+  runningElsewhere?: number;
 }
 
 export interface RunOptions {
@@ -52,6 +55,12 @@ export async function runJobs(jobs: readonly Job[], options: RunOptions = {}): P
       const state = states[next];
       const resume = state.kind === 'resume';
       const n = ++started;
+      const holder = folderHolder(job.config.outDir);
+      if (holder !== null) {
+        outcomes[next] = { job, action: 'skipped', exitCode: null, finished: false, seconds: 0, runningElsewhere: holder.pid };
+        log(`[${n}/${toRun}] ${job.id}: running in process ${holder.pid} (it holds ${join(job.config.outDir, LOCK_FILE)}); left to it`);
+        continue;
+      }
       log(`[${n}/${toRun}] ${resume ? `resume ${job.id} after epoch ${state.epochsCompleted}` : `start ${job.id}`}`);
       const t0 = performance.now();
       writeJsonAtomic(join(job.config.outDir, 'job.json'), { id: job.id, table: job.table, dataset: job.dataset, row: job.row, column: job.column, seed: job.seed, config: job.config });
@@ -59,9 +68,13 @@ export async function runJobs(jobs: readonly Job[], options: RunOptions = {}): P
       const seconds = (performance.now() - t0) / 1000;
       const summary = readJson<TrainSummary>(join(job.config.outDir, 'summary.json'));
       const finished = summary !== null && (exitCode === 0 || exitCode === 3);
-      outcomes[next] = { job, action: resume ? 'resumed' : 'ran', exitCode, finished, seconds };
-      const what = !finished
-        ? `FAILED (exit status ${exitCode}; see ${join(job.config.outDir, 'train.log')})`
+      const rival = finished ? null : folderHolder(job.config.outDir); // started by another process meanwhile
+      outcomes[next] = { job, action: resume ? 'resumed' : 'ran', exitCode, finished, seconds, ...(rival === null ? {} : { runningElsewhere: rival.pid }) };
+      const signal = exitCode > 128 ? Object.entries(osConstants.signals).find(([, n]) => n === exitCode - 128)?.[0] : undefined;
+      const what = rival !== null
+        ? `running in process ${rival.pid}, which holds its folder (not failed)`
+        : !finished
+        ? `FAILED (${signal ? `killed by ${signal}` : `exit status ${exitCode}`}; see ${join(job.config.outDir, 'train.log')})`
         : summary.diverged
           ? `diverged at epoch ${summary.divergence?.epoch}`
           : `best test error ${percent(summary.bestTestError)} (epoch ${summary.bestEpoch}), final ${percent(summary.finalTestError)}`;
@@ -119,7 +132,7 @@ function launchTrain(args: string[], logPath: string): Promise<number> {
     child.on('exit', (code, signal) => {
       liveChildren.delete(child);
       closeSync(fd);
-      resolvePromise(code ?? (signal ? 128 : 1));
+      resolvePromise(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1));
     });
   });
 }

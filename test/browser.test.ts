@@ -8,7 +8,7 @@
  *   - every row of the op-test table: gpu (webgl2, WebGLKernel class checked) equals reference,
  *     forward and backward, with the tolerances of gpu-vs-reference.test.ts (./op-table/compare.ts)
  *   - textures are freed exactly once: the live count stays flat over a training loop in webgl2
- *   - `auto` on SwiftShader chooses webasm and says why
+ *   - `auto` on SwiftShader chooses webasm and says why; WebGL1 runs a row of each network op
  *   - the lab page: window.g and window.lab; lab.train runs SmallNet for a few steps in its Web
  *     Worker and the loss falls; a screenshot is written (the path is printed)
  *
@@ -173,6 +173,21 @@ if (found.path === null) {
       assert.ok(info.reason.includes('renders in software') && info.reason.includes('so webasm'), info.reason);
     } else {
       assert.is(info.mode, 'webgl2', `a hardware renderer (${renderer}): ${info.reason}`);
+    }
+    await page.close();
+  });
+
+  test("browser: WebGL1 (setGpuMode('webgl')) runs too: one row of each network op and matmul equals reference", async () => {
+    const page = await openPage(s().browser, `${s().server.url}op.html`, s().consoleErrors);
+    await page.waitForFunction(() => Reflect.has(globalThis, 'gradlabTest'));
+    const call = (name: string, ...args: unknown[]): Promise<unknown> => page.evaluate(([n, a]) => Reflect.get(Reflect.get(globalThis, 'gradlabTest'), n)(...a), [name, args] as const);
+    await call('start', 'webgl');
+    const picked = ['matmul', 'conv2d', 'maxPool2d', 'batchNorm', 'frelu', 'crossEntropy'].map((op) => ROWS.findIndex((c) => c.op.name === op)).filter((i) => i >= 0);
+    for (const i of picked) {
+      const r = await call('runRow', i);
+      const failure: unknown = Reflect.get(Object(r), 'failure');
+      assert.ok(failure === null, String(failure));
+      assert.is(Reflect.get(Object(r), 'kernelClass'), 'WebGLKernel', rowLabel(ROWS[i]));
     }
     await page.close();
   });

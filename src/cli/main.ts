@@ -14,6 +14,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reproduce: async () => (await import('./reproduce.js')).command,
   verify: async () => (await import('./verify.js')).command,
   bench: async () => (await import('./bench.js')).command,
+  'run-job': async () => (await import('./run-job.js')).command,
+  export: async () => (await import('./export.js')).command,
 };
 
 function usage(): string {

@@ -8,7 +8,11 @@ import { writeJsonAtomic } from '../node/files.js';
 import { formatSeconds, plural } from '../util/format.js';
 import { DATASETS, type DatasetName } from '../experiments/train/index.js';
 import { TABLE1_ROW_KEYS, TABLE2_DEPTHS, TABLE2_ROW_KEYS } from '../experiments/paper-tables.js';
-import { buildReport, deviations, estimate, jobList, jobState, markdownTable, resolveProtocol, runJobs, TABLES, writeReport, type ReproduceOptions } from '../experiments/reproduce/index.js';
+import { existsSync } from 'node:fs';
+import {
+  arrayList, buildReport, describeProgress, deviations, estimate, gradlabEntry, jobList, jobProgress, jobState, markdownTable, resolveProtocol, runJobs, TABLES, writeEmitted, writeReport,
+  type Job, type ReproduceOptions,
+} from '../experiments/reproduce/index.js';
 import { GPU_MODES } from '../tensor/backends/gpu.js';
 import { numberOption, parse, shortPath, type Command } from './command.js';
 
@@ -52,7 +56,19 @@ comparable to the paper".
   --jobs N             training processes at once (default 1); each process uses one core (or the GL device)
   --dry-run            list the jobs and estimate the time from measured training steps (two
                        one-batch epochs of each distinct network on --backend); runs nothing
-  --report-only        aggregate what the results directory holds; runs nothing
+  --report-only        aggregate what the results directory holds; runs nothing. Lists every
+                       unfinished job with its index (not started / running / interrupted /
+                       failed) and the --array= list of those to resubmit
+  --emit               write the jobs for a cluster's scheduler into --out and run nothing:
+                       jobs.jsonl (one job per line), slurm.sbatch (a Slurm job array),
+                       parallel.sh (GNU parallel), k8s-job.yaml (a Kubernetes Indexed Job),
+                       README.txt (how to submit, resubmit and aggregate); each task runs
+                       'gradlab run-job jobs.jsonl INDEX'. The time limit per job comes from the
+                       dry run's estimate (2×, at least 10 minutes) unless --time-per-job is given
+  --cpus-per-job N     --emit: cores per job (default 2; GRADLAB_THREADS in each task)
+  --mem-per-job MIB    --emit: memory per job in MiB (default 4096)
+  --time-per-job MIN   --emit: wall-time limit per job in minutes (default: from the estimate)
+  --throttle K         --emit: at most K jobs at once (Slurm's %K; default: all)
 
 Writes to --out: report.md (the tables in the paper's layout — best epoch, then final epoch — with
 the paper's values beside them, the protocol, every run), results.json, results.csv (per cell),
@@ -89,6 +105,11 @@ export const command: Command = {
         jobs: { type: 'string' },
         'dry-run': { type: 'boolean' },
         'report-only': { type: 'boolean' },
+        emit: { type: 'boolean' },
+        'cpus-per-job': { type: 'string' },
+        'mem-per-job': { type: 'string' },
+        'time-per-job': { type: 'string' },
+        throttle: { type: 'string' },
       },
       true,
     );
@@ -101,6 +122,10 @@ export const command: Command = {
     }
     if (v['dataset-dir'] !== undefined && v.data !== undefined) throw new Error('reproduce: --dataset-dir and --data are the same option; give one');
     if (v['dry-run'] && v['report-only']) throw new Error('reproduce: --dry-run and --report-only contradict each other; give one');
+    if (v.emit && (v['dry-run'] || v['report-only'])) throw new Error(`reproduce: --emit writes the job files and runs nothing; it does not go with --${v['dry-run'] ? 'dry-run' : 'report-only'}`);
+    for (const name of ['cpus-per-job', 'mem-per-job', 'time-per-job', 'throttle'] as const) {
+      if (v[name] !== undefined && !v.emit) throw new Error(`reproduce: --${name} is an option of --emit`);
+    }
 
     const integer = (name: string, value: string | undefined, min: number) =>
       value === undefined ? undefined : numberOption('reproduce', name, value, 0, (n) => Number.isInteger(n) && n >= min);
@@ -163,6 +188,36 @@ export const command: Command = {
       return 0;
     }
 
+    if (v.emit) {
+      const cpusPerJob = integer('cpus-per-job', v['cpus-per-job'], 1) ?? 2;
+      const memPerJobMiB = integer('mem-per-job', v['mem-per-job'], 1) ?? 4096;
+      const throttle = integer('throttle', v.throttle, 1) ?? jobs.length;
+      let timeLimitSeconds: number;
+      let timeNote: string;
+      if (v['time-per-job'] !== undefined) {
+        timeLimitSeconds = 60 * numberOption('reproduce', 'time-per-job', v['time-per-job'], 0, (n) => Number.isFinite(n) && n > 0);
+        timeNote = 'as given (--time-per-job)';
+      } else {
+        const est = await estimate(jobs, 1, (line) => console.log(line));
+        const longest = Math.max(0, ...est.jobs.map((j) => j.seconds));
+        timeLimitSeconds = Math.max(600, 2 * longest);
+        timeNote = `2 × the dry run's estimate of the longest job (${formatSeconds(longest)}; measured on this machine with --backend ${protocol.backend}), at least 10 minutes`;
+      }
+      const reproduceArgs = protocolArgs(argv);
+      const paths = writeEmitted(protocol, jobs, {
+        gradlab: [process.execPath, ...gradlabEntry()],
+        reproduceArgs: [...reproduceArgs, '--out', protocol.out],
+        cpusPerJob,
+        memPerJobMiB,
+        timeLimitSeconds,
+        throttle,
+        timeNote,
+      });
+      console.log(`\nwrote ${paths.map(shortPath).join(', ')}`);
+      console.log(`submit: sbatch ${join(protocol.out, 'slurm.sbatch')}   (or parallel.sh, k8s-job.yaml; see ${join(protocol.out, 'README.txt')})`);
+      return 0;
+    }
+
     const started = performance.now();
     let failed = 0;
     if (!v['report-only']) {
@@ -175,6 +230,47 @@ export const command: Command = {
     const paths = writeReport(report);
     for (const dataset of protocol.datasets) console.log(`\nbest epoch, ${dataset} (error %, mean (std) over seeds; paper beside):\n${markdownTable(report, 'best', dataset)}`);
     console.log(`\nwrote ${paths.map(shortPath).join(', ')}`);
+    if (v['report-only']) printUnfinished(protocol.out, jobs);
     return failed > 0 ? 1 : 0;
   },
 };
+
+/** --emit's own options: not part of the protocol, so left out of the aggregation command line. */
+const EMIT_ONLY = new Set(['--emit', '--dry-run', '--report-only']);
+const EMIT_VALUED = new Set(['--cpus-per-job', '--mem-per-job', '--time-per-job', '--throttle', '--jobs']);
+
+/** The arguments that describe the protocol: argv without --emit's options and --out (given again, absolute). */
+function protocolArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].split('=')[0];
+    if (EMIT_ONLY.has(name)) continue;
+    if (EMIT_VALUED.has(name) || name === '--out') {
+      if (!argv[i].includes('=')) i++; // and its value
+      continue;
+    }
+    out.push(argv[i]);
+  }
+  return out;
+}
+
+/**
+ * Every unfinished job with its index in jobs.jsonl (jobList's order), and the --array= list of
+ * those to resubmit (all but the running ones).
+ */
+function printUnfinished(out: string, jobs: readonly Job[]): void {
+  const states = jobs.map((j, index) => ({ index, id: j.id, progress: jobProgress(j.config.outDir) }));
+  const open = states.filter((s) => s.progress.kind !== 'done');
+  if (open.length === 0) {
+    console.log(`\nall ${jobs.length} jobs finished`);
+    return;
+  }
+  console.log(`\n${open.length} of ${jobs.length} jobs unfinished (index in jobs.jsonl):`);
+  for (const s of open) console.log(`  [${s.index}] ${s.id}: ${describeProgress(s.progress)}`);
+  const resubmit = open.filter((s) => s.progress.kind !== 'running').map((s) => s.index);
+  if (resubmit.length === 0) return;
+  const list = arrayList(resubmit);
+  console.log(`missing: --array=${list}`);
+  const sbatch = join(out, 'slurm.sbatch');
+  if (existsSync(sbatch)) console.log(`resubmit: sbatch --array=${list} ${sbatch}   or   INDICES="${resubmit.join(' ')}" ${join(out, 'parallel.sh')}`);
+}

@@ -182,14 +182,16 @@ export abstract class Module {
    * match exactly and every shape must agree; on any mismatch nothing is changed and the error
    * names the keys. Values may come from another backend or dtype; they are converted.
    */
-  loadStateDict(state: StateDict): void {
-    if (typeof state !== 'object' || state === null) throw new Error(`loadStateDict: state must be an object of tensors by name; got ${String(state)}`);
+  loadStateDict(given: StateDict): void {
+    if (typeof given !== 'object' || given === null) throw new Error(`loadStateDict: state must be an object of tensors by name; got ${String(given)}`);
     const targets = new Map<string, Tensor>();
     for (const [path, m] of this.namedModules()) {
       for (const [name, t] of [...m.#parameters, ...m.#buffers]) targets.set(join(path, name), t);
     }
+    const state = withCurrentNames(given, targets);
     const model = this.constructor.name;
-    const missing = [...targets.keys()].filter((k) => !(k in state));
+    // PyTorch, too, accepts a state without BN's batch counter (files from before it existed).
+    const missing = [...targets.keys()].filter((k) => !(k in state) && !k.endsWith(OPTIONAL_SUFFIX));
     const unexpected = Object.keys(state).filter((k) => !targets.has(k));
     const problems: string[] = [];
     if (missing.length > 0) problems.push(`missing ${plural(missing.length, 'key')} ${list(missing)} (in the ${model}, not in the state)`);
@@ -205,6 +207,7 @@ export abstract class Module {
     }
     if (problems.length > 0) throw new Error(`loadStateDict: ${problems.join('; ')}`);
     for (const [key, target] of targets) {
+      if (!(key in state)) continue; // an optional key (see above) keeps its value
       // toArray() is a fresh host copy, so the source tensor is left untouched (assign takes over its argument).
       target.assign(fromTyped(state[key].toArray(), target.shape, { dtype: target.dtype, backend: target.backend }));
     }
@@ -261,6 +264,47 @@ export abstract class Module {
     const lines = [...this.#children].map(([name, child]) => `  (${name}): ${child.toString().replace(/\n/g, '\n  ')}`);
     return `${head}\n${lines.join('\n')}\n)`;
   }
+}
+
+/**
+ * Names gradlab's BatchNorm buffers had before they took PyTorch's, paired with PyTorch's. A state
+ * (an old checkpoint, a PyTorch file) written with either name of a pair loads into a module that
+ * uses the other: `loadStateDict` renames such a key when only the other name is the module's.
+ */
+export const RENAMED_STATE_KEYS: readonly (readonly [string, string])[] = [
+  ['runningMean', 'running_mean'],
+  ['runningVar', 'running_var'],
+  ['numBatchesTracked', 'num_batches_tracked'],
+];
+
+/** A key that may be absent from a loaded state (the module keeps its value): BN's batch counter. */
+const OPTIONAL_SUFFIX = 'num_batches_tracked';
+
+/** The key with its last part in PyTorch's spelling ('features.1.runningMean' → 'features.1.running_mean'). */
+export function pytorchStateKey(key: string): string {
+  const dot = key.lastIndexOf('.');
+  const last = key.slice(dot + 1);
+  const pair = RENAMED_STATE_KEYS.find(([old]) => old === last);
+  return pair ? key.slice(0, dot + 1) + pair[1] : key;
+}
+
+/** `state` with each key that is not a target, but whose other spelling is, renamed to that spelling. */
+function withCurrentNames(state: StateDict, targets: ReadonlyMap<string, Tensor>): StateDict {
+  const out: StateDict = {};
+  for (const [key, value] of Object.entries(state)) {
+    let name = key;
+    if (!targets.has(key)) {
+      const dot = key.lastIndexOf('.');
+      const last = key.slice(dot + 1);
+      for (const pair of RENAMED_STATE_KEYS) {
+        const other = last === pair[0] ? pair[1] : last === pair[1] ? pair[0] : null;
+        const renamed = other === null ? null : key.slice(0, dot + 1) + other;
+        if (renamed !== null && targets.has(renamed) && !(renamed in state)) name = renamed;
+      }
+    }
+    out[name] = value;
+  }
+  return out;
 }
 
 function join(prefix: string, name: string): string {

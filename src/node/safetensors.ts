@@ -7,7 +7,8 @@
  *   model.loadStateDict(g.io.loadSafetensors('model.safetensors'));
  */
 import { readFileSync } from 'node:fs';
-import type { Tensor } from '../tensor/tensor.js';
+import { tidy, type Tensor } from '../tensor/tensor.js';
+import { pytorchStateKey, type Module } from '../nn/module.js';
 import { decodeSafetensors, encodeStateDict, tensorsOf, type SafetensorsContents, type ToTensorOptions } from '../io/safetensors.js';
 import { writeFileAtomic } from './files.js';
 
@@ -35,4 +36,19 @@ export function readSafetensorsFile(path: string): SafetensorsContents {
     throw new Error(`safetensors: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
   return decodeSafetensors(bytes, path);
+}
+
+/** The file `gradlab train` writes beside its checkpoint after every epoch: the model's weights. */
+export const MODEL_WEIGHTS_FILE = 'model.safetensors';
+
+/**
+ * Writes `model.stateDict()` to `path` (atomically) under PyTorch's names (pytorchStateKey) and
+ * dtypes, with `metadata`; the snapshot's tensors are freed again.
+ */
+export function saveModelSafetensors(path: string, model: Module, metadata: Record<string, string> = {}): void {
+  const bytes = tidy(() => {
+    const state = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [pytorchStateKey(k), t]));
+    return encodeStateDict(state, { format: 'pt', producer: 'gradlab', ...metadata });
+  });
+  writeFileAtomic(path, bytes);
 }

@@ -24,6 +24,7 @@ import type { DatasetName, EpochRecord, TrainConfig, TrainSummary } from '../tra
 import { table1Paper, table2Paper, type PaperValue, type Table1RowKey, type Table2RowKey } from '../paper-tables.js';
 import { deviations, type Protocol } from './protocol.js';
 import { readJson, rowLabel, type Job } from './jobs.js';
+import { describeProgress, jobProgress } from './run-job.js';
 
 /** A loss above EXPLODE_FACTOR · ln(classes) counts as exploding. */
 export const EXPLODE_FACTOR = 10;
@@ -118,7 +119,9 @@ export function readRunResult(job: Job): RunResult {
   const dir = job.config.outDir;
   const summary = readJson<TrainSummary>(join(dir, 'summary.json'));
   const metrics = readJson<EpochRecord[]>(join(dir, 'metrics.json')) ?? [];
-  return runResult(job, summary, metrics);
+  const result = runResult(job, summary, metrics);
+  // An unfinished job says where it stands: not started, running (where), interrupted, failed.
+  return summary === null ? { ...result, reason: describeProgress(jobProgress(dir)) } : result;
 }
 
 export interface Cell {

@@ -21,12 +21,13 @@
  *
  * The folder, in the order a run goes: protocol.ts (the options, the paper's defaults, deviations)
  * → jobs.ts (the job list, each job's state) → runner.ts (child processes) or estimate.ts (the dry
- * run's time estimate) → aggregate.ts (the numbers: run status, mean and std per cell) →
+ * run's time estimate) or emit.ts (the list for a cluster's scheduler: jobs.jsonl, Slurm, GNU
+ * parallel, Kubernetes) with run-job.ts (one job of that list; where each job stands) → aggregate.ts (the numbers: run status, mean and std per cell) →
  * report.ts (Markdown and CSV) and figures.ts (SVG).
  */
 export { TABLES, PAPER_PROTOCOL, scaledMilestones, resolveProtocol, deviations, imagesOf, type TableName, type ReproduceOptions, type Protocol } from './protocol.js';
 export { jobList, jobId, jobState, rowLabel, rowsOf, trainArgs, type Job, type JobState } from './jobs.js';
-export { runJobs, gradlabEntry, type JobOutcome, type RunOptions } from './runner.js';
+export { runJobs, gradlabEntry, launchTrain, type JobOutcome, type RunOptions } from './runner.js';
 export { estimate, timeSteps, type Estimate, type StepTiming } from './estimate.js';
 export {
   EXPLODE_FACTOR, NOT_CONVERGED_CLASSES, aggregate, buildReport, classesOf, classifyRun, readRunResult, runResult,
@@ -35,3 +36,5 @@ export {
 export type { Stat } from '../../util/stats.js';
 export { cellsCsv, formatCell, markdownReport, markdownTable, runsCsv, writeReport } from './report.js';
 export { figures, type Figure } from './figures.js';
+export { EMITTED_FILES, JOBS_FILE, arrayList, emittedFiles, jobLines, shellQuote, slurmTime, writeEmitted, type EmitOptions, type JobLine } from './emit.js';
+export { RUN_JOB_FILE, describeProgress, jobProgress, lockHolder, readJobLines, readProtocol, runJob, type JobProgress, type RunJobOptions, type RunJobRecord } from './run-job.js';

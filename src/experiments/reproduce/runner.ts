@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { openSync, closeSync, writeSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -117,19 +117,35 @@ export function gradlabEntry(): string[] {
   return [join(cli, 'main.js')];
 }
 
-/** Runs `gradlab <args>` in a child process, appending its output to `logPath`; resolves to its exit status. */
-function launchTrain(args: string[], logPath: string): Promise<number> {
+/**
+ * Runs `gradlab <args>` in a child process, appending its output to `logPath` (and, with `echo`,
+ * to this process's stdout as well); resolves to its exit status (128 + n when killed by signal n).
+ */
+export function launchTrain(args: string[], logPath: string, options: { echo?: boolean; onStart?: (child: ChildProcess) => void } = {}): Promise<number> {
+  mkdirSync(dirname(logPath), { recursive: true });
   const fd = openSync(logPath, 'a');
-  writeSync(fd, `\n=== ${new Date().toISOString()}  gradlab ${args.join(' ')}\n`);
+  const header = `\n=== ${new Date().toISOString()}  gradlab ${args.join(' ')}\n`;
+  writeSync(fd, header);
+  if (options.echo) process.stdout.write(header);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...gradlabEntry(), ...args], { stdio: ['ignore', fd, fd] });
+    const child = spawn(process.execPath, [...gradlabEntry(), ...args], { stdio: options.echo ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd] });
+    if (options.echo) {
+      const tee = (chunk: Buffer) => {
+        writeSync(fd, chunk);
+        process.stdout.write(chunk);
+      };
+      child.stdout?.on('data', tee);
+      child.stderr?.on('data', tee);
+    }
+    options.onStart?.(child);
     liveChildren.add(child);
     child.on('error', (err) => {
       liveChildren.delete(child);
       closeSync(fd);
       reject(new Error(`reproduce: could not start gradlab train: ${err.message}`));
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': the piped output is all written before the log is closed.
+    child.on('close', (code, signal) => {
       liveChildren.delete(child);
       closeSync(fd);
       resolvePromise(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1));

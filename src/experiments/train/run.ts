@@ -49,6 +49,7 @@ import { buildModel, freluValues, parametersOfBnAndFrelu } from './model.js';
 import { diagnose, evaluate, nonFiniteParameters, nonFiniteState, trainEpoch } from './loop.js';
 import { CHECKPOINT_FILE, checkpointOf, restoreCheckpoint } from './checkpoint.js';
 import { saveCheckpoint } from './checkpoint-file.js';
+import { MODEL_WEIGHTS_FILE, saveModelSafetensors } from '../../node/safetensors.js';
 import { endLines, epochLine, gpuSummary, startLine, writeMetrics } from './output.js';
 
 /** What a caller can follow while a run goes: its start, each epoch, log lines, a progress bar. */
@@ -215,6 +216,7 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
       scheduler.step();
       trainLoader.setEpoch(epoch); // the loader counts from 0: its epoch `epoch` is the run's next one
       saveCheckpoint(files.checkpoint, checkpointOf(config, epoch, model, optimizer, scheduler, trainLoader, metrics));
+      saveModelSafetensors(join(outDir, MODEL_WEIGHTS_FILE), model, { model: config.model, activation: config.activation, epoch: String(epoch) }); // for PyTorch (gradlab export)
       checkpointEpoch = epoch;
       writeMetrics(files, metrics);
       log(epochLine(record, config.epochs));

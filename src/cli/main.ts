@@ -66,7 +66,9 @@ function relaunch(): Promise<number> {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...CPU_MALLOC_ENV, [PARENT_ENV]: String(process.pid) },
   });
+  let forwarded: NodeJS.Signals | null = null;
   const forward = (signal: NodeJS.Signals): void => {
+    forwarded = signal;
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
   for (const s of FORWARDED) process.on(s, forward);
@@ -79,6 +81,10 @@ function relaunch(): Promise<number> {
       for (const s of FORWARDED) process.off(s, forward);
       if (code !== null) return resolve(code);
       const number = signal === null ? 0 : osConstants.signals[signal] ?? 0;
+      if (signal !== null && signal === forwarded) {
+        console.error(`gradlab: the ${process.argv[2] ?? 'gradlab'} process stopped on ${signal}`);
+        return resolve(128 + number);
+      }
       console.error(`gradlab: the ${process.argv[2] ?? 'gradlab'} process (pid ${child.pid}) was killed by ${signal ?? 'an unknown signal'}${signal === 'SIGKILL' ? ' (out of memory, or kill -9)' : ''}; what it had not checkpointed is lost`);
       resolve(128 + number);
     });

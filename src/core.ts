@@ -15,10 +15,15 @@ export { setBackend, currentBackend } from './tensor/backends/index.js';
 export { gpuInfo, setGpuMode, setSimdKernels, setSimdThreads, type GpuInfo, type GpuMode } from './tensor/backends/gpu.js';
 
 export { add, sub, mul, div, neg, exp, log, sqrt, pow, matmul, sum, mean, max, reshape, transpose, permute, flatten, detach, broadcastTo, type ReduceOptions } from './autograd/math.js';
+export { min, argmax, sigmoid, tanh, abs, clamp, cat, slice, type ReduceArg, type ClampOptions } from './autograd/math.js';
+export { customGrad, type CustomGradResult } from './autograd/custom-grad.js';
+export { toDot, type ToDotOptions } from './autograd/dot.js';
+export { accuracy } from './nn/functional.js';
 export { backward, type BackwardOptions } from './autograd/engine.js';
 export { noGrad, isGradEnabled, setCheckFinite } from './autograd/grad-mode.js';
-export { gradcheck, type GradcheckOptions, type GradcheckResult, type GradcheckFailure } from './autograd/gradcheck.js';
+export { gradcheck, type GradcheckOptions, type GradcheckResult, type GradcheckFailure, type GradcheckKink } from './autograd/gradcheck.js';
 export { defineOp, type Op, type AnyOp } from './autograd/op.js';
+export type { OpDef, AnyOpDef, OpContext, GradName, Flat, Thread, KernelFn, GpuKit, DeviceArray, DeviceTexture, CpuKernels, OnDevice } from './tensor/op-def.js';
 
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

@@ -63,8 +63,11 @@ test('a backward that ignores dy fails the zero-upstream check', () => {
   assert.ok(r.problems.some((p) => /zero upstream gradient gave a non-zero gradient for x0/.test(p)), r.summary);
 });
 
-test('float32 inputs are refused', () => {
-  assert.throws(() => g.gradcheck((x) => g.exp(x), [g.tensor([1], { requiresGrad: true })]), /gradcheck: input x0 is float32; gradcheck needs float64 inputs/);
+test('float32 inputs are refused with one message saying how to move them to reference float64', () => {
+  assert.throws(
+    () => g.gradcheck((x) => g.exp(x), [g.tensor([1], { requiresGrad: true, backend: 'reference' })]),
+    /gradcheck: input x0 is float32 on 'reference'; gradcheck runs in float64 on the 'reference' backend .*g\.toBackend\(x, 'reference', \{ dtype: 'float64', requiresGrad: true \}\)/,
+  );
 });
 
 test('inputs with requiresGrad false are held fixed (not differentiated)', () => {

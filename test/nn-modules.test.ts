@@ -31,7 +31,7 @@ test('parameter counts of known layers', () => {
   assert.is(new nn.Linear(10, 3, { bias: false, seed: 1, ...ref }).numParameters(), 30);
   const bn = new nn.BatchNorm2d(16, ref);
   assert.is(bn.numParameters(), 32, 'γ and β');
-  assert.is(bn.buffers().reduce((n, t) => n + t.size, 0), 32, 'running mean and variance');
+  assert.is(bn.buffers().reduce((n, t) => n + t.size, 0), 33, 'running mean and variance (16 each) and the batch counter');
   assert.is(new nn.BatchNorm1d(512, ref).numParameters(), 1024);
   assert.is(new nn.PReLU(1, ref).numParameters(), 1, 'one shared slope');
   assert.is(new nn.PReLU(64, ref).numParameters(), 64);
@@ -106,8 +106,11 @@ class Block extends nn.Module {
 test('namedParameters / namedBuffers: dotted PyTorch-style names, own first, then children in order', () => {
   const net = new nn.Sequential(new Block(), new nn.Dropout(0.5, { seed: 1 }), new nn.Flatten(), new nn.Linear(64, 3, { seed: 1, ...f64 }));
   assert.equal(net.namedParameters().map(([n]) => n), ['0.conv.weight', '0.bn.weight', '0.bn.bias', '0.act.b', '3.weight', '3.bias']);
-  assert.equal(net.namedBuffers().map(([n]) => n), ['0.bn.runningMean', '0.bn.runningVar']);
-  assert.equal(Object.keys(net.stateDict()), ['0.conv.weight', '0.bn.weight', '0.bn.bias', '0.bn.runningMean', '0.bn.runningVar', '0.act.b', '3.weight', '3.bias']);
+  // BatchNorm's buffers carry PyTorch's names, so the keys match a PyTorch module's.
+  assert.equal(net.namedBuffers().map(([n]) => n), ['0.bn.running_mean', '0.bn.running_var', '0.bn.num_batches_tracked']);
+  assert.equal(Object.keys(net.stateDict()), [
+    '0.conv.weight', '0.bn.weight', '0.bn.bias', '0.bn.running_mean', '0.bn.running_var', '0.bn.num_batches_tracked', '0.act.b', '3.weight', '3.bias',
+  ]);
   assert.is(net.parameters().length, 6);
   assert.ok(net.parameters().every((p) => p.requiresGrad));
   assert.is(net.numParameters(), 72 + 4 + 4 + 1 + 64 * 3 + 3);

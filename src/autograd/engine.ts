@@ -5,11 +5,14 @@
  * dy/dx = 2x + 1). The walk is iterative, so a 10,000-op chain does not overflow the stack.
  */
 import { Tensor, keepFromScopes } from '../tensor/tensor.js';
-import { shapeToString, sizeOf } from '../tensor/shape.js';
+import { sameShape, shapeToString, sizeOf } from '../tensor/shape.js';
+import type { Storage } from '../tensor/backends/backend.js';
+import type { GraphNode } from './graph.js';
 import { getBackend } from '../tensor/backends/index.js';
 import { fromTyped } from '../tensor/create.js';
 import { allocate } from '../tensor/dtype.js';
 import { noGrad } from './grad-mode.js';
+import { checkKeys } from '../util/options.js';
 import { add } from './ops/add.js';
 
 export interface BackwardOptions {
@@ -19,6 +22,7 @@ export interface BackwardOptions {
 
 export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
   if (!(root instanceof Tensor)) throw new Error('backward: expected a Tensor');
+  checkKeys('backward', options, ['retainGraph']);
   if (!root.requiresGrad) {
     throw new Error('backward: this tensor does not require grad (no input had requiresGrad: true, or it was computed under noGrad)');
   }
@@ -62,11 +66,13 @@ export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions =
           'pass { retainGraph: true } to the first backward() to backpropagate through it twice',
       );
     }
+    checkVersions(t, node);
+    if (t.retainsGrad) accumulateLeaf(t, dy, false); // retainGrad(): a copy of dy stays in t.grad
     const needsGrad: Record<string, boolean> = {};
     const nonDiff = new Set<string>(node.op.nonDifferentiable ?? []);
     for (const name of node.op.inputs) needsGrad[name] = !nonDiff.has(name) && node.inputs[name].requiresGrad;
     const ctx = { ...node.ctx, needsGrad };
-    const out = getBackend(t.backend).backward(node.op, node.saved, dy.storage, ctx);
+    const out = node.gradFunc ? customGradients(node, dy, needsGrad) : getBackend(t.backend).backward(node.op, node.saved, dy.storage, ctx);
     if (!options.retainGraph) node.saved = null;
     if (owned.has(dy)) dy.dispose();
 
@@ -95,6 +101,48 @@ export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions =
       }
     }
   }
+}
+
+/**
+ * backward() reads what an op saved; a saved input changed in place since (assign) would give
+ * gradients of values the forward pass never saw. PyTorch's version counter, on every backend.
+ */
+function checkVersions(t: Tensor, node: GraphNode): void {
+  const changed = (what: string, tensor: Tensor, then: number): Error =>
+    new Error(
+      `backward: '${node.op.name}' saved ${what} (tensor #${tensor.id} ${shapeToString(tensor.shape)}) for its backward, and it was ` +
+        `changed in place afterwards (assign; version ${tensor.version}, saved at version ${then}). ` +
+        'Change it only after backward(), or compute with a copy (detach()).',
+    );
+  for (const [name, then] of Object.entries(node.savedVersions)) {
+    const input = node.inputs[name];
+    if (input.version !== then) throw changed(`its input '${name}'`, input, then);
+  }
+  if (node.op.saves.includes('y') && t.version !== 0) throw changed('its output y', t, 0);
+}
+
+/** A customGrad node's backward: its gradFunc, run on tensors without recording, checked per input. */
+function customGradients(node: GraphNode, dy: Tensor, needsGrad: Readonly<Record<string, boolean>>): Record<string, Storage> {
+  const grads = noGrad(() => node.gradFunc!(dy));
+  const names = node.op.inputs;
+  if (!Array.isArray(grads) || grads.length !== names.length) {
+    throw new Error(`customGrad: gradFunc must return an array of ${names.length} gradients, one per input; got ${Array.isArray(grads) ? `${grads.length}` : typeof grads}`);
+  }
+  const out: Record<string, Storage> = {};
+  names.forEach((name, i) => {
+    const g: unknown = grads[i];
+    const input = node.inputs[name];
+    if (!needsGrad[name]) return;
+    if (!(g instanceof Tensor) || !sameShape(g.shape, input.shape) || g.dtype !== input.dtype || g.backend !== input.backend) {
+      throw new Error(
+        `customGrad: gradFunc's gradient ${i} (for input ${i}) must be a Tensor of the input's shape ${shapeToString(input.shape)}, ` +
+          `${input.dtype} on '${input.backend}'; got ${g instanceof Tensor ? `${shapeToString(g.shape)} ${g.dtype} on '${g.backend}'` : typeof g}`,
+      );
+    }
+    // A copy no tensor owns yet (gradFunc may return an input, dy itself, or a tensor a tidy scope will free).
+    out['d' + name] = getBackend(g.backend).upload(g.toArray(), g.dtype);
+  });
+  return out;
 }
 
 /** A leaf keeps its gradient in `.grad`, summed over backward() calls (zero it between steps). */

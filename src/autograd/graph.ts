@@ -18,4 +18,14 @@ export interface GraphNode {
   readonly ctx: OpContext<string, object>;
   /** What backward needs (op.saves); released by backward() unless `retainGraph` is set. */
   saved: Readonly<Record<string, Storage>> | null;
+  /**
+   * The `version` of each input tensor backward reads (those in op.saves; every input for a
+   * customGrad node), as it was when the op ran: backward() refuses a tensor changed since.
+   */
+  readonly savedVersions: Readonly<Record<string, number>>;
+  /**
+   * A backward written in ops instead of kernels (g.customGrad): the upstream gradient in, one
+   * gradient per input out, in `op.inputs` order. When set, the backend's kernels are not used.
+   */
+  readonly gradFunc?: (dy: Tensor) => readonly Tensor[];
 }

@@ -10,6 +10,7 @@ import { allocate } from '../tensor/dtype.js';
 import { broadcastShapes, normalizeAxes, normalizeAxis, sameShape, shapeToString, sizeOf, type Shape } from '../tensor/shape.js';
 import * as P from './ops/index.js';
 import { noGrad } from './grad-mode.js';
+import { checkKeys } from '../util/options.js';
 
 /** A number becomes a scalar tensor on the other operand's backend and dtype. */
 function asTensor(op: string, value: TensorLike, like: TensorLike): Tensor {
@@ -76,23 +77,70 @@ export interface ReduceOptions {
   keepDims?: boolean;
 }
 
-/** Σ over axes. `g.sum(x)` is a scalar; `g.sum(x, { axis: 1, keepDims: true })` keeps [N, 1]. */
-export function sum(x: Tensor, options: ReduceOptions = {}): Tensor {
-  const axes = normalizeAxes('sum', options.axis, x.rank);
-  return P.sum.apply({ x }, { axes, keepDims: options.keepDims ?? false });
+/**
+ * How the reductions take their axes: an options object, or — as in PyTorch's `x.sum(1)` — a bare
+ * axis (or list of axes). `g.sum(x, 1)` is `g.sum(x, { axis: 1 })`.
+ */
+export type ReduceArg = ReduceOptions | number | readonly number[];
+
+const REDUCE_KEYS = ['axis', 'keepDims'] as const;
+
+function isAxisList(arg: unknown): arg is readonly number[] {
+  return Array.isArray(arg);
 }
 
-/** The mean over axes: the sum divided by the number of elements reduced. */
-export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
-  const axes = normalizeAxes('mean', options.axis, x.rank);
+/** The options a reduction was given, checked: unknown keys (PyTorch's `dim`, `keepdim`) are errors. */
+export function reduceOptions(op: string, arg: ReduceArg | undefined): ReduceOptions {
+  if (typeof arg === 'number' || isAxisList(arg)) return { axis: arg };
+  checkKeys(op, arg, REDUCE_KEYS);
+  const o: ReduceOptions = arg ?? {};
+  if (o.keepDims !== undefined && typeof o.keepDims !== 'boolean') throw new Error(`${op}: keepDims must be true or false; got ${JSON.stringify(o.keepDims)}`);
+  return o;
+}
+
+/**
+ * Σ over axes. `g.sum(x)` is a scalar; `g.sum(x, 1)` or `g.sum(x, { axis: 1 })` sums each row;
+ * `g.sum(x, { axis: 1, keepDims: true })` keeps [N, 1].
+ */
+export function sum(x: Tensor, options?: ReduceArg): Tensor {
+  const o = reduceOptions('sum', options);
+  const axes = normalizeAxes('sum', o.axis, x.rank);
+  return P.sum.apply({ x }, { axes, keepDims: o.keepDims ?? false });
+}
+
+/** The mean over axes (`g.mean(x, 0)`, `g.mean(x, { axis: 0 })`): the sum divided by the number of elements reduced. */
+export function mean(x: Tensor, options?: ReduceArg): Tensor {
+  const o = reduceOptions('mean', options);
+  const axes = normalizeAxes('mean', o.axis, x.rank);
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
-  return mul(sum(x, options), 1 / count);
+  return mul(sum(x, o), 1 / count);
 }
 
 /** The maximum over axes. Ties: the gradient goes to the first maximal element (lowest index). */
-export function max(x: Tensor, options: ReduceOptions = {}): Tensor {
-  const axes = normalizeAxes('max', options.axis, x.rank);
-  return P.max.apply({ x }, { axes, keepDims: options.keepDims ?? false });
+export function max(x: Tensor, options?: ReduceArg): Tensor {
+  const o = reduceOptions('max', options);
+  const axes = normalizeAxes('max', o.axis, x.rank);
+  return P.max.apply({ x }, { axes, keepDims: o.keepDims ?? false });
+}
+
+/** The minimum over axes (`g.min(x, 1)`). Ties: the gradient goes to the first minimal element. */
+export function min(x: Tensor, options?: ReduceArg): Tensor {
+  const o = reduceOptions('min', options);
+  const axes = normalizeAxes('min', o.axis, x.rank);
+  return P.min.apply({ x }, { axes, keepDims: o.keepDims ?? false });
+}
+
+/**
+ * The position of the maximum along one axis (`g.argmax(x, { axis: 1 })`, `g.argmax(x, 1)`), or
+ * the flat index of the maximum of the whole tensor (no axis). Values of x's dtype; no gradient.
+ *
+ *   g.argmax(g.tensor([[1, 5, 2], [7, 0, 7]]), 1)   // [1, 0]  (ties: the first)
+ */
+export function argmax(x: Tensor, options?: number | { axis?: number; keepDims?: boolean }): Tensor {
+  const o = reduceOptions('argmax', options);
+  if (isAxisList(o.axis)) throw new Error(`argmax: axis must be one axis (a number); got ${JSON.stringify(o.axis)}`);
+  const axes = normalizeAxes('argmax', o.axis, x.rank);
+  return P.argmax.apply({ x }, { axes, keepDims: o.keepDims ?? false });
 }
 
 /** Same values, new shape (one axis may be −1: inferred). Backward: reshape back. */
@@ -137,4 +185,75 @@ export function flatten(x: Tensor, startAxis = 0): Tensor {
 /** A copy of x's values that does not require gradients and is cut from the graph. */
 export function detach(x: Tensor): Tensor {
   return noGrad(() => P.reshape.apply({ x }, { shape: x.shape }));
+}
+
+// ── elementwise functions people reach for ──
+
+/** The logistic sigmoid 1 / (1 + e⁻ˣ). `g.sigmoid(g.tensor([0]))` → [0.5]. */
+export const sigmoid = (x: Tensor): Tensor => P.sigmoid.apply({ x });
+/** The hyperbolic tangent. */
+export const tanh = (x: Tensor): Tensor => P.tanh.apply({ x });
+/** |x|; the gradient at 0 is taken as 0. */
+export const abs = (x: Tensor): Tensor => P.abs.apply({ x });
+
+export interface ClampOptions {
+  /** The lower bound (none when absent). */
+  min?: number;
+  /** The upper bound (none when absent). */
+  max?: number;
+}
+
+/**
+ * x limited to [min, max] (either bound may be absent). The gradient passes where min ≤ x ≤ max.
+ *
+ *   g.clamp(g.tensor([-2, 0.5, 3]), { min: 0, max: 1 })   // [0, 0.5, 1]
+ */
+export function clamp(x: Tensor, options: ClampOptions): Tensor {
+  checkKeys('clamp', options, ['min', 'max']);
+  const { min: lo = -Infinity, max: hi = Infinity } = options ?? {};
+  if (lo === -Infinity && hi === Infinity) throw new Error('clamp: give min, max or both; got neither');
+  if (!(typeof lo === 'number' && lo < Infinity) || !(typeof hi === 'number' && hi > -Infinity)) {
+    throw new Error(`clamp: min and max must be finite numbers; got min ${JSON.stringify(lo)}, max ${JSON.stringify(hi)}`);
+  }
+  return P.clamp.apply({ x }, { min: lo, max: hi });
+}
+
+// ── joining and cutting ──
+
+/**
+ * Joins tensors along an axis (default 0); every other axis must agree.
+ *
+ *   g.cat([g.ones([2, 3]), g.zeros([1, 3])])               // [3, 3]
+ *   g.cat([a [2, 3], b [2, 4]], { axis: 1 })               // [2, 7]
+ */
+export function cat(tensors: readonly Tensor[], options: { axis?: number } = {}): Tensor {
+  checkKeys('cat', options, ['axis']);
+  if (!Array.isArray(tensors) || tensors.length === 0 || !tensors.every((t) => t instanceof Tensor)) {
+    throw new Error('cat: tensors must be a non-empty array of Tensors');
+  }
+  const first = tensors[0];
+  if (first.rank === 0) throw new Error('cat: scalars have no axis to join along; reshape them to [1] first');
+  const axis = normalizeAxis('cat', options.axis ?? 0, first.rank);
+  return tensors.slice(1).reduce((a, b) => P.cat.apply({ a, b }, { axis }), first);
+}
+
+/**
+ * A block of x: one [start, end) pair per axis (negative bounds count from the end; `null` or a
+ * missing pair takes the whole axis). Like PyTorch's x[s0:e0, s1:e1].
+ *
+ *   g.slice(x [4, 5], [[1, 3], [0, -1]])   // rows 1–2, columns 0–3 → [2, 4]
+ */
+export function slice(x: Tensor, ranges: readonly (readonly [number, number] | null)[]): Tensor {
+  if (!(x instanceof Tensor)) throw new Error('slice: x must be a Tensor');
+  if (!Array.isArray(ranges) || ranges.length > x.rank) {
+    throw new Error(`slice: ranges must be an array of at most ${x.rank} [start, end) pairs (one per axis of x ${shapeToString(x.shape)}); got ${JSON.stringify(ranges)}`);
+  }
+  const full = x.shape.map((d, k): [number, number] => {
+    const r = ranges[k];
+    if (r === undefined || r === null) return [0, d];
+    if (!Array.isArray(r) || r.length !== 2) throw new Error(`slice: range ${k} must be a [start, end) pair or null; got ${JSON.stringify(r)}`);
+    const at = (v: number): number => (v < 0 ? v + d : v);
+    return [at(r[0]), at(r[1])];
+  });
+  return P.slice.apply({ x }, { ranges: full });
 }

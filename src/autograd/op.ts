@@ -7,7 +7,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { AnyOpDef, OpContext, OpDef } from '../tensor/op-def.js';
-import type { Shape } from '../tensor/shape.js';
+import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Storage } from '../tensor/backends/backend.js';
 import { getBackend } from '../tensor/backends/index.js';
 import type { GraphNode } from './graph.js';
@@ -39,6 +39,7 @@ export function isOp(value: unknown): value is AnyOp {
 }
 
 export function defineOp<I extends string, S extends I | 'y', A extends object = {}>(def: OpDef<I, S, A>): Op<I, A> {
+  checkDefinition(def);
   const nonDiff = new Set<string>(def.nonDifferentiable ?? []);
   const op = {
     name: def.name,
@@ -62,19 +63,55 @@ export function defineOp<I extends string, S extends I | 'y', A extends object =
       const ctx: OpContext<I, A> = { attrs, shapes, outShape, dtype: first.dtype, needsGrad };
       const backend = getBackend(first.backend);
       const y = backend.forward(def as AnyOpDef, storages, ctx as OpContext<string, object>);
+      checkForwardSize(def, y, outShape);
       if (isCheckFiniteOn() && (y instanceof Float32Array || y instanceof Float64Array)) reportNonFinite(def.name, y, outShape);
 
       let node: GraphNode | null = null;
       if (anyGrad && isGradEnabled()) {
         const saved: Record<string, Storage> = {};
-        for (const name of def.saves) saved[name] = name === 'y' ? y : storages[name];
-        node = { op: def as AnyOpDef, inputs: { ...inputs }, ctx: ctx as OpContext<string, object>, saved };
+        const savedVersions: Record<string, number> = {};
+        for (const name of def.saves) {
+          saved[name] = name === 'y' ? y : storages[name];
+          if (name !== 'y') savedVersions[name] = inputs[name as I].version;
+        }
+        node = { op: def as AnyOpDef, inputs: { ...inputs }, ctx: ctx as OpContext<string, object>, saved, savedVersions };
       }
       return new Tensor(y, outShape, first.dtype, first.backend, node !== null, node);
     },
   } as Op<I, A>;
   (defined ??= new WeakSet()).add(op);
   return op;
+}
+
+/** A definition's mistakes that can be seen before it runs: `saves` naming no input. */
+function checkDefinition<I extends string, S extends string, A>(def: OpDef<I, S, A>): void {
+  if (typeof def !== 'object' || def === null || typeof def.name !== 'string' || def.name === '') throw new Error('defineOp: the definition needs a name');
+  if (!Array.isArray(def.inputs) || def.inputs.length === 0) throw new Error(`defineOp '${def.name}': inputs must list at least one input name`);
+  for (const name of def.saves) {
+    if (name !== 'y' && !(def.inputs as readonly string[]).includes(name)) {
+      throw new Error(`defineOp '${def.name}': saves names '${name}', which is not an input (inputs: ${def.inputs.join(', ')}; 'y' is the output)`);
+    }
+  }
+  for (const name of def.nonDifferentiable ?? []) {
+    if (!def.inputs.includes(name)) throw new Error(`defineOp '${def.name}': nonDifferentiable names '${name}', which is not an input (inputs: ${def.inputs.join(', ')})`);
+  }
+}
+
+/** The forward kernel's output must have the size outputShape promised (a gpu kernel returns its own array). */
+function checkForwardSize(def: { name: string }, y: Storage, shape: Shape): void {
+  const want = sizeOf(shape);
+  const got = storageSize(y);
+  if (got !== -1 && got !== want) {
+    throw new Error(`${def.name}: the forward kernel produced ${got} elements, but outputShape says [${shape.join(', ')}] (${want} elements)`);
+  }
+}
+
+/** Elements in a storage: a typed array's length, a texture's output size; -1 when unknown. */
+export function storageSize(s: unknown): number {
+  if (s instanceof Float32Array || s instanceof Float64Array) return s.length;
+  if (typeof s !== 'object' || s === null || !('output' in s)) return -1;
+  const output: unknown = s.output;
+  return Array.isArray(output) ? output.reduce((n: number, d: number) => n * d, 1) : -1;
 }
 
 function checkInputs<I extends string>(def: OpDef<I, string, object>, inputs: Readonly<Record<I, Tensor>>): Tensor {

@@ -37,3 +37,4 @@ export {
   type TransformContext,
 } from './transforms.js';
 export { DataLoader, type DataLoaderOptions, type Batch, type DataLoaderState } from './loader.js';
+export { subset } from './subset.js';

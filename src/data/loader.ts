@@ -32,6 +32,7 @@ import type { BackendName } from '../tensor/backends/backend.js';
 import { permutation, randomStream } from '../tensor/random.js';
 import type { ImageDataset } from './cifar.js';
 import type { Transform } from './transforms.js';
+import { checkKeys } from '../util/options.js';
 
 export interface DataLoaderOptions {
   batchSize: number;
@@ -83,6 +84,7 @@ export class DataLoader implements Iterable<Batch> {
     if (!dataset || dataset.images?.length !== dataset.length * c * h * w || dataset.labels?.length !== dataset.length) {
       throw new Error(`DataLoader: dataset must hold length × C×H×W image bytes and length labels (see loadCifar)`);
     }
+    checkKeys('DataLoader', options, ['batchSize', 'shuffle', 'seed', 'transform', 'dropLast', 'backend', 'epoch']);
     const { batchSize } = options ?? {};
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer; got ${batchSize}`);
     this.dataset = dataset;
@@ -138,6 +140,7 @@ export class DataLoader implements Iterable<Batch> {
 
   /** The batches of one epoch, starting at batch `from` (default 0). Does not change `epoch`. */
   *batches(epoch: number, options: { from?: number } = {}): Generator<Batch> {
+    checkKeys('DataLoader.batches', options, ['from']);
     const order = this.order(epoch);
     const [c, h, w] = this.dataset.imageShape;
     const size = c * h * w;

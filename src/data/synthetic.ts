@@ -14,6 +14,7 @@
  * to `<dir>/cifar-10-batches-bin/`, so `loadCifar({ dir })` and `gradlab train --data DIR` read
  * them as they would read the real data.
  */
+import { checkKeys } from '../util/options.js';
 import { randomStream, type RandomStream } from '../tensor/random.js';
 import { CIFAR_IMAGE_BYTES, cifarFormat, encodeCifarRecords, type CifarName, type CifarRecords, type Split } from './cifar.js';
 
@@ -44,6 +45,7 @@ function prototype(rng: RandomStream): Float64Array {
  * to the first classes) in a shuffled order. CIFAR-100 coarse label = floor(fine / 5).
  */
 export function syntheticCifar(options: SyntheticOptions): CifarRecords {
+  checkKeys('syntheticCifar', options, ['dataset', 'split', 'count', 'seed', 'noise']);
   const f = cifarFormat('syntheticCifar', options.dataset);
   const { count, split } = options;
   if (!Number.isInteger(count) || count < 1) throw new Error(`syntheticCifar: count must be a positive integer; got ${count}`);
@@ -96,6 +98,8 @@ const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
  * file(s), then the label-name file(s). `where` names the caller in errors.
  */
 export function syntheticCifarFiles(options: SyntheticFilesOptions, where = 'syntheticCifarFiles'): FileBytes[] {
+  // writeSyntheticCifar passes its own options through, with its keys dir and force.
+  checkKeys(where, options, ['dataset', 'train', 'test', 'seed', 'noise', ...(where === 'writeSyntheticCifar' ? ['dir', 'force'] : [])]);
   const f = cifarFormat(where, options.dataset);
   const files: FileBytes[] = [];
   for (const split of ['train', 'test'] as const) {

@@ -17,6 +17,7 @@
  * DataLoader gives each batch, so every augmentation can be replayed. Draw order per image:
  * flip draws one uniform, crop draws dy then dx.
  */
+import { checkKeys } from '../util/options.js';
 import type { RandomStream } from '../tensor/random.js';
 import { cifarFormat, type CifarName, type ImageShape } from './cifar.js';
 
@@ -99,6 +100,7 @@ export function compose(...transforms: Transform[]): Transform {
  * without (evaluation) normalise only.
  */
 export function cifarTransform(dataset: CifarName, options: { augment: boolean }): Transform {
+  checkKeys('cifarTransform', options, ['augment']);
   const { mean, std } = CIFAR_NORMALIZATION[cifarFormat('cifarTransform', dataset).name];
   return options.augment ? compose(normalize(mean, std), randomHorizontalFlip(0.5), randomCrop(4)) : normalize(mean, std);
 }

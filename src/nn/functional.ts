@@ -9,8 +9,9 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { expectRows } from './ops/rows.js';
 import { fromTyped, full, tensor } from '../tensor/create.js';
 import { toTyped, type TypedArray } from '../tensor/dtype.js';
-import { add, matmul, mul, reshape, sum, transpose } from '../autograd/math.js';
-import { expectRank, sameShape, shapeToString } from '../tensor/shape.js';
+import { add, argmax, matmul, mul, permute, reshape, sum, transpose } from '../autograd/math.js';
+import { expectRank, normalizeAxis, sameShape, shapeToString } from '../tensor/shape.js';
+import { checkKeys } from '../util/options.js';
 
 // ── convolution and pooling (ops/conv2d.ts, ops/max-pool2d.ts, ops/avg-pool2d.ts) ──
 
@@ -41,6 +42,7 @@ export interface Conv2dOptions {
  *   conv2d(x [2, 3, 32, 32], w [16, 3, 3, 3], b [16], { stride: 2, padding: 1 })  // → [2, 16, 16, 16]
  */
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  checkKeys('conv2d', options, ['stride', 'padding']);
   const stride = pairOf('conv2d', 'stride', options.stride ?? 1, 1);
   const padding = pairOf('conv2d', 'padding', options.padding ?? 0, 0);
   const y = P.conv2d.apply({ x, w }, { stride, padding });
@@ -65,6 +67,7 @@ export interface Pool2dOptions {
 
 function poolAttrs(op: string, options: Pool2dOptions) {
   if (typeof options !== 'object' || options === null) throw new Error(`${op}: options { kernelSize, stride?, padding? } are required; got ${JSON.stringify(options)}`);
+  checkKeys(op, options, ['kernelSize', 'stride', 'padding']);
   const kernelSize = pairOf(op, 'kernelSize', options.kernelSize, 1);
   return {
     kernelSize,
@@ -153,6 +156,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   if (typeof options !== 'object' || options === null) {
     throw new Error(`batchNorm: options must be an object like { weight, bias, runningMean, runningVar, training }; got ${JSON.stringify(options)}`);
   }
+  checkKeys('batchNorm', options, ['weight', 'bias', 'runningMean', 'runningVar', 'training', 'momentum', 'eps']);
   expectRank('batchNorm', 'x', x.shape, [2, 4], '(N, C) or (N, C, H, W)');
   const { training = false, momentum = 0.1, eps = 1e-5, runningMean, runningVar } = options;
   if (typeof training !== 'boolean') throw new Error(`batchNorm: training must be true or false; got ${JSON.stringify(training)}`);
@@ -242,6 +246,7 @@ export function dropout(x: Tensor, options: DropoutOptions = {}): Tensor {
   if (typeof options !== 'object' || options === null) {
     throw new Error(`dropout: options must be an object like { p: 0.5, training: true }; got ${JSON.stringify(options)}`);
   }
+  checkKeys('dropout', options, ['p', 'training', 'seed', 'mask']);
   const { p = 0.5, training = true, seed, mask } = options;
   P.checkDropoutP('dropout', p);
   if (typeof training !== 'boolean') throw new Error(`dropout: training must be true or false; got ${JSON.stringify(training)}`);
@@ -269,11 +274,15 @@ export function dropout(x: Tensor, options: DropoutOptions = {}): Tensor {
 
 // ── activations (ops/relu.ts, leaky-relu.ts, prelu.ts, elu.ts, frelu.ts) ──
 
-/** Throws unless `options` is an options object (catches `leakyRelu(x, 0.2)` for `{ negativeSlope: 0.2 }`). */
-function checkOptions(op: string, options: unknown, example: string): void {
+/**
+ * Throws unless `options` is an options object with only `accepted` keys (catches
+ * `leakyRelu(x, 0.2)` for `{ negativeSlope: 0.2 }`, and misspelled keys).
+ */
+function checkOptions(op: string, options: unknown, example: string, accepted: readonly string[]): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new Error(`${op}: options must be an object like ${example}; got ${JSON.stringify(options)}`);
   }
+  checkKeys(op, options, accepted);
 }
 
 /**
@@ -291,7 +300,7 @@ export function relu(x: Tensor): Tensor {
  *   leakyRelu(g.tensor([-2, 3]), { negativeSlope: 0.1 })   // [-0.2, 3]
  */
 export function leakyRelu(x: Tensor, options: { negativeSlope?: number } = {}): Tensor {
-  checkOptions('leakyRelu', options, '{ negativeSlope: 0.01 }');
+  checkOptions('leakyRelu', options, '{ negativeSlope: 0.01 }', ['negativeSlope']);
   return P.leakyRelu.apply({ x }, { negativeSlope: options.negativeSlope ?? 0.01 });
 }
 
@@ -311,7 +320,7 @@ export function prelu(x: Tensor, a: Tensor): Tensor {
  *   elu(g.tensor([-1, 2]))   // [-0.632…, 2]
  */
 export function elu(x: Tensor, options: { alpha?: number } = {}): Tensor {
-  checkOptions('elu', options, '{ alpha: 1 }');
+  checkOptions('elu', options, '{ alpha: 1 }', ['alpha']);
   return P.elu.apply({ x }, { alpha: options.alpha ?? 1 });
 }
 
@@ -324,19 +333,57 @@ export function elu(x: Tensor, options: { alpha?: number } = {}): Tensor {
  * `bGradScale` (post-paper, the authors' later code) scales b's gradient: db = bGradScale · Σ dy.
  */
 export function frelu(x: Tensor, b: Tensor, options: { bGradScale?: number } = {}): Tensor {
-  checkOptions('frelu', options, '{ bGradScale: 1 }');
+  checkOptions('frelu', options, '{ bGradScale: 1 }', ['bGradScale']);
   return P.frelu.apply({ x, b }, { bGradScale: options.bGradScale ?? 1 });
 }
 
 // ── losses (ops/log-softmax.ts, ops/cross-entropy.ts) ──
 
+/** Which axis softmax and logSoftmax normalise over: `{ axis }` or a bare axis number. */
+export type SoftmaxAxis = number | { axis?: number };
+
 /**
- * log softmax over the classes (axis 1) of x [N, C], computed stably through the row max.
+ * Applies a rows primitive ([N, C] → [N, C], over axis 1) along any axis of x: that axis is moved
+ * last and the rest flattened into rows, then everything is put back (permute and reshape are
+ * their own adjoints, so the gradient comes back the same way).
+ */
+function alongAxis(op: string, x: Tensor, arg: SoftmaxAxis | undefined, rows: (x2: Tensor) => Tensor): Tensor {
+  if (!(x instanceof Tensor)) throw new Error(`${op}: x must be a Tensor; got ${typeof x}`);
+  let axisArg: number | undefined;
+  if (typeof arg === 'number') axisArg = arg;
+  else {
+    checkOptions(op, arg ?? {}, '{ axis: -1 }', ['axis']);
+    axisArg = arg?.axis;
+  }
+  if (x.rank === 0) throw new Error(`${op}: x must have at least one axis; got a scalar`);
+  const axis = normalizeAxis(op, axisArg ?? -1, x.rank);
+  if (x.rank === 2 && axis === 1) return rows(x);
+  const order = [...x.shape.keys()].filter((a) => a !== axis).concat(axis);
+  const moved = permute(x, order);
+  const y = reshape(rows(reshape(moved, [-1, x.shape[axis]])), moved.shape);
+  const back = order.map((_, i) => order.indexOf(i));
+  return permute(y, back);
+}
+
+/**
+ * softmax along an axis (default the last: the classes of x [N, C]), computed stably through the
+ * maximum; each slice along the axis sums to 1.
+ *
+ *   softmax(g.tensor([[0, Math.log(3)]]))          // [[0.25, 0.75]]
+ *   softmax(x [N, C, H, W], { axis: 1 })           // per pixel, over the channels
+ */
+export function softmax(x: Tensor, options?: SoftmaxAxis): Tensor {
+  return alongAxis('softmax', x, options, (x2) => P.softmax.apply({ x: x2 }));
+}
+
+/**
+ * log softmax along an axis (default the last: the classes of x [N, C]), computed stably through
+ * the maximum.
  *
  *   logSoftmax(g.tensor([[0, 0]]))   // [[-0.693…, -0.693…]]  (log ½)
  */
-export function logSoftmax(x: Tensor): Tensor {
-  return P.logSoftmax.apply({ x });
+export function logSoftmax(x: Tensor, options?: SoftmaxAxis): Tensor {
+  return alongAxis('logSoftmax', x, options, (x2) => P.logSoftmax.apply({ x: x2 }));
 }
 
 /** Class labels for crossEntropy: a Tensor [N], or plain integer class indices. */
@@ -350,28 +397,48 @@ export type Labels = Tensor | readonly number[] | Int32Array | Uint8Array;
  *   crossEntropy(g.tensor([[1000, 0], [0, -1000]]), [0, 1])   // (0 + 1000) / 2 = 500
  */
 export function crossEntropy(logits: Tensor, labels: Labels): Tensor {
-  if (!(logits instanceof Tensor)) throw new Error(`crossEntropy: logits must be a Tensor [N, C]; got ${typeof logits}`);
-  expectRows('crossEntropy', 'logits', logits.shape);
+  const { N, values } = checkLabels('crossEntropy', logits, labels);
+  const ready = labels instanceof Tensor && labels.dtype === logits.dtype && labels.backend === logits.backend;
+  const labelTensor = ready ? labels : fromTyped(toTyped(values, logits.dtype), [N], { dtype: logits.dtype, backend: logits.backend });
+  return P.crossEntropy.apply({ logits, labels: labelTensor });
+}
+
+/**
+ * The fraction of rows of logits [N, C] whose largest score is at the label (ties: the first
+ * maximum, as argmax). A number in [0, 1]; no graph.
+ *
+ *   accuracy(g.tensor([[2, 1], [0, 3], [5, 4]]), [0, 1, 1])   // 2/3
+ */
+export function accuracy(logits: Tensor, labels: Labels): number {
+  const { N, values } = checkLabels('accuracy', logits, labels);
+  const predicted = noGrad(() => argmax(logits, { axis: 1 })).toArray();
+  let right = 0;
+  for (let n = 0; n < N; n++) if (predicted[n] === values[n]) right++;
+  return right / N;
+}
+
+/** logits [N, C] and N integer labels in [0, C), checked on the host. */
+function checkLabels(op: string, logits: Tensor, labels: Labels): { N: number; values: ArrayLike<number> } {
+  if (!(logits instanceof Tensor)) throw new Error(`${op}: logits must be a Tensor [N, C]; got ${typeof logits}`);
+  expectRows(op, 'logits', logits.shape);
   const [N, C] = logits.shape;
   const where = `logits ${shapeToString(logits.shape)}`;
   let values: ArrayLike<number>;
   if (labels instanceof Tensor) {
-    if (labels.rank !== 1) throw new Error(`crossEntropy: labels must be 1-D [N] = [${N}], one class per row of ${where}; got a tensor ${shapeToString(labels.shape)}`);
+    if (labels.rank !== 1) throw new Error(`${op}: labels must be 1-D [N] = [${N}], one class per row of ${where}; got a tensor ${shapeToString(labels.shape)}`);
     values = labels.toArray();
   } else if (Array.isArray(labels) || labels instanceof Int32Array || labels instanceof Uint8Array) {
     values = labels;
   } else {
-    throw new Error(`crossEntropy: labels must be a Tensor, an array, an Int32Array or a Uint8Array of class indices; got ${typeof labels}`);
+    throw new Error(`${op}: labels must be a Tensor, an array, an Int32Array or a Uint8Array of class indices; got ${typeof labels}`);
   }
-  if (values.length !== N) throw new Error(`crossEntropy: labels must have N = ${N} entries, one per row of ${where}; got ${values.length}`);
+  if (values.length !== N) throw new Error(`${op}: labels must have N = ${N} entries, one per row of ${where}; got ${values.length}`);
   for (let i = 0; i < N; i++) {
     const v: unknown = values[i];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= C) {
-      throw new Error(`crossEntropy: labels must be integers in [0, ${C}) for ${where}; label ${typeof v === 'number' ? v : JSON.stringify(v) ?? String(v)} at index ${i}`);
+      throw new Error(`${op}: labels must be integers in [0, ${C}) for ${where}; label ${typeof v === 'number' ? v : JSON.stringify(v) ?? String(v)} at index ${i}`);
     }
   }
-  const ready = labels instanceof Tensor && labels.dtype === logits.dtype && labels.backend === logits.backend;
-  const labelTensor = ready ? labels : fromTyped(toTyped(values, logits.dtype), [N], { dtype: logits.dtype, backend: logits.backend });
-  return P.crossEntropy.apply({ logits, labels: labelTensor });
+  return { N, values };
 }
 

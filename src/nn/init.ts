@@ -24,6 +24,7 @@
  * Values are drawn in float64 on the CPU, in row-major order, then cast to the weight's dtype and
  * uploaded to its backend; so the same seed gives the same weights on 'reference' and 'gpu'.
  */
+import { checkKeys } from '../util/options.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fromTyped } from '../tensor/create.js';
 import { allocate } from '../tensor/dtype.js';
@@ -101,6 +102,7 @@ export interface KaimingOptions {
  */
 export function kaimingNormal(w: Tensor, options: KaimingOptions): Tensor {
   const op = 'kaimingNormal';
+  checkKeys(op, options, ['mode', 'gain', 'seed']);
   checkWeight(op, w);
   const rng = streamOf(op, options?.seed);
   const std = positive(op, 'gain', options.gain ?? Math.SQRT2) / Math.sqrt(fanOf(op, w, options.mode));
@@ -110,6 +112,7 @@ export function kaimingNormal(w: Tensor, options: KaimingOptions): Tensor {
 /** w ~ U(−bound, bound) with bound = gain·√(3/fan), the variance of kaimingNormal with a bounded range. */
 export function kaimingUniform(w: Tensor, options: KaimingOptions): Tensor {
   const op = 'kaimingUniform';
+  checkKeys(op, options, ['mode', 'gain', 'seed']);
   checkWeight(op, w);
   const rng = streamOf(op, options?.seed);
   const bound = positive(op, 'gain', options.gain ?? Math.SQRT2) * Math.sqrt(3 / fanOf(op, w, options.mode));
@@ -119,6 +122,7 @@ export function kaimingUniform(w: Tensor, options: KaimingOptions): Tensor {
 /** w ~ U(−bound, bound) with bound = gain·√(6 / (fanIn + fanOut)) (Glorot): variance 2·gain²/(fanIn + fanOut). */
 export function xavierUniform(w: Tensor, options: { gain?: number; seed: Seed }): Tensor {
   const op = 'xavierUniform';
+  checkKeys(op, options, ['gain', 'seed']);
   checkWeight(op, w);
   const rng = streamOf(op, options?.seed);
   const { fanIn, fanOut } = computeFans(w.shape, op);
@@ -132,6 +136,7 @@ export function xavierUniform(w: Tensor, options: { gain?: number; seed: Seed })
  */
 export function uniform(w: Tensor, options: { low: number; high: number; seed: Seed }): Tensor {
   const op = 'uniform';
+  checkKeys(op, options, ['low', 'high', 'seed']);
   checkWeight(op, w);
   const rng = streamOf(op, options?.seed);
   const { low, high } = options;
@@ -144,6 +149,7 @@ export function uniform(w: Tensor, options: { low: number; high: number; seed: S
 /** w ~ N(mean, std²). */
 export function normal(w: Tensor, options: { mean?: number; std: number; seed: Seed }): Tensor {
   const op = 'normal';
+  checkKeys(op, options, ['mean', 'std', 'seed']);
   checkWeight(op, w);
   const rng = streamOf(op, options?.seed);
   const mean = options.mean ?? 0;

@@ -9,6 +9,7 @@
  * Any explicit list of files in the same record format works too (e.g. the samples in
  * ../shared/data). A missing or unreadable file is an error naming it; nothing is half-loaded.
  */
+import { checkKeys } from '../util/options.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
@@ -84,6 +85,7 @@ export interface LoadCifarOptions {
  * `files`) when it is there.
  */
 export function loadCifar(options: LoadCifarOptions): CifarDataset {
+  checkKeys('loadCifar', options, ['dataset', 'split', 'dir', 'files', 'label']);
   const f = checkCifarChoice('loadCifar', options?.dataset, options.split, options.label ?? 'fine');
   const split = options.split;
 

@@ -1,3 +1,4 @@
 /** g.optim: optimisers and learning-rate schedules. They need only tensors and their gradients, not `nn`. */
 export { SGD, type SGDOptions, type SGDState, type ParameterList } from './sgd.js';
+export { Adam, AdamW, type AdamOptions, type AdamState } from './adam.js';
 export { MultiStepLR, type MultiStepLROptions, type MultiStepLRState, type HasLearningRate } from './lr-scheduler.js';

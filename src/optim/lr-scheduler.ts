@@ -10,12 +10,12 @@
  *   const sched = new MultiStepLR(opt, { milestones: [81, 122], gamma: 0.1 });  // sets opt.lr = lrAt(1)
  *   for (let epoch = 1; epoch <= 164; epoch++) { trainOneEpoch(); sched.step(); }
  */
+import { checkKeys } from '../util/options.js';
 
 /** Anything with a learning rate a schedule can set (SGD). */
 export interface HasLearningRate {
   lr: number;
 }
-
 export interface MultiStepLROptions {
   /** 1-based epochs at whose start the rate is multiplied by γ; strictly increasing. */
   milestones: readonly number[];
@@ -46,6 +46,7 @@ export class MultiStepLR {
       throw new Error('MultiStepLR: optimizer must be an optimiser with a numeric lr (e.g. an SGD)');
     }
     this.#baseLr = optimizer.lr;
+    checkKeys('MultiStepLR', options, ['milestones', 'gamma']);
     this.#milestones = checkMilestones(options?.milestones);
     this.#gamma = checkGamma(options?.gamma ?? 0.1);
     optimizer.lr = this.lrAt(1);

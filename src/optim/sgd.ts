@@ -25,6 +25,7 @@ import type { TypedArray } from '../tensor/dtype.js';
 import { shapeToString } from '../tensor/shape.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { add, detach, mul, sub } from '../autograd/math.js';
+import { checkKeys } from '../util/options.js';
 
 /**
  * What to optimise: a list of tensors (`model.parameters()`), or named tensors — [name, tensor]
@@ -81,16 +82,10 @@ export class SGD {
   #step = 0;
 
   constructor(params: ParameterList, options: SGDOptions) {
-    const named = namedList(params);
-    if (named.length === 0) throw new Error('SGD: params is empty; give it the tensors to optimise (e.g. model.parameters())');
-    const seen = new Set<Tensor>();
-    for (const [name, p] of named) {
-      if (!(p instanceof Tensor)) throw new Error(`SGD: parameter '${name}' must be a Tensor; got ${typeof p}`);
-      if (!p.requiresGrad) throw new Error(`SGD: parameter '${name}' ${shapeToString(p.shape)} does not require grad, so it would never change`);
-      if (seen.has(p)) throw new Error(`SGD: parameter '${name}' appears twice; each tensor may be listed once`);
-      seen.add(p);
-    }
+    checkKeys('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay', 'weightDecayExclude']);
+    const named = checkedParams('SGD', params);
     const o = options ?? ({} as SGDOptions);
+    const checkNumber = numberChecker('SGD');
     this.lr = checkNumber('lr', o.lr, (v) => v >= 0, 'a number ≥ 0');
     this.momentum = checkNumber('momentum', o.momentum ?? 0, (v) => v >= 0, 'a number ≥ 0');
     this.dampening = checkNumber('dampening', o.dampening ?? 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
@@ -187,12 +182,27 @@ export class SGD {
     });
     for (const b of this.#buffers) b?.dispose();
     this.#buffers = buffers;
+    const checkNumber = numberChecker('SGD');
     this.#step = checkNumber('state.step', state.step, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
     this.lr = checkNumber('state.lr', state.lr, (v) => v >= 0, 'a number ≥ 0');
   }
 }
 
-function namedList(params: ParameterList): [string, Tensor][] {
+/** The parameters as [name, tensor] pairs, each a distinct tensor that requires grad (else an error naming `op`). */
+export function checkedParams(op: string, params: ParameterList): [string, Tensor][] {
+  const named = namedList(op, params);
+  if (named.length === 0) throw new Error(`${op}: params is empty; give it the tensors to optimise (e.g. model.parameters())`);
+  const seen = new Set<Tensor>();
+  for (const [name, p] of named) {
+    if (!(p instanceof Tensor)) throw new Error(`${op}: parameter '${name}' must be a Tensor; got ${typeof p}`);
+    if (!p.requiresGrad) throw new Error(`${op}: parameter '${name}' ${shapeToString(p.shape)} does not require grad, so it would never change`);
+    if (seen.has(p)) throw new Error(`${op}: parameter '${name}' appears twice; each tensor may be listed once`);
+    seen.add(p);
+  }
+  return named;
+}
+
+function namedList(op: string, params: ParameterList): [string, Tensor][] {
   if (Array.isArray(params)) {
     return (params as readonly (Tensor | readonly [string, Tensor])[]).map((p, i): [string, Tensor] =>
       p instanceof Tensor ? [String(i), p] : [String(p[0]), p[1]],
@@ -200,12 +210,15 @@ function namedList(params: ParameterList): [string, Tensor][] {
   }
   if (params instanceof Map) return [...params.entries()];
   if (params !== null && typeof params === 'object') return Object.entries(params as Readonly<Record<string, Tensor>>);
-  throw new Error(`SGD: params must be a list of tensors or a record/map of named tensors; got ${typeof params}`);
+  throw new Error(`${op}: params must be a list of tensors or a record/map of named tensors; got ${typeof params}`);
 }
 
-function checkNumber(name: string, value: unknown, ok: (v: number) => boolean, expected: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-    throw new Error(`SGD: ${name} must be ${expected}; got ${JSON.stringify(value)}`);
-  }
-  return value;
+/** A checker of numeric options whose errors name `op`, the option, what it must be and what came. */
+export function numberChecker(op: string): (name: string, value: unknown, ok: (v: number) => boolean, expected: string) => number {
+  return (name, value, ok, expected) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
+      throw new Error(`${op}: ${name} must be ${expected}; got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
 }

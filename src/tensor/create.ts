@@ -12,6 +12,7 @@ import { randomStream } from './random.js';
 import { Tensor } from './tensor.js';
 import type { BackendName } from './backends/backend.js';
 import { currentBackend, getBackend } from './backends/index.js';
+import { checkKeys } from '../util/options.js';
 
 export interface TensorOptions {
   dtype?: DType;
@@ -19,10 +20,13 @@ export interface TensorOptions {
   backend?: BackendName;
 }
 
+const TENSOR_KEYS = ['dtype', 'requiresGrad', 'backend'] as const;
+
 export type NestedArray = number | readonly NestedArray[];
 
 /** Wraps a typed array the caller gives up (no copy) as a tensor. */
 export function fromTyped(values: TypedArray, shape: Shape, options: TensorOptions = {}): Tensor {
+  checkKeys('fromTyped', options, TENSOR_KEYS);
   const dtype = options.dtype ?? (values instanceof Float64Array ? 'float64' : 'float32');
   const backend = options.backend ?? currentBackend();
   if (values.length !== sizeOf(shape)) {
@@ -34,6 +38,7 @@ export function fromTyped(values: TypedArray, shape: Shape, options: TensorOptio
 
 /** A tensor from nested arrays, a flat array with `shape`, or a typed array. */
 export function tensor(values: NestedArray | ArrayLike<number>, options: TensorOptions & { shape?: Shape } = {}): Tensor {
+  checkKeys('tensor', options, [...TENSOR_KEYS, 'shape']);
   const dtype = checkDType('tensor', options.dtype ?? 'float32');
   let flat: number[] | ArrayLike<number>;
   let shape: Shape;
@@ -56,7 +61,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, options: TensorO
   for (let i = 0; i < flat.length; i++) {
     if (typeof flat[i] !== 'number') throw new Error(`tensor: values must be numbers; element ${i} is ${JSON.stringify(flat[i])}`);
   }
-  return fromTyped(toTyped(flat, dtype), shape, { ...options, dtype });
+  return fromTyped(toTyped(flat, dtype), shape, { dtype, requiresGrad: options.requiresGrad, backend: options.backend });
 }
 
 function flattenNested(values: readonly NestedArray[]): { flat: number[]; shape: number[] } {
@@ -81,12 +86,13 @@ function flattenNested(values: readonly NestedArray[]): { flat: number[]; shape:
   return { flat, shape };
 }
 
-function filled(op: string, shape: Shape, fill: (out: TypedArray) => void, options: TensorOptions): Tensor {
+function filled(op: string, shape: Shape, fill: (out: TypedArray) => void, options: TensorOptions, extraKeys: readonly string[] = []): Tensor {
+  checkKeys(op, options, [...TENSOR_KEYS, ...extraKeys]);
   checkShape(op, 'shape', shape);
   const dtype = checkDType(op, options.dtype ?? 'float32');
   const out = allocate(dtype, sizeOf(shape), () => `${op}: shape ${shapeToString(shape)}`);
   fill(out);
-  return fromTyped(out, shape, { ...options, dtype });
+  return fromTyped(out, shape, { dtype, requiresGrad: options.requiresGrad, backend: options.backend });
 }
 
 export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
@@ -122,7 +128,7 @@ export function rand(shape: Shape, options: RandomOptions & { low?: number; high
   const high = options.high ?? 1;
   return filled('rand', shape, (out) => {
     for (let i = 0; i < out.length; i++) out[i] = low + (high - low) * rng.uniform();
-  }, o);
+  }, o, ['seed', 'low', 'high']);
 }
 
 /** Normal with `mean` (default 0) and `std` (default 1) from a stream seeded with `seed`. */
@@ -133,10 +139,15 @@ export function randn(shape: Shape, options: RandomOptions & { mean?: number; st
   const std = options.std ?? 1;
   return filled('randn', shape, (out) => {
     for (let i = 0; i < out.length; i++) out[i] = mean + std * rng.normal();
-  }, o);
+  }, o, ['seed', 'mean', 'std']);
 }
 
-/** A copy of `t` on another backend (values downloaded and uploaded). */
-export function toBackend(t: Tensor, backend: BackendName, options: { requiresGrad?: boolean } = {}): Tensor {
-  return fromTyped(t.toArray(), t.shape, { dtype: t.dtype, backend, requiresGrad: options.requiresGrad ?? false });
+/**
+ * A copy of `t` on another backend (values downloaded and uploaded), optionally in another dtype —
+ * e.g. a gpu tensor for gradcheck: `g.toBackend(x, 'reference', { dtype: 'float64', requiresGrad: true })`.
+ */
+export function toBackend(t: Tensor, backend: BackendName, options: { requiresGrad?: boolean; dtype?: DType } = {}): Tensor {
+  checkKeys('toBackend', options, ['requiresGrad', 'dtype']);
+  const dtype = checkDType('toBackend', options.dtype ?? t.dtype);
+  return fromTyped(toTyped(t.toArray(), dtype), t.shape, { dtype, backend, requiresGrad: options.requiresGrad ?? false });
 }

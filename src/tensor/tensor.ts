@@ -5,6 +5,9 @@
  *
  * A Tensor's values never change after it is made — except through `assign`, which the optimiser
  * uses to update parameters in place outside the graph (like PyTorch's `with torch.no_grad(): p -= …`).
+ * Each `assign` counts up the tensor's `version` (PyTorch's version counter): an op that saved the
+ * tensor for its backward remembers the version it saw, and `backward()` refuses to use a tensor
+ * changed since, naming the op and the tensor, instead of computing with the new values.
  */
 import type { DType, TypedArray } from './dtype.js';
 import { shapeToString, sizeOf, type Shape } from './shape.js';
@@ -14,6 +17,7 @@ import type { GraphNode } from '../autograd/graph.js';
 // The methods below are conveniences that forward to the free functions of src/autograd. That
 // import is circular on purpose (autograd builds on Tensor); it is only used at call time.
 import * as math from '../autograd/math.js';
+import type { ClampOptions, ReduceArg } from '../autograd/math.js';
 import { backward, type BackwardOptions } from '../autograd/engine.js';
 
 export type TensorLike = Tensor | number;
@@ -26,13 +30,14 @@ export class Tensor {
   readonly backend: BackendName;
   /** Whether gradients flow to this tensor; leaves you create with `requiresGrad: true` get `.grad`. */
   requiresGrad: boolean;
-  /** The accumulated gradient of a leaf after `backward()`; null before. */
-  grad: Tensor | null = null;
   /** The op application that produced this tensor; null for leaves (created, not computed). */
   readonly node: GraphNode | null;
   /** A stable id, handy in error messages and for the graph's bookkeeping. */
   readonly id = nextId++;
   #data: Storage | null;
+  #grad: Tensor | null = null;
+  #version = 0;
+  #retainsGrad = false;
 
   /** Internal: use g.tensor / g.zeros / … to create tensors. */
   constructor(data: Storage, shape: Shape, dtype: DType, backend: BackendName, requiresGrad = false, node: GraphNode | null = null) {
@@ -53,6 +58,45 @@ export class Tensor {
   }
   get isDisposed(): boolean {
     return this.#data === null;
+  }
+
+  /**
+   * The accumulated gradient after `backward()`, null before: on leaves that require grad, and on
+   * computed tensors that asked for it with `retainGrad()` (others warn once when read, as PyTorch does).
+   */
+  get grad(): Tensor | null {
+    if (this.node !== null && !this.#retainsGrad && this.#grad === null) warnNonLeafGrad(this.node.op.name);
+    return this.#grad;
+  }
+  set grad(g: Tensor | null) {
+    this.#grad = g;
+  }
+
+  /** How many times `assign` has changed this tensor's values in place (PyTorch's `_version`). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Whether `backward()` keeps this computed tensor's gradient in `.grad` (see retainGrad). */
+  get retainsGrad(): boolean {
+    return this.#retainsGrad || this.node === null;
+  }
+
+  /**
+   * Asks `backward()` to keep this tensor's gradient in `.grad` although it is computed, not a leaf
+   * (PyTorch's `retain_grad()`); a no-op on leaves, which keep theirs anyway. Returns the tensor.
+   *
+   *   const h = g.mul(x, 2).retainGrad();  g.sum(h).backward();  h.grad   // ones
+   */
+  retainGrad(): this {
+    if (!this.requiresGrad) throw new Error(`retainGrad: tensor #${this.id} ${shapeToString(this.shape)} does not require grad, so backward() never reaches it`);
+    this.#retainsGrad = true;
+    return this;
+  }
+
+  /** The name of the op that made this tensor (PyTorch's grad_fn), null for a leaf. */
+  get gradFn(): string | null {
+    return this.node === null ? null : this.node.op.name;
   }
 
   /** The backend storage (internal: ops and backends use it). */
@@ -96,6 +140,7 @@ export class Tensor {
       );
     }
     if (source === this) return;
+    this.#version++;
     const old = this.#data;
     this.#data = source.storage;
     source.#data = null;
@@ -105,7 +150,18 @@ export class Tensor {
 
   toString(): string {
     const values = this.isDisposed ? 'disposed' : Array.from(this.toArray().subarray(0, 8)).map((v) => +v.toPrecision(5)).join(', ');
-    return `Tensor(${shapeToString(this.shape)}, ${this.dtype}, ${this.backend}${this.requiresGrad ? ', requiresGrad' : ''}) [${values}${this.size > 8 ? ', …' : ''}]`;
+    const grad = this.node !== null ? `, gradFn: ${this.node.op.name}` : this.requiresGrad ? ', requiresGrad' : '';
+    return `Tensor(${shapeToString(this.shape)}, ${this.dtype}, ${this.backend}${grad}) [${values}${this.size > 8 ? ', …' : ''}]`;
+  }
+
+  /**
+   * Internal (customGrad): a new tensor made by `node` that takes over `source`'s storage, which
+   * `source` gives up (as with assign).
+   */
+  static adopt(source: Tensor, node: GraphNode): Tensor {
+    const t = new Tensor(source.storage, source.shape, source.dtype, source.backend, true, node);
+    source.#data = null;
+    return t;
   }
 
   // ── conveniences: the common free functions as methods ──
@@ -122,14 +178,37 @@ export class Tensor {
   sqrt(): Tensor { return math.sqrt(this); }
   pow(exponent: number): Tensor { return math.pow(this, exponent); }
   matmul(other: Tensor): Tensor { return math.matmul(this, other); }
-  sum(options?: math.ReduceOptions): Tensor { return math.sum(this, options); }
-  mean(options?: math.ReduceOptions): Tensor { return math.mean(this, options); }
-  max(options?: math.ReduceOptions): Tensor { return math.max(this, options); }
+  sum(options?: ReduceArg): Tensor { return math.sum(this, options); }
+  mean(options?: ReduceArg): Tensor { return math.mean(this, options); }
+  max(options?: ReduceArg): Tensor { return math.max(this, options); }
+  min(options?: ReduceArg): Tensor { return math.min(this, options); }
+  argmax(options?: number | { axis?: number; keepDims?: boolean }): Tensor { return math.argmax(this, options); }
+  sigmoid(): Tensor { return math.sigmoid(this); }
+  tanh(): Tensor { return math.tanh(this); }
+  abs(): Tensor { return math.abs(this); }
+  clamp(options: ClampOptions): Tensor { return math.clamp(this, options); }
   reshape(shape: Shape): Tensor { return math.reshape(this, shape); }
   transpose(axis0?: number, axis1?: number): Tensor { return math.transpose(this, axis0, axis1); }
   permute(axes: readonly number[]): Tensor { return math.permute(this, axes); }
   flatten(startAxis?: number): Tensor { return math.flatten(this, startAxis); }
   detach(): Tensor { return math.detach(this); }
+}
+
+let warnedNonLeafGrad = false;
+
+/** Internal (tests): lets the next read of a non-leaf's .grad warn again. */
+export function resetNonLeafGradWarning(): void {
+  warnedNonLeafGrad = false;
+}
+
+/** Reading `.grad` of a computed tensor that did not call retainGrad(): warn once per process, as PyTorch does. */
+function warnNonLeafGrad(op: string): void {
+  if (warnedNonLeafGrad) return;
+  warnedNonLeafGrad = true;
+  console.warn(
+    `gradlab: reading .grad of a tensor computed by '${op}' (not a leaf): it stays null, because backward() keeps ` +
+      'gradients only on leaves. Call t.retainGrad() before backward() to keep it.',
+  );
 }
 
 // ── scopes: `tidy(fn)` frees every tensor made inside fn except what it returns ──

@@ -27,6 +27,8 @@ export const ACTIVATION_LOSS_ROWS: OpRow[] = [
 
   row(P.logSoftmax, { name: '[3, 5]', shapes: { x: [3, 5] } }),
   row(P.logSoftmax, { name: 'one row [1, 7]', shapes: { x: [1, 7] } }),
+  row(P.softmax, { name: '[3, 5]', shapes: { x: [3, 5] } }),
+  row(P.softmax, { name: 'one row [1, 7], logits far from 0', shapes: { x: [1, 7] }, gen: { x: { normalAround: 40 } } }),
 
   row(P.crossEntropy, { name: '[4, 5]', shapes: { logits: [4, 5], labels: [4] }, gen: { labels: labelsIn5 } }),
   row(P.crossEntropy, { name: '[7, 5]', shapes: { logits: [7, 5], labels: [7] }, gen: { labels: labelsIn5 } }),

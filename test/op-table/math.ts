@@ -31,6 +31,21 @@ export const MATH_ROWS: OpRow[] = [
   row(P.reshape, { name: '[2, 6] to [3, 2, 2]', shapes: { x: [2, 6] }, attrs: { shape: [3, 2, 2] } }),
   row(P.permute, { name: '[2, 3, 4] to [4, 2, 3]', shapes: { x: [2, 3, 4] }, attrs: { axes: [2, 0, 1] } }),
   row(P.permute, { name: 'matrix transpose', shapes: { x: [3, 5] }, attrs: { axes: [1, 0] } }),
+  row(P.min, { name: 'axis 1', shapes: { x: [3, 4] }, attrs: { axes: [1], keepDims: false }, gen: { x: 'distinct' } }),
+  row(P.min, { name: 'axes 0 and 2 keepDims', shapes: { x: [2, 3, 4] }, attrs: { axes: [0, 2], keepDims: true }, gen: { x: 'distinct' } }),
+  row(P.argmax, { name: 'axis 1 (no gradient)', shapes: { x: [3, 5] }, attrs: { axes: [1], keepDims: false }, gen: { x: 'distinct' } }),
+  row(P.argmax, { name: 'axis 0 keepDims (no gradient)', shapes: { x: [4, 2, 3] }, attrs: { axes: [0], keepDims: true }, gen: { x: 'distinct' } }),
+  row(P.argmax, { name: 'flat index over all axes (no gradient)', shapes: { x: [3, 4] }, attrs: { axes: [0, 1], keepDims: false }, gen: { x: 'distinct' } }),
+  row(P.sigmoid, { name: '[2, 3]', shapes: { x: [2, 3] }, gen: { x: { normalAround: 0.5 } } }),
+  row(P.tanh, { name: '[2, 3]', shapes: { x: [2, 3] } }),
+  row(P.abs, { name: 'away from 0', shapes: { x: [2, 4] }, gen: { x: 'awayFromZero' } }),
+  row(P.clamp, { name: 'min and max', shapes: { x: [3, 4] }, attrs: { min: -0.517, max: 0.523 } }),
+  row(P.clamp, { name: 'min only', shapes: { x: [6] }, attrs: { min: 0.0137, max: Infinity } }),
+  row(P.cat, { name: 'axis 0 [2, 3] + [1, 3]', shapes: { a: [2, 3], b: [1, 3] }, attrs: { axis: 0 } }),
+  row(P.cat, { name: 'axis 1 [2, 3, 2] + [2, 4, 2]', shapes: { a: [2, 3, 2], b: [2, 4, 2] }, attrs: { axis: 1 } }),
+  row(P.cat, { name: 'last axis [3, 2] + [3, 1]', shapes: { a: [3, 2], b: [3, 1] }, attrs: { axis: 1 } }),
+  row(P.slice, { name: '[4, 5] rows 1–3, columns 2–5', shapes: { x: [4, 5] }, attrs: { ranges: [[1, 3], [2, 5]] } }),
+  row(P.slice, { name: '[2, 3, 4, 3] inner block', shapes: { x: [2, 3, 4, 3] }, attrs: { ranges: [[1, 2], [0, 2], [1, 4], [1, 2]] } }),
 ];
 
 /** Composite rows: broadcasting through the public functions, and graphs of several ops. */
@@ -42,5 +57,9 @@ export const MATH_COMPOSITE_ROWS: OpRow[] = [
   composite({ name: 'diamond y = x·x + x', shapes: { x: [2, 3] }, fn: ({ x }) => g.add(g.mul(x, x), x) }),
   composite({ name: 'mean over axis 1', shapes: { x: [3, 4] }, fn: ({ x }) => g.mean(x, { axis: 1 }) }),
   composite({ name: 'batched matmul with a broadcast batch', shapes: { a: [2, 3, 4], b: [4, 2] }, fn: ({ a, b }) => g.matmul(a, g.reshape(b, [1, 4, 2])) }),
+  composite({ name: 'g.cat of three along axis 1', shapes: { a: [2, 1], b: [2, 3], c: [2, 2] }, fn: ({ a, b, c }) => g.cat([a, b, c], { axis: 1 }) }),
+  composite({ name: 'g.slice with a negative end and a whole axis', shapes: { x: [3, 4] }, fn: ({ x }) => g.slice(x, [null, [1, -1]]) }),
+  composite({ name: 'g.min over the last axis (bare axis -1)', shapes: { x: [2, 5] }, gen: { x: 'distinct' }, fn: ({ x }) => g.min(x, -1) }),
+  composite({ name: 'g.clamp then g.abs', shapes: { x: [2, 3] }, gen: { x: 'distinct' }, fn: ({ x }) => g.abs(g.clamp(x, { max: 0.0113 })) }),
   composite({ name: 'softmax-like: exp(x) / Σ exp(x)', shapes: { x: [2, 3] }, fn: ({ x }) => g.div(g.exp(x), g.sum(g.exp(x), { axis: 1, keepDims: true })) }),
 ];

@@ -29,11 +29,14 @@ export function gatherInto(x: TypedArray, yShape: Shape, steps: readonly number[
 /** The largest rank the gpu gather handles (shapes are padded with leading 1s up to it). */
 export const MAX_GPU_RANK = 6;
 
-/** The strided gather as one gpu kernel: each thread decodes its y index and reads one x element. */
-export function gatherGpu(k: GpuKit, x: DeviceArray, yShape: Shape, steps: readonly number[]): DeviceArray {
+/**
+ * The strided gather as one gpu kernel: each thread decodes its y index and reads one x element,
+ * starting at x's element `offset` (slice.ts: the first element of the slice).
+ */
+export function gatherGpu(k: GpuKit, x: DeviceArray, yShape: Shape, steps: readonly number[], offset = 0): DeviceArray {
   if (yShape.length > MAX_GPU_RANK) throw new Error(`gather: the gpu backend handles up to ${MAX_GPU_RANK} axes; got ${shapeToString(yShape)}`);
   const pad = MAX_GPU_RANK - yShape.length;
-  const c: Record<string, number> = {};
+  const c: Record<string, number> = { OFFSET: offset };
   for (let i = 0; i < MAX_GPU_RANK; i++) {
     c['D' + i] = i < pad ? 1 : yShape[i - pad];
     c['S' + i] = i < pad ? 0 : steps[i - pad];
@@ -52,7 +55,7 @@ export function gatherGpu(k: GpuKit, x: DeviceArray, yShape: Shape, steps: reado
       const i1 = i % this.constants.D1;
       const i0 = Math.floor(i / this.constants.D1);
       return x[
-        i0 * this.constants.S0 + i1 * this.constants.S1 + i2 * this.constants.S2 +
+        this.constants.OFFSET + i0 * this.constants.S0 + i1 * this.constants.S1 + i2 * this.constants.S2 +
         i3 * this.constants.S3 + i4 * this.constants.S4 + i5 * this.constants.S5
       ];
     },

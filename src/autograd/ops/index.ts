@@ -15,7 +15,15 @@ export { pow } from './pow.js';
 export { matmul } from './matmul.js';
 export { sum } from './sum.js';
 export { max } from './max.js';
+export { min } from './min.js';
+export { argmax } from './argmax.js';
 export { expand } from './expand.js';
 export { reshape } from './reshape.js';
 export { permute } from './permute.js';
+export { cat, type CatAttrs } from './cat.js';
+export { slice, type SliceAttrs } from './slice.js';
+export { sigmoid } from './sigmoid.js';
+export { tanh } from './tanh.js';
+export { abs } from './abs.js';
+export { clamp, type ClampAttrs } from './clamp.js';
 

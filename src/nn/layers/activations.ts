@@ -8,16 +8,60 @@
  *   PReLU      x if x > 0, a·x otherwise, a learned            (init 0.25; one shared a, or one per channel)
  *   ELU        x if x > 0, alpha·(eˣ − 1) otherwise             (default alpha 1, as in the paper)
  *   FReLU      max(x, 0) + b, b learned                         (eq. 2; init −1; one b per layer, or per channel)
+ *   Sigmoid    1 / (1 + e⁻ˣ)
+ *   Tanh       tanh(x)
+ *   Softmax    exp(x) / Σ exp(x) along an axis                  (default the last: the classes)
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import { fromTyped } from '../../tensor/create.js';
 import * as F from '../functional.js';
+import { sigmoid, tanh } from '../../autograd/math.js';
 import { Module, type Placement } from '../module.js';
-import { checkInt, filled } from './helpers.js';
+import { checkInt, checkKeys, filled, PLACEMENT_KEYS } from './helpers.js';
 
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return F.relu(x);
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+
+export interface SoftmaxOptions {
+  /** The axis whose slices sum to 1 (default −1, the last: the classes of [N, C]). */
+  axis?: number;
+}
+
+/**
+ *   new Softmax().forward(g.tensor([[0, Math.log(3)]]))   // [[0.25, 0.75]]
+ *   new Softmax({ axis: 1 })                              // over the channels of [N, C, H, W]
+ */
+export class Softmax extends Module {
+  readonly axis: number;
+
+  constructor(options: SoftmaxOptions = {}) {
+    super();
+    checkKeys('Softmax', options, ['axis']);
+    this.axis = options.axis ?? -1;
+    if (!Number.isInteger(this.axis)) throw new Error(`Softmax: axis must be an integer; got ${JSON.stringify(options.axis)}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.softmax(x, { axis: this.axis });
+  }
+
+  protected override extraRepr(): string {
+    return `axis=${this.axis}`;
   }
 }
 
@@ -68,6 +112,7 @@ export class PReLU extends Module {
 
   constructor(readonly numSlopes = 1, options: PReLUOptions = {}) {
     super();
+    checkKeys('PReLU', options, [...PLACEMENT_KEYS, 'init']);
     checkInt('PReLU', 'numSlopes', numSlopes, 1);
     const init = options.init ?? 0.25;
     if (!Number.isFinite(init)) throw new Error(`PReLU: init must be a finite number; got ${String(init)}`);
@@ -119,6 +164,7 @@ export class FReLU extends Module {
 
   constructor(options: FReLUOptions = {}) {
     super();
+    checkKeys('FReLU', options, [...PLACEMENT_KEYS, 'init', 'perChannel', 'bGradScale', 'bKeepNonPositive']);
     const init = options.init ?? -1;
     if (!Number.isFinite(init)) throw new Error(`FReLU: init must be a finite number; got ${String(init)}`);
     const bGradScale = options.bGradScale ?? 1;

@@ -12,6 +12,7 @@ import { defaultStream, randomStream, type RandomState, type RandomStream } from
 import * as F from '../functional.js';
 import { checkDropoutP } from '../ops/dropout.js';
 import { Module } from '../module.js';
+import { checkKeys } from './helpers.js';
 
 export interface DropoutOptions {
   /**
@@ -31,6 +32,7 @@ export class Dropout extends Module {
 
   constructor(readonly p = 0.5, options: DropoutOptions = {}) {
     super();
+    checkKeys('Dropout', options, ['seed']);
     checkDropoutP('Dropout', p);
     const seed = options.seed ?? defaultStream().int(2 ** 32);
     if (typeof seed !== 'number' && typeof seed !== 'string') throw new Error(`Dropout: seed must be a number or a string; got ${String(seed)}`);

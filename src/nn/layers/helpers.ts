@@ -26,6 +26,11 @@ export function streamFor(op: string, seed: Seed | undefined): RandomStream {
   throw new Error(`${op}: seed must be a number, a string or a RandomStream; got ${String(seed)}`);
 }
 
+/** The keys of Placement, which every layer that makes tensors accepts. */
+export const PLACEMENT_KEYS = ['backend', 'dtype'] as const;
+
+export { checkKeys } from '../../util/options.js';
+
 /** Throws unless `value` is an integer ≥ `min`. */
 export function checkInt(op: string, name: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {

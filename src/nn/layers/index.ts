@@ -4,4 +4,4 @@ export { Linear, Conv2d, type LinearOptions, type Conv2dOptions } from './linear
 export { MaxPool2d, AvgPool2d, type Pool2dOptions } from './pooling.js';
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './normalization.js';
 export { Dropout, type DropoutOptions } from './dropout.js';
-export { ReLU, LeakyReLU, PReLU, ELU, FReLU, type PReLUOptions, type FReLUOptions } from './activations.js';
+export { ReLU, LeakyReLU, PReLU, ELU, FReLU, Sigmoid, Tanh, Softmax, type PReLUOptions, type FReLUOptions, type SoftmaxOptions } from './activations.js';

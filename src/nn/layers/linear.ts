@@ -10,7 +10,7 @@ import * as F from '../functional.js';
 import * as init from '../init.js';
 import type { Seed } from '../init.js';
 import { Module, type Placement } from '../module.js';
-import { checkInt, filled, streamFor } from './helpers.js';
+import { checkInt, checkKeys, filled, PLACEMENT_KEYS, streamFor } from './helpers.js';
 
 export interface LinearOptions extends Placement {
   /** Learn a bias b [out] (default true). */
@@ -31,6 +31,7 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkKeys('Linear', options, [...PLACEMENT_KEYS, 'bias', 'seed']);
     checkInt('Linear', 'inFeatures', inFeatures, 1);
     checkInt('Linear', 'outFeatures', outFeatures, 1);
     const rng = streamFor('Linear', options.seed);
@@ -79,6 +80,7 @@ export class Conv2d extends Module {
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: F.Size2, options: Conv2dOptions = {}) {
     super();
+    checkKeys('Conv2d', options, [...PLACEMENT_KEYS, 'stride', 'padding', 'bias', 'seed']);
     checkInt('Conv2d', 'inChannels', inChannels, 1);
     checkInt('Conv2d', 'outChannels', outChannels, 1);
     const [KH, KW] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;

@@ -3,7 +3,13 @@
  * [N, C, H, W]. The math lives in ops/batch-norm.ts; a layer holds the state:
  *
  *   parameters  weight γ [C] = 1, bias β [C] = 0             (learned)
- *   buffers     runningMean [C] = 0, runningVar [C] = 1     (saved in the state dict, not learned)
+ *   buffers     running_mean [C] = 0, running_var [C] = 1   (saved in the state dict, not learned)
+ *               num_batches_tracked [] = 0                  (training batches seen)
+ *
+ * The buffers carry PyTorch's names, so a state dict's keys read as a PyTorch module's
+ * ('features.1.running_mean'); the layer's fields keep gradlab's spelling (bn.runningMean).
+ * Checkpoints written before the rename (runningMean, runningVar, no counter) still load:
+ * Module.loadStateDict maps the old names.
  *
  * In training mode the batch's statistics normalise x and the running averages move towards them
  * (momentum 0.1, the variance unbiased); in evaluation mode the running averages normalise x, so
@@ -13,7 +19,8 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { shapeToString } from '../../tensor/shape.js';
 import * as F from '../functional.js';
 import { Module, type Placement } from '../module.js';
-import { checkInt, filled } from './helpers.js';
+import { checkInt, checkKeys, filled, PLACEMENT_KEYS } from './helpers.js';
+import { fromTyped } from '../../tensor/create.js';
 
 export interface BatchNormOptions extends Placement {
   /** Added to the variance under the square root (default 1e-5). */
@@ -27,24 +34,34 @@ abstract class BatchNorm extends Module {
   readonly bias: Tensor;
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
+  /** How many training batches the running averages have seen (PyTorch's num_batches_tracked). */
+  readonly numBatchesTracked: Tensor;
   readonly eps: number;
   readonly momentum: number;
 
   constructor(readonly numFeatures: number, options: BatchNormOptions, readonly inputRank: 2 | 4) {
     super();
+    checkKeys(new.target.name, options, [...PLACEMENT_KEYS, 'eps', 'momentum']);
     checkInt(this.constructor.name, 'numFeatures', numFeatures, 1);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum ?? 0.1;
     this.weight = this.registerParameter('weight', filled([numFeatures], 1, options));
     this.bias = this.registerParameter('bias', filled([numFeatures], 0, options));
-    this.runningMean = this.registerBuffer('runningMean', filled([numFeatures], 0, options));
-    this.runningVar = this.registerBuffer('runningVar', filled([numFeatures], 1, options));
+    this.runningMean = this.registerBuffer('running_mean', filled([numFeatures], 0, options));
+    this.runningVar = this.registerBuffer('running_var', filled([numFeatures], 1, options));
+    this.numBatchesTracked = this.registerBuffer('num_batches_tracked', filled([], 0, options));
   }
 
   forward(x: Tensor): Tensor {
     if (x.rank !== this.inputRank || x.shape[1] !== this.numFeatures) {
       const want = this.inputRank === 2 ? `[N, ${this.numFeatures}]` : `[N, ${this.numFeatures}, H, W]`;
       throw new Error(`${this.constructor.name}: x must be ${want}; got ${shapeToString(x.shape)}`);
+    }
+    if (this.training) {
+      // Counted on the host and written back: one tiny upload, no kernel.
+      const seen = this.numBatchesTracked.toArray();
+      seen[0] += 1;
+      this.numBatchesTracked.assign(fromTyped(seen, [], { dtype: this.numBatchesTracked.dtype, backend: this.numBatchesTracked.backend }));
     }
     return F.batchNorm(x, {
       weight: this.weight,

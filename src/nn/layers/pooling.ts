@@ -4,6 +4,7 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
+import { checkKeys } from './helpers.js';
 
 export interface Pool2dOptions {
   /** Step of the window; default kernelSize (windows side by side). */
@@ -22,6 +23,7 @@ function show(v: F.Size2): string {
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: F.Size2, readonly options: Pool2dOptions = {}) {
     super();
+    checkKeys('MaxPool2d', options, ['stride', 'padding']);
   }
 
   forward(x: Tensor): Tensor {
@@ -40,6 +42,7 @@ export class MaxPool2d extends Module {
 export class AvgPool2d extends Module {
   constructor(readonly kernelSize: F.Size2, readonly options: Pool2dOptions = {}) {
     super();
+    checkKeys('AvgPool2d', options, ['stride', 'padding']);
   }
 
   forward(x: Tensor): Tensor {

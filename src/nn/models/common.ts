@@ -31,6 +31,9 @@ export interface ActivationOptions {
   bKeepNonPositive?: boolean;
 }
 
+/** The keys of ActivationOptions (models reject any other). */
+export const ACTIVATION_OPTION_KEYS = ['negativeSlope', 'alpha', 'init', 'perChannel', 'bGradScale', 'bKeepNonPositive'] as const;
+
 export function checkActivation(model: string, activation: unknown): Activation {
   if (!ACTIVATIONS.includes(activation as Activation)) {
     throw new Error(`${model}: activation must be one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}; got ${JSON.stringify(activation)}`);

@@ -42,7 +42,8 @@ import { Conv2d, Linear } from '../layers/linear.js';
 import { AvgPool2d } from '../layers/pooling.js';
 import { BatchNorm2d } from '../layers/normalization.js';
 import { checkInt } from '../layers/helpers.js';
-import { checkActivation, checkSeed, initLikeTheAuthors, makeActivation, type Activation, type ActivationOptions } from './common.js';
+import { checkKeys } from '../../util/options.js';
+import { ACTIVATION_OPTION_KEYS, checkActivation, checkSeed, initLikeTheAuthors, makeActivation, type Activation, type ActivationOptions } from './common.js';
 
 export type BlockVariant = 'a' | 'b' | 'c';
 
@@ -107,6 +108,7 @@ export class BasicBlock extends Module {
 
   constructor(inChannels: number, outChannels: number, stride: number, options: BasicBlockOptions) {
     super();
+    checkKeys('BasicBlock', options, ['backend', 'dtype', 'block', 'activation', 'activationOptions', 'seed']);
     const placement: Placement = { backend: options.backend, dtype: options.dtype };
     const act = () => makeActivation(options.activation, outChannels, options.activationOptions ?? {}, placement);
     const conv = (cin: number, s: number) => new Conv2d(cin, outChannels, 3, { stride: s, padding: 1, bias: false, seed: options.seed, ...placement });
@@ -154,6 +156,8 @@ export class ResNet extends Module {
   constructor(options: ResNetOptions) {
     super();
     if (typeof options !== 'object' || options === null) throw new Error(`resnet: options { depth, activation, classes?, block?, seed? } are required; got ${String(options)}`);
+    checkKeys('resnet', options, ['backend', 'dtype', 'depth', 'classes', 'block', 'activation', 'seed', 'activationOptions']);
+    checkKeys('resnet activationOptions', options.activationOptions, ACTIVATION_OPTION_KEYS);
     const { depth } = options;
     if (!Number.isInteger(depth) || depth < 8 || (depth - 2) % 6 !== 0) {
       throw new Error(`resnet: depth must be 6n + 2 (20, 32, 44, 56 or 110 in the paper); got ${JSON.stringify(depth)}`);

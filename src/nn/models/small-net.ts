@@ -27,7 +27,8 @@ import { Conv2d, Linear } from '../layers/linear.js';
 import { MaxPool2d } from '../layers/pooling.js';
 import { BatchNorm1d, BatchNorm2d } from '../layers/normalization.js';
 import { Dropout } from '../layers/dropout.js';
-import { checkActivation, checkSeed, initLikeTheAuthors, makeActivation, type Activation, type ActivationOptions } from './common.js';
+import { checkKeys } from '../../util/options.js';
+import { ACTIVATION_OPTION_KEYS, checkActivation, checkSeed, initLikeTheAuthors, makeActivation, type Activation, type ActivationOptions } from './common.js';
 import { checkInt } from '../layers/helpers.js';
 
 export interface SmallNetOptions extends Placement {
@@ -50,6 +51,8 @@ export class SmallNet extends Module {
   constructor(options: SmallNetOptions) {
     super();
     if (typeof options !== 'object' || options === null) throw new Error(`smallNet: options { activation, batchNorm?, classes?, seed? } are required; got ${String(options)}`);
+    checkKeys('smallNet', options, ['backend', 'dtype', 'activation', 'batchNorm', 'classes', 'seed', 'activationOptions']);
+    checkKeys('smallNet activationOptions', options.activationOptions, ACTIVATION_OPTION_KEYS);
     const activation = checkActivation('smallNet', options.activation);
     const classes = checkInt('smallNet', 'classes', options.classes ?? 100, 1);
     const seed = checkSeed('smallNet', options.seed ?? 0);

@@ -15,5 +15,6 @@ export { prelu } from './prelu.js';
 export { elu } from './elu.js';
 export { frelu } from './frelu.js';
 export { logSoftmax } from './log-softmax.js';
+export { softmax } from './softmax.js';
 export { crossEntropy } from './cross-entropy.js';
 

@@ -20,6 +20,7 @@ import { deviceArray, free, inOpScope, isTexture, liveTextureCount, MAX_ELEMENTS
 import { kernelStats, run } from './gpu/kernels.js';
 export { setKernelCacheLimit } from './gpu/kernels.js';
 import { kit, simdKernelsEnabled } from './gpu/kit.js';
+import { checkKeys } from '../../util/options.js';
 
 export { GPU_MODES, BROWSER_GPU_MODES, resolveGpuMode, setGpuMode, isSoftwareRenderer, glRenderer, type GpuMode, type ModeChoice, type ModeRequest } from './gpu/mode.js';
 export { release } from './gpu/memory.js';
@@ -64,6 +65,7 @@ export interface GpuInfo {
 
 /** What the gpu backend is running on. */
 export function gpuInfo(options: { start?: boolean } = {}): GpuInfo {
+  checkKeys('gpuInfo', options, ['start']);
   if (options.start) device();
   const running = runningDevice();
   const stats = kernelStats();

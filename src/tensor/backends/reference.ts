@@ -26,7 +26,12 @@ export const referenceBackend: Backend = {
     const arrays: Record<string, TypedArray> = {};
     for (const name of op.inputs) arrays[name] = host(op.name, inputs[name]);
     const y = allocate(ctx.dtype, sizeOf(ctx.outShape), () => `${op.name}: output ${shapeToString(ctx.outShape)}`);
-    op.reference.forward(arrays, y, ctx);
+    const returned: unknown = op.reference.forward(arrays, y, ctx);
+    if (returned !== undefined) {
+      // A common slip, since gpu kernels return their output: a reference kernel fills y instead.
+      const got = ArrayBuffer.isView(returned) && 'length' in returned ? `an array of ${String(returned.length)} elements` : typeof returned;
+      throw new Error(`${op.name}: the reference forward must fill y (${y.length} elements, from outputShape) in place and return nothing; it returned ${got}`);
+    }
     return y;
   },
 

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { Command } from './command.js';
-import { CPU_MALLOC_ENV, wantsCpuMalloc } from '../node/malloc.js';
+import { CPU_MALLOC_ENV, PARENT_ENV, wantsCpuMalloc } from '../node/malloc.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   download: async () => (await import('./download.js')).command,
@@ -42,8 +42,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   return command.run(rest);
 }
 
-/** Set in the environment of a process gradlab starts with an IPC channel: that process's parent's pid. */
-export const PARENT_ENV = 'GRADLAB_PARENT_PID';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 

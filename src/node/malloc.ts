@@ -15,6 +15,9 @@
  * memory is only returned with MALLOC_MMAP_THRESHOLD_=131072), so runs that may use a GL context are
  * left alone.
  */
+/** Set in the environment of a gradlab process started with an IPC channel by another: that parent's pid (see src/cli/main.ts, watchParent). */
+export const PARENT_ENV = 'GRADLAB_PARENT_PID';
+
 export const CPU_MALLOC_ENV: Readonly<Record<string, string>> = {
   MALLOC_MMAP_THRESHOLD_: String(32 * 2 ** 20), // glibc's largest: blocks up to 32 MiB stay on the heap
   MALLOC_TRIM_THRESHOLD_: String(2 ** 30), // give freed heap memory back only past 1 GiB of it

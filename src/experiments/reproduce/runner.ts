@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TrainSummary } from '../train/index.js';
 import { formatSeconds, percent } from '../../util/format.js';
 import { LOCK_FILE, folderHolder, writeJsonAtomic } from '../../node/files.js';
+import { PARENT_ENV } from '../../node/malloc.js';
 import { jobState, readJson, trainArgs, type Job } from './jobs.js';
 
 export interface JobOutcome {
@@ -128,7 +129,12 @@ export function launchTrain(args: string[], logPath: string, options: { echo?: b
   writeSync(fd, header);
   if (options.echo) process.stdout.write(header);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...gradlabEntry(), ...args], { stdio: options.echo ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd] });
+    // The IPC channel ties the job to this process: should this one die without passing a signal on
+    // (kill -9), the channel closes and the job stops as on SIGTERM (src/cli/main.ts, watchParent).
+    const child = spawn(process.execPath, [...gradlabEntry(), ...args], {
+      stdio: options.echo ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', fd, fd, 'ipc'],
+      env: { ...process.env, [PARENT_ENV]: String(process.pid) },
+    });
     if (options.echo) {
       const tee = (chunk: Buffer) => {
         writeSync(fd, chunk);

@@ -9,7 +9,9 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import * as g from '../src/index.js';
+import { saveModelSafetensors } from '../src/node/safetensors.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -162,6 +164,34 @@ test('loadStateDict names missing, unexpected and mis-shaped keys of a loaded fi
     assert.match(e.message, /'features\.0\.weight' has shape \[32, 3, 3, 3\] in the SmallNet; got \[32, 3, 5, 5\]/);
     return true;
   });
+});
+
+test("PyTorch loads the README's SmallNet from gradlab's model.safetensors and computes the same logits (when python3 has torch and safetensors)", () => {
+  const python = process.env.GRADLAB_PYTHON ?? 'python3';
+  const probe = spawnSync(python, ['-c', 'import torch, safetensors'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    console.log(`      skipped: ${python} has no torch + safetensors (set GRADLAB_PYTHON to a python that has both)`);
+    return;
+  }
+  const dir = tempDir();
+  const net = g.models.smallNet({ activation: 'frelu', batchNorm: true, classes: 100, seed: 3, ...ref });
+  const opt = new g.optim.SGD(net.namedParameters(), { lr: 0.05, momentum: 0.9 });
+  const x = g.randn([4, 3, 32, 32], { seed: 7, ...ref });
+  const y = g.tensor([0, 1, 2, 3], ref);
+  for (let i = 0; i < 2; i++) g.tidy(() => { opt.zeroGrad(); g.nn.functional.crossEntropy(net.forward(x), y).backward(); opt.step(); });
+  saveModelSafetensors(join(dir, 'model.safetensors'), net);
+  net.eval();
+  g.io.saveSafetensors(join(dir, 'io.safetensors'), { x, logits: net.forward(x) });
+  const block = /```python\n([\s\S]*?)```/.exec(readFileSync('README.md', 'utf8'));
+  assert.ok(block, 'the README has a Python block');
+  const script = block[1].replace('runs/a/model.safetensors', join(dir, 'model.safetensors')) +
+    `io = load_file(${JSON.stringify(join(dir, 'io.safetensors'))})\n` +
+    "with torch.no_grad(): print((net(io['x']) - io['logits']).abs().max().item())\n";
+  const r = spawnSync(python, ['-c', script], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const diff = Number(r.stdout.trim());
+  console.log(`      PyTorch: strict load_state_dict of gradlab's file; max |logit difference| ${diff.toExponential(2)}`);
+  assert.ok(diff < 1e-4, `logits differ by ${diff}`);
 });
 
 test.run();

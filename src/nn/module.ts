@@ -16,7 +16,9 @@
  *
  * Registration, not a scan of the object's properties: what is a parameter, a buffer or a child is
  * written down where it is made, and a constant tensor a module keeps for itself is never mistaken
- * for state. Names follow PyTorch ('features.0.weight'), so a state dict reads the same.
+ * for state. Names follow PyTorch ('features.0.weight', 'features.1.running_mean'): a model's state
+ * dict has the keys of the equivalent PyTorch nn.Module, so its safetensors file (g.io) loads there
+ * with load_state_dict. Keys of gradlab's older BN names still load (RENAMED_STATE_KEYS).
  *
  * Where a module's tensors live: each layer takes `{ backend, dtype }` at construction (default:
  * the current backend, float32) and its tensors stay there. There is no `to()`: to move a model,
@@ -121,7 +123,7 @@ export abstract class Module {
     return this.namedParameters().map(([, t]) => t);
   }
 
-  /** Every buffer with its dotted name ('features.1.runningMean'). */
+  /** Every buffer with its dotted name ('features.1.running_mean'). */
   namedBuffers(): [string, Tensor][] {
     return this.namedModules().flatMap(([path, m]) => [...m.#buffers].map(([name, t]): [string, Tensor] => [join(path, name), t]));
   }

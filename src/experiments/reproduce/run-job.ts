@@ -159,6 +159,7 @@ export function describeProgress(p: JobProgress): string {
     case 'interrupted':
       return `interrupted after ${p.epochsCompleted} epoch(s); resubmit to resume from its checkpoint`;
     case 'failed':
+      if (p.exitCode === 0) return 'ended without its results (no summary.json, no checkpoint); resubmit it';
       return `failed${p.exitCode === null ? ' (killed, or still starting)' : ` (exit status ${p.exitCode})`} before its first checkpoint; see train.log`;
     case 'not started':
       return 'not started';

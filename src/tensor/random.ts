@@ -15,7 +15,13 @@ export interface RandomStream {
   state(): RandomState;
 }
 
-export type RandomState = { alea: seedrandom.State.Alea; spare: number | null };
+/**
+ * The Alea generator's state (seedrandom's State.Alea, written out here so the public types need
+ * no @types/seedrandom: a consumer's strict tsc checks them without dev-only packages).
+ */
+export type AleaState = { c: number; s0: number; s1: number; s2: number };
+
+export type RandomState = { alea: AleaState; spare: number | null };
 
 export function randomStream(seed: number | string, state?: RandomState): RandomStream {
   const prng = state

@@ -11,7 +11,8 @@ import { numberOption, parse, type Command } from './command.js';
 const HELP = `usage: gradlab train [options]
 
 One training run: SGD on CIFAR, test error every epoch, logs and a checkpoint after each epoch.
-Defaults follow the paper's protocol (fb.resnet.torch, see docs: paper/RECIPE.md).
+Defaults follow the paper's protocol (fb.resnet.torch as the authors ran it): src/experiments/train/config.ts
+holds each default with its source, README.md ("Training on CIFAR") the summary.
 
 model
   --model M           smallnet | ${MODELS.filter((m) => m !== 'smallnet').join(' | ')}   (default smallnet)

@@ -9,4 +9,5 @@ import * as mathOps from './autograd/ops/index.js';
 import * as nnOps from './nn/ops/index.js';
 
 const exported: unknown[] = [...Object.values(mathOps), ...Object.values(nnOps)];
+/** Every primitive op (the op-test table has rows for each). */
 export const ALL_OPS: readonly AnyOp[] = exported.filter(isOp);

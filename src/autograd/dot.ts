@@ -12,11 +12,13 @@ import type { Tensor } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/shape.js';
 import { checkKeys } from '../util/options.js';
 
+/** Options of g.toDot. */
 export interface ToDotOptions {
   /** Show up to this many of each tensor's values in its box (default 0: none; reads them from the device). */
   values?: number;
 }
 
+/** The graph behind `t` as Graphviz DOT text (see the module comment): `g.toDot(loss)`. */
 export function toDot(t: Tensor, options: ToDotOptions = {}): string {
   checkKeys('toDot', options, ['values']);
   const shown = options.values ?? 0;

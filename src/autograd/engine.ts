@@ -15,11 +15,13 @@ import { noGrad } from './grad-mode.js';
 import { checkKeys } from '../util/options.js';
 import { add } from './ops/add.js';
 
+/** Options of backward(). */
 export interface BackwardOptions {
   /** Keep what backward needs so the graph can be backpropagated again (default false). */
   retainGraph?: boolean;
 }
 
+/** Reverse-mode autodiff from `root`: fills `.grad` of every leaf that requires grad (and of tensors that called retainGrad). A non-scalar root needs a seed gradient of its shape. */
 export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
   if (!(root instanceof Tensor)) throw new Error('backward: expected a Tensor');
   checkKeys('backward', options, ['retainGraph']);

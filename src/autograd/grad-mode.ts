@@ -1,6 +1,7 @@
 /** Whether ops record the graph. `noGrad(fn)` runs fn without recording (evaluation, optimiser updates). */
 let enabled = true;
 
+/** Whether ops record the graph now (false inside g.noGrad). */
 export function isGradEnabled(): boolean {
   return enabled;
 }

@@ -26,6 +26,7 @@ import { checkKeys } from '../util/options.js';
 import { shapeToString, stridesOf } from '../tensor/shape.js';
 import { noGrad } from './grad-mode.js';
 
+/** Options of g.gradcheck; all have defaults. */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number;
@@ -53,6 +54,7 @@ export interface GradcheckKink {
   message: string;
 }
 
+/** One element whose analytical gradient disagrees with the numerical one. */
 export interface GradcheckFailure {
   /** Which input (its name) and which element (multi-index and flat index). */
   input: string;
@@ -63,6 +65,7 @@ export interface GradcheckFailure {
   message: string;
 }
 
+/** What g.gradcheck returns: ok, the worst errors, every failing element, and a readable summary. */
 export interface GradcheckResult {
   ok: boolean;
   maxAbsError: number;
@@ -78,6 +81,7 @@ export interface GradcheckResult {
   summary: string;
 }
 
+/** Checks `fn`'s analytical gradients against central differences in float64 (see the module comment): `g.gradcheck((x, w) => g.matmul(x, w), [x, w]).ok`. */
 export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
   checkKeys('gradcheck', options, ['eps', 'atol', 'rtol', 'seed', 'names', 'sample']);
   const eps = options.eps ?? 1e-6;

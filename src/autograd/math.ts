@@ -43,10 +43,13 @@ export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('mul', a, b)
 /** a / b elementwise, broadcasting. */
 export const div = (a: TensorLike, b: TensorLike): Tensor => binary('div', a, b);
 
+/** −x elementwise. */
 export const neg = (x: Tensor): Tensor => P.neg.apply({ x });
+/** eˣ elementwise. */
 export const exp = (x: Tensor): Tensor => P.exp.apply({ x });
 /** Natural logarithm. */
 export const log = (x: Tensor): Tensor => P.log.apply({ x });
+/** √x elementwise. */
 export const sqrt = (x: Tensor): Tensor => P.sqrt.apply({ x });
 /** x ** exponent, for a number exponent. */
 export const pow = (x: Tensor, exponent: number): Tensor => P.pow.apply({ x }, { exponent });
@@ -70,6 +73,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return reshape(P.matmul.apply({ a: a3, b: b3 }), [...batch, M, N]);
 }
 
+/** Options of the reductions (sum, mean, max, min, argmax): which axes, and whether to keep them. */
 export interface ReduceOptions {
   /** The axis or axes to reduce (negative counts from the end); all axes when omitted. */
   axis?: number | readonly number[];
@@ -196,6 +200,7 @@ export const tanh = (x: Tensor): Tensor => P.tanh.apply({ x });
 /** |x|; the gradient at 0 is taken as 0. */
 export const abs = (x: Tensor): Tensor => P.abs.apply({ x });
 
+/** Bounds of g.clamp; either may be absent. */
 export interface ClampOptions {
   /** The lower bound (none when absent). */
   min?: number;

@@ -13,9 +13,11 @@ import { getBackend } from '../tensor/backends/index.js';
 import type { GraphNode } from './graph.js';
 import { isCheckFiniteOn, isGradEnabled } from './grad-mode.js';
 
+/** An op made by defineOp, with its input names I and attributes A. */
 export interface Op<I extends string, A extends object> {
   readonly name: string;
   readonly def: OpDef<I, string, A>;
+  /** Runs the op on named input tensors (and its attributes), recording the graph when gradients are wanted. */
   apply(inputs: Readonly<Record<I, Tensor>>, ...attrs: {} extends A ? [attrs?: A] : [attrs: A]): Tensor;
 }
 
@@ -23,6 +25,7 @@ export interface Op<I extends string, A extends object> {
 export interface AnyOp {
   readonly name: string;
   readonly def: AnyOpDef;
+  /** Runs the op on named input tensors. */
   apply(inputs: Readonly<Record<string, Tensor>>, attrs?: object): Tensor;
 }
 
@@ -38,6 +41,7 @@ export function isOp(value: unknown): value is AnyOp {
   return typeof value === 'object' && value !== null && defined !== undefined && defined.has(value);
 }
 
+/** Turns an op definition (name, inputs, saves, shape rule, reference and gpu kernels: OpDef) into an op you apply to tensors; see src/nn/ops/frelu.ts for a model. */
 export function defineOp<I extends string, S extends I | 'y', A extends object = {}>(def: OpDef<I, S, A>): Op<I, A> {
   checkDefinition(def);
   const nonDiff = new Set<string>(def.nonDifferentiable ?? []);

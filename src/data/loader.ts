@@ -34,6 +34,7 @@ import type { ImageDataset } from './cifar.js';
 import type { Transform } from './transforms.js';
 import { checkKeys } from '../util/options.js';
 
+/** Options of the DataLoader: batchSize is required. */
 export interface DataLoaderOptions {
   batchSize: number;
   /** A new permutation every epoch. Default false (dataset order). */
@@ -50,6 +51,7 @@ export interface DataLoaderOptions {
   epoch?: number;
 }
 
+/** One batch: images x, labels y (and as Int32Array), their dataset indices, epoch and batch number. */
 export interface Batch {
   /** float32 [B, C, H, W]. */
   x: Tensor;
@@ -69,6 +71,7 @@ export interface DataLoaderState {
   epoch: number;
 }
 
+/** Batches of an image dataset, shuffled and augmented reproducibly (see the module comment). */
 export class DataLoader implements Iterable<Batch> {
   readonly dataset: ImageDataset;
   readonly batchSize: number;
@@ -113,6 +116,7 @@ export class DataLoader implements Iterable<Batch> {
     this.#epoch = checkEpoch(e);
   }
 
+  /** The seed and the next epoch: what a checkpoint stores to resume exactly. */
   state(): DataLoaderState {
     return { seed: this.seed, epoch: this.#epoch };
   }
@@ -132,6 +136,7 @@ export class DataLoader implements Iterable<Batch> {
     return permutation(n, randomStream(`${this.seed}:shuffle:${checkEpoch(epoch)}`));
   }
 
+  /** One pass over the data: the current epoch's batches; the epoch then advances by one. */
   [Symbol.iterator](): Iterator<Batch> {
     const epoch = this.#epoch;
     this.#epoch = epoch + 1;

@@ -8,6 +8,7 @@
  */
 import type { ImageDataset } from './cifar.js';
 
+/** A smaller dataset: the first n images, or those at `indices` (see the module comment). */
 export function subset(dataset: ImageDataset, selection: number | readonly number[]): ImageDataset {
   if (typeof dataset !== 'object' || dataset === null || !(dataset.images instanceof Uint8Array) || !(dataset.labels instanceof Uint8Array)) {
     throw new Error('subset: dataset must be an image dataset { length, imageShape, images, labels, classes } (see loadCifar)');

@@ -18,6 +18,7 @@ import { checkKeys } from '../util/options.js';
 import { randomStream, type RandomStream } from '../tensor/random.js';
 import { CIFAR_IMAGE_BYTES, cifarFormat, encodeCifarRecords, type CifarName, type CifarRecords, type Split } from './cifar.js';
 
+/** Options of syntheticCifar: which format, split and size, and the seed. */
 export interface SyntheticOptions {
   dataset: CifarName;
   split: Split;
@@ -75,6 +76,7 @@ export function syntheticCifar(options: SyntheticOptions): CifarRecords {
   return { images, labels, coarseLabels: labels.map((l) => Math.floor(l / 5)) };
 }
 
+/** Options of syntheticCifarFiles: the format, image counts and seed. */
 export interface SyntheticFilesOptions {
   dataset: CifarName;
   /** Training images (spread over the official training files). Default 5000. */

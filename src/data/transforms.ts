@@ -21,12 +21,14 @@ import { checkKeys } from '../util/options.js';
 import type { RandomStream } from '../tensor/random.js';
 import { cifarFormat, type CifarName, type ImageShape } from './cifar.js';
 
+/** What a transform may use besides the image: the batch's random stream. */
 export interface TransformContext {
   /** [C, H, W] of the image. */
   shape: ImageShape;
   rng: RandomStream;
 }
 
+/** A per-image transform: CHW floats in, CHW floats out, with random draws from the context's stream. */
 export type Transform = (image: Float32Array, ctx: TransformContext) => Float32Array;
 
 /** Channel means and standard deviations on the 0–255 scale (RECIPE.md, from fb.resnet.torch). */

@@ -1,6 +1,8 @@
 /**
  * g.nn.functional: the network ops with friendly signatures (NCHW). Each function checks and
  * shapes its arguments, then applies a primitive of ./ops (or composes primitives).
+ *
+ * @module
  */
 import { Tensor, tidy } from '../tensor/tensor.js';
 import * as P from './ops/index.js';
@@ -27,6 +29,7 @@ function pairOf(op: string, option: string, value: Size2, min: number): readonly
   return [pair[0], pair[1]];
 }
 
+/** Options of conv2d. */
 export interface Conv2dOptions {
   /** Step of the window, default 1. */
   stride?: Size2;
@@ -56,6 +59,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv2dO
   return add(y, reshape(b, [1, w.shape[0], 1, 1]));
 }
 
+/** Options of maxPool2d and avgPool2d: kernelSize is required. */
 export interface Pool2dOptions {
   /** The window's size. */
   kernelSize: Size2;
@@ -123,14 +127,15 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
 
 // ── normalisation and dropout (ops/batch-norm.ts, ops/dropout.ts) ──
 
+/** Options of batchNorm (all optional; evaluation needs runningMean and runningVar). */
 export interface BatchNormOptions {
   /** γ [C], the learnable per-channel scale; default 1. */
   weight?: Tensor | null;
   /** β [C], the learnable per-channel shift; default 0. */
   bias?: Tensor | null;
-  /** [C]: read in evaluation, updated in place while training. Required when training is false. */
+  /** Shape [C]: read in evaluation, updated in place while training. Required when training is false. */
   runningMean?: Tensor | null;
-  /** [C]: read in evaluation, updated in place (with the unbiased variance) while training. */
+  /** Shape [C]: read in evaluation, updated in place (with the unbiased variance) while training. */
   runningVar?: Tensor | null;
   /** true: normalise with the batch's statistics; false (the default, as PyTorch's F.batch_norm): the running ones. */
   training?: boolean;
@@ -222,6 +227,7 @@ function updateRunningStats(x: Tensor, runningMean: Tensor, runningVar: Tensor, 
 
 export { dropoutMask } from './ops/dropout.js';
 
+/** Options of dropout. */
 export interface DropoutOptions {
   /** The probability of dropping each element, in [0, 1); default 0.5. */
   p?: number;

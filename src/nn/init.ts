@@ -23,6 +23,8 @@
  * (draws continue from it — how a model initialises its layers one after another from one seed).
  * Values are drawn in float64 on the CPU, in row-major order, then cast to the weight's dtype and
  * uploaded to its backend; so the same seed gives the same weights on 'reference' and 'gpu'.
+ *
+ * @module
  */
 import { checkKeys } from '../util/options.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -34,8 +36,10 @@ import { shapeToString, sizeOf, type Shape } from '../tensor/shape.js';
 /** A seed (a fresh stream is made from it) or a stream to continue drawing from. */
 export type Seed = number | string | RandomStream;
 
+/** Which fan scales an initialiser: fan-in (PyTorch's default) or fan-out (the paper's eq. 5). */
 export type FanMode = 'fanIn' | 'fanOut';
 
+/** A weight's fan-in and fan-out (see the module comment). */
 export interface Fans {
   fanIn: number;
   fanOut: number;
@@ -88,6 +92,7 @@ function fanOf(op: string, w: Tensor, mode: FanMode | undefined): number {
   throw new Error(`${op}: mode must be 'fanIn' or 'fanOut'; got ${JSON.stringify(mode)}`);
 }
 
+/** Options of kaimingNormal and kaimingUniform: the seed is required. */
 export interface KaimingOptions {
   /** Which fan sets the scale. Default 'fanIn' (PyTorch's); the FReLU paper's eq. (5) is 'fanOut'. */
   mode?: FanMode;

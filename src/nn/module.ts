@@ -48,6 +48,7 @@ export interface Placement {
 /** A model's saved state: parameter and buffer values by dotted name. */
 export type StateDict = Record<string, Tensor>;
 
+/** The base of every layer and model, after PyTorch's nn.Module (see the module comment). */
 export abstract class Module {
   /** Training mode (true) or evaluation mode (false); `train()` / `eval()` set it on every module. */
   training = true;

@@ -64,6 +64,7 @@ export function cifarFolder(dataset: CifarName, dir: string = defaultDataDir()):
   return nested;
 }
 
+/** Which CIFAR split to load, and from where. */
 export interface LoadCifarOptions {
   dataset: CifarName;
   split: Split;

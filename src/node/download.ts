@@ -68,6 +68,7 @@ export const CIFAR_ARCHIVES: Readonly<Record<CifarName, ArchiveSpec>> = {
   },
 };
 
+/** Options of the CIFAR download. */
 export interface DownloadOptions {
   /** The data directory. Default $GRADLAB_DATA or ./data. */
   dir?: string;
@@ -85,6 +86,7 @@ export interface DownloadOptions {
   stallMs?: number;
 }
 
+/** What a download did: the archive, whether it was fetched, and what was unpacked. */
 export interface DownloadResult {
   /** 'present': nothing to do; 'downloaded': fetched (possibly resuming) and unpacked; 'unpacked': an archive already on disk was unpacked. */
   status: 'present' | 'downloaded' | 'unpacked';

@@ -5,6 +5,8 @@
  *
  *   g.io.saveSafetensors('model.safetensors', model.stateDict());
  *   model.loadStateDict(g.io.loadSafetensors('model.safetensors'));
+ *
+ * @module
  */
 import { readFileSync } from 'node:fs';
 import { tidy, type Tensor } from '../tensor/tensor.js';

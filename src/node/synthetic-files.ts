@@ -9,6 +9,7 @@ import { cifarFormat, type CifarName } from '../data/cifar.js';
 import { syntheticCifarFiles } from '../data/synthetic.js';
 import { writeFileAtomic } from './files.js';
 
+/** What writeSyntheticCifar writes, and where. */
 export interface WriteSyntheticOptions {
   dataset: CifarName;
   /** The data directory; files go to `<dir>/<official folder>/`. */

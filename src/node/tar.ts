@@ -34,6 +34,7 @@ export class ArchiveError extends Error {
   }
 }
 
+/** One file unpacked from an archive. */
 export interface ExtractedFile {
   /** Path inside the archive (posix separators). */
   name: string;

@@ -26,6 +26,7 @@ import { add, div, mul, sqrt, sub } from '../autograd/math.js';
 import { checkKeys } from '../util/options.js';
 import { checkedParams, numberChecker, type ParameterList } from './sgd.js';
 
+/** Options of Adam and AdamW; all have PyTorch's defaults. */
 export interface AdamOptions {
   /** Learning rate (default 1e-3; a scheduler may change `optimizer.lr`). */
   lr?: number;
@@ -46,6 +47,7 @@ export interface AdamState {
   secondMoments: (TypedArray | null)[];
 }
 
+/** Adam with PyTorch's update rule (see the module comment); AdamW decouples the weight decay. */
 export class Adam {
   lr: number;
   readonly betas: readonly [number, number];

@@ -16,6 +16,7 @@ import { checkKeys } from '../util/options.js';
 export interface HasLearningRate {
   lr: number;
 }
+/** Options of MultiStepLR: the milestone epochs, and gamma (default 0.1). */
 export interface MultiStepLROptions {
   /** 1-based epochs at whose start the rate is multiplied by γ; strictly increasing. */
   milestones: readonly number[];
@@ -23,6 +24,7 @@ export interface MultiStepLROptions {
   gamma?: number;
 }
 
+/** What MultiStepLR.stateDict() returns. */
 export interface MultiStepLRState {
   /** The 1-based epoch the optimiser's rate is now set for. */
   epoch: number;
@@ -31,6 +33,7 @@ export interface MultiStepLRState {
   gamma: number;
 }
 
+/** The learning rate multiplied by gamma at each milestone epoch (see the module comment). */
 export class MultiStepLR {
   #epoch = 1;
   #baseLr: number;
@@ -78,6 +81,7 @@ export class MultiStepLR {
     this.optimizer.lr = this.lrAt(this.#epoch);
   }
 
+  /** The epoch and settings, to resume the schedule exactly. */
   stateDict(): MultiStepLRState {
     return { epoch: this.#epoch, baseLr: this.#baseLr, milestones: [...this.#milestones], gamma: this.#gamma };
   }

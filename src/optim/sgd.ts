@@ -38,6 +38,7 @@ export type ParameterList =
   | Readonly<Record<string, Tensor>>
   | ReadonlyMap<string, Tensor>;
 
+/** Options of SGD: lr is required. */
 export interface SGDOptions {
   /** Learning rate (a scheduler may change `optimizer.lr` between steps). */
   lr: number;
@@ -66,6 +67,7 @@ export interface SGDState {
   momentumBuffers: (TypedArray | null)[];
 }
 
+/** Stochastic gradient descent with momentum, Nesterov momentum and weight decay (see the module comment). */
 export class SGD {
   /** The learning rate the next step uses. */
   lr: number;

@@ -14,6 +14,7 @@ import type { BackendName } from './backends/backend.js';
 import { currentBackend, getBackend } from './backends/index.js';
 import { checkKeys } from '../util/options.js';
 
+/** Where and how a new tensor is made: dtype (default float32), requiresGrad (default false), backend (default the current one). */
 export interface TensorOptions {
   dtype?: DType;
   requiresGrad?: boolean;
@@ -95,19 +96,23 @@ function filled(op: string, shape: Shape, fill: (out: TypedArray) => void, optio
   return fromTyped(out, shape, { dtype, requiresGrad: options.requiresGrad, backend: options.backend });
 }
 
+/** A tensor of zeros: `g.zeros([2, 3])`. */
 export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
   return filled('zeros', shape, () => {}, options);
 }
 
+/** A tensor of ones: `g.ones([2, 3], { dtype: 'float64' })`. */
 export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
   return filled('ones', shape, (out) => out.fill(1), options);
 }
 
+/** A tensor filled with `value`: `g.full([2], 0.5)`. */
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
   if (typeof value !== 'number') throw new Error(`full: value must be a number; got ${JSON.stringify(value)}`);
   return filled('full', shape, (out) => out.fill(value), options);
 }
 
+/** TensorOptions plus the seed every random tensor needs. */
 export interface RandomOptions extends TensorOptions {
   /** Required: every random tensor comes from a seeded stream. */
   seed: number | string;

@@ -3,6 +3,7 @@
  * backend runs) and float64 (the reference backend only; what the gradient checker needs).
  */
 export type DType = 'float32' | 'float64';
+/** The host array of a tensor's values: Float32Array for float32, Float64Array for float64. */
 export type TypedArray = Float32Array | Float64Array;
 
 export const DTYPES: readonly DType[] = ['float32', 'float64'];

@@ -32,9 +32,12 @@ export type KernelFn = (this: Thread, ...args: never[]) => number;
  */
 export type DeviceArray = Float32Array | DeviceTexture;
 
+/** A gpu.js texture (GL modes): one tensor's values on the device. */
 export interface DeviceTexture {
   readonly output: readonly number[];
+  /** Frees the texture. */
   delete(): void;
+  /** Reads the values back to the host. */
   toArray(): unknown;
 }
 
@@ -64,6 +67,8 @@ export interface GpuKit {
    * array argument checked to be a live Float32Array, each result owned by this op call like
    * run's — or null in the GL mode (or with them turned off), where the op runs its gpu.js kernels.
    * Either way gpu-vs-reference.test.ts checks the op against its reference kernel.
+   *
+   * @typeParam K the kernels, by name
    */
   simd<K extends CpuKernels>(kernels: K): OnDevice<K> | null;
 }
@@ -87,8 +92,10 @@ export interface OpContext<I extends string, A> {
   readonly needsGrad: Readonly<Record<I, boolean>>;
 }
 
+/** The key of an input's gradient: 'dx' for input 'x'. */
 export type GradName<I extends string> = `d${I}`;
 
+/** An op's definition, what defineOp takes: name, inputs, what backward saves, the shape rule, and the kernels of each backend. */
 export interface OpDef<I extends string, S extends string, A> {
   /** Equals the exported identifier of the op, so errors, registry and files agree. */
   readonly name: string;
@@ -101,7 +108,9 @@ export interface OpDef<I extends string, S extends string, A> {
   /** Validates shapes and attributes (clear errors) and returns the output shape. */
   outputShape(shapes: Readonly<Record<I, Shape>>, attrs: A): Shape;
   readonly reference: {
+    /** Fills y (allocated from outputShape) from the inputs. */
     forward(inputs: Readonly<Record<I, TypedArray>>, y: TypedArray, ctx: OpContext<I, A>): void;
+    /** Fills each wanted gradient (allocated like its input) from the saved values and dy. */
     backward(
       saved: Readonly<Record<S, TypedArray>>,
       dy: TypedArray,
@@ -110,7 +119,9 @@ export interface OpDef<I extends string, S extends string, A> {
     ): void;
   };
   readonly gpu?: {
+    /** Returns y, computed with the kit's kernels. */
     forward(k: GpuKit, inputs: Readonly<Record<I, DeviceArray>>, ctx: OpContext<I, A>): DeviceArray;
+    /** Returns the gradients (keys 'd' + input name), computed with the kit's kernels. */
     backward(
       k: GpuKit,
       saved: Readonly<Record<S, DeviceArray>>,

@@ -4,6 +4,7 @@
  */
 import seedrandom from 'seedrandom';
 
+/** A seeded source of random numbers; every random draw in gradlab comes from one. */
 export interface RandomStream {
   /** Uniform in [0, 1). */
   uniform(): number;
@@ -21,8 +22,10 @@ export interface RandomStream {
  */
 export type AleaState = { c: number; s0: number; s1: number; s2: number };
 
+/** A stream's state (what a checkpoint saves to continue the stream exactly). */
 export type RandomState = { alea: AleaState; spare: number | null };
 
+/** A seeded stream of random numbers (seedrandom's Alea); the same seed gives the same numbers. `state` resumes a saved stream. */
 export function randomStream(seed: number | string, state?: RandomState): RandomStream {
   const prng = state
     ? seedrandom.alea('', { state: state.alea })

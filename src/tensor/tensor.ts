@@ -148,6 +148,7 @@ export class Tensor {
     keepFromScopes(this);
   }
 
+  /** A short description: shape, dtype, backend, the op that made it (gradFn) or requiresGrad, and the first values. */
   toString(): string {
     const values = this.isDisposed ? 'disposed' : Array.from(this.toArray().subarray(0, 8)).map((v) => +v.toPrecision(5)).join(', ');
     const grad = this.node !== null ? `, gradFn: ${this.node.op.name}` : this.requiresGrad ? ', requiresGrad' : '';
@@ -165,32 +166,57 @@ export class Tensor {
   }
 
   // ── conveniences: the common free functions as methods ──
+  /** Backpropagates from this tensor (see g.backward): a scalar needs no seed. */
   backward(seed?: Tensor, options?: BackwardOptions): void {
     backward(this, seed, options);
   }
+  /** this + other, broadcasting (g.add). */
   add(other: TensorLike): Tensor { return math.add(this, other); }
+  /** this − other, broadcasting (g.sub). */
   sub(other: TensorLike): Tensor { return math.sub(this, other); }
+  /** this · other elementwise, broadcasting (g.mul). */
   mul(other: TensorLike): Tensor { return math.mul(this, other); }
+  /** this / other elementwise, broadcasting (g.div). */
   div(other: TensorLike): Tensor { return math.div(this, other); }
+  /** −this (g.neg). */
   neg(): Tensor { return math.neg(this); }
+  /** eˣ elementwise (g.exp). */
   exp(): Tensor { return math.exp(this); }
+  /** The natural logarithm elementwise (g.log). */
   log(): Tensor { return math.log(this); }
+  /** √x elementwise (g.sqrt). */
   sqrt(): Tensor { return math.sqrt(this); }
+  /** xᵖ elementwise for a number p (g.pow). */
   pow(exponent: number): Tensor { return math.pow(this, exponent); }
+  /** The matrix product this @ other (g.matmul). */
   matmul(other: Tensor): Tensor { return math.matmul(this, other); }
+  /** Σ over axes: x.sum(), x.sum(1), x.sum({ axis: 1, keepDims: true }) (g.sum). */
   sum(options?: ReduceArg): Tensor { return math.sum(this, options); }
+  /** The mean over axes (g.mean). */
   mean(options?: ReduceArg): Tensor { return math.mean(this, options); }
+  /** The maximum over axes (g.max). */
   max(options?: ReduceArg): Tensor { return math.max(this, options); }
+  /** The minimum over axes (g.min). */
   min(options?: ReduceArg): Tensor { return math.min(this, options); }
+  /** The position of the maximum along an axis, or the flat index (g.argmax); no gradient. */
   argmax(options?: number | { axis?: number; keepDims?: boolean }): Tensor { return math.argmax(this, options); }
+  /** 1 / (1 + e⁻ˣ) elementwise (g.sigmoid). */
   sigmoid(): Tensor { return math.sigmoid(this); }
+  /** tanh elementwise (g.tanh). */
   tanh(): Tensor { return math.tanh(this); }
+  /** |x| elementwise (g.abs). */
   abs(): Tensor { return math.abs(this); }
+  /** x limited to [min, max] (g.clamp). */
   clamp(options: ClampOptions): Tensor { return math.clamp(this, options); }
+  /** The same values in a new shape; one axis may be −1 (g.reshape). */
   reshape(shape: Shape): Tensor { return math.reshape(this, shape); }
+  /** Swaps two axes, by default the last two (g.transpose). */
   transpose(axis0?: number, axis1?: number): Tensor { return math.transpose(this, axis0, axis1); }
+  /** Reorders the axes (g.permute). */
   permute(axes: readonly number[]): Tensor { return math.permute(this, axes); }
+  /** Collapses the axes from startAxis on into one (g.flatten). */
   flatten(startAxis?: number): Tensor { return math.flatten(this, startAxis); }
+  /** A copy cut from the graph, not requiring grad (g.detach). */
   detach(): Tensor { return math.detach(this); }
 }
 

@@ -49,7 +49,11 @@ export const max = defineOp({
         function (this: Thread, x: Flat) {
           const start = this.thread.x * this.constants.L;
           let m = x[start];
-          for (let j = 1; j < this.constants.L; j++) m = Math.max(m, x[start + j]);
+          // Not Math.max: GL's max() drops NaN. The first NaN wins, as in the reference (NaN test: v !== v; GPUJS.md).
+          for (let j = 1; j < this.constants.L; j++) {
+            const v = x[start + j];
+            if (m === m && (v > m || v !== v)) m = v;
+          }
           return m;
         },
         rows,

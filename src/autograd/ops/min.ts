@@ -49,7 +49,11 @@ export const min = defineOp({
         function (this: Thread, x: Flat) {
           const start = this.thread.x * this.constants.L;
           let m = x[start];
-          for (let j = 1; j < this.constants.L; j++) m = Math.min(m, x[start + j]);
+          // Not Math.min: GL's min() drops NaN. The first NaN wins, as in the reference (NaN test: v !== v; GPUJS.md).
+          for (let j = 1; j < this.constants.L; j++) {
+            const v = x[start + j];
+            if (m === m && (v < m || v !== v)) m = v;
+          }
           return m;
         },
         rows,

@@ -19,24 +19,28 @@ import { sigmoid, tanh } from '../../autograd/math.js';
 import { Module, type Placement } from '../module.js';
 import { checkInt, checkKeys, filled, PLACEMENT_KEYS } from './helpers.js';
 
+/** max(x, 0), as a layer. */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return F.relu(x);
   }
 }
 
+/** 1 / (1 + e⁻ˣ), as a layer. */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
 
+/** tanh(x), as a layer. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
 }
 
+/** Options of the Softmax layer. */
 export interface SoftmaxOptions {
   /** The axis whose slices sum to 1 (default −1, the last: the classes of [N, C]). */
   axis?: number;
@@ -65,6 +69,7 @@ export class Softmax extends Module {
   }
 }
 
+/** x for x > 0, negativeSlope·x otherwise (default slope 0.01), as a layer. */
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) {
     super();
@@ -80,6 +85,7 @@ export class LeakyReLU extends Module {
   }
 }
 
+/** x for x > 0, alpha·(eˣ − 1) otherwise (default alpha 1), as a layer. */
 export class ELU extends Module {
   constructor(readonly alpha = 1) {
     super();

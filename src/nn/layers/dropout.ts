@@ -14,6 +14,7 @@ import { checkDropoutP } from '../ops/dropout.js';
 import { Module } from '../module.js';
 import { checkKeys } from './helpers.js';
 
+/** Options of the Dropout layer. */
 export interface DropoutOptions {
   /**
    * Seeds the layer's own mask stream (a number or string). Without one the layer takes a seed from

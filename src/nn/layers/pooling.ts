@@ -6,6 +6,7 @@ import * as F from '../functional.js';
 import { Module } from '../module.js';
 import { checkKeys } from './helpers.js';
 
+/** Options of MaxPool2d and AvgPool2d besides the window size. */
 export interface Pool2dOptions {
   /** Step of the window; default kernelSize (windows side by side). */
   stride?: F.Size2;

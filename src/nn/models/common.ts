@@ -10,6 +10,7 @@ import { ELU, FReLU, LeakyReLU, PReLU, ReLU } from '../layers/activations.js';
 /** The activations the paper compares (Tables 1 and 2), plus leaky ReLU. */
 export type Activation = 'relu' | 'leakyRelu' | 'prelu' | 'elu' | 'frelu';
 
+/** The activations a model can use. */
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'leakyRelu', 'prelu', 'elu', 'frelu'];
 
 /** Settings of the activation layers; the defaults are the paper's. */

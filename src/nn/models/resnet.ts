@@ -45,6 +45,7 @@ import { checkInt } from '../layers/helpers.js';
 import { checkKeys } from '../../util/options.js';
 import { ACTIVATION_OPTION_KEYS, checkActivation, checkSeed, initLikeTheAuthors, makeActivation, type Activation, type ActivationOptions } from './common.js';
 
+/** The residual block variants of the paper's Fig. 4. */
 export type BlockVariant = 'a' | 'b' | 'c';
 
 /**
@@ -146,6 +147,7 @@ export interface ResNetOptions extends Placement {
   activationOptions?: ActivationOptions;
 }
 
+/** The CIFAR ResNets of the paper (depth 6n + 2, block variants a/b/c); make one with models.resnet. */
 export class ResNet extends Module {
   readonly stem: Sequential;
   readonly stage1: Sequential;

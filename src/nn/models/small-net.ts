@@ -43,6 +43,7 @@ export interface SmallNetOptions extends Placement {
   activationOptions?: ActivationOptions;
 }
 
+/** The paper's Table 3 network (see the module comment); make one with models.smallNet. */
 export class SmallNet extends Module {
   readonly features: Sequential;
   readonly flatten: Flatten;

@@ -6,6 +6,7 @@
 import type { DType, TypedArray } from '../dtype.js';
 import type { AnyOpDef, DeviceArray, OpContext } from '../op-def.js';
 
+/** The backends: 'reference' (plain TypeScript, float32/float64) and 'gpu' (gpu.js, float32). */
 export type BackendName = 'reference' | 'gpu';
 export const BACKENDS: readonly BackendName[] = ['reference', 'gpu'];
 

@@ -34,6 +34,7 @@ export type { SimdThreadPool, SimdThreadPoolFactory } from './wasm/threads.js';
 
 // ── gpuInfo ──
 
+/** What g.gpuInfo() reports about the gpu backend. */
 export interface GpuInfo {
   /** The mode the backend runs in, or null before the first gpu op (pass { start: true } to start it). */
   mode: GpuMode | null;

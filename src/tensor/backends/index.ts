@@ -19,6 +19,7 @@ export function setBackend(name: BackendName): void {
   defaultBackend = name;
 }
 
+/** The backend new tensors go to when none is given (g.setBackend changes it). */
 export function currentBackend(): BackendName {
   return defaultBackend;
 }

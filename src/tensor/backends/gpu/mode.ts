@@ -13,6 +13,7 @@
  */
 import type { GPU } from 'gpu.js';
 
+/** A gpu.js mode the gpu backend can run in. */
 export type GpuMode = 'webasm' | 'headlessgl' | 'webgl2' | 'webgl' | 'cpu';
 /** The modes Node runs (the CLI's --gpu-mode choices). */
 export const GPU_MODES: readonly GpuMode[] = ['webasm', 'headlessgl', 'cpu'];

@@ -18,8 +18,8 @@
  * NaN is never hidden: a window holding NaN gives NaN, and its first NaN is the argmax (PyTorch's
  * max_pool2d does the same; a plain `v > m` would skip NaN, which compares false with everything).
  * So "v replaces the max so far m" is: v > m, or v is NaN while m is not (`beats` below). The gpu
- * kernels have no isNaN and write the same rule as !(v <= m) && m <= m — every comparison with NaN
- * is false, so the first part holds for v > m or v NaN, the second fails only for m NaN.
+ * kernels have no isNaN and test NaN as `v !== v` (the one NaN test the GL shader compilers keep;
+ * GPUJS.md): m === m && (v > m || v !== v).
  *
  * Backward saves x, not an index tensor: both backends recompute each window's argmax. The
  * reference scatters dy to the argmax of each window; gpu.js cannot scatter, so its backward
@@ -113,7 +113,7 @@ export const maxPool2d = defineOp({
                 const ix = ox * this.constants.SX - this.constants.PX + kx;
                 if (ix >= 0 && ix < this.constants.W) {
                   const v = x[(plane * this.constants.H + iy) * this.constants.W + ix];
-                  if (found === 0 || (!(v <= m) && m <= m)) m = v; // beats(v, m), without isNaN
+                  if (found === 0 || (m === m && (v > m || v !== v))) m = v; // beats(v, m), without isNaN
                   found = 1;
                 }
               }
@@ -146,7 +146,7 @@ export const maxPool2d = defineOp({
                 const ix = ox * this.constants.SX - this.constants.PX + kx;
                 if (ix >= 0 && ix < this.constants.W) {
                   const v = x[(plane * this.constants.H + iy) * this.constants.W + ix];
-                  if (argmax < 0 || (!(v <= m) && m <= m)) {
+                  if (argmax < 0 || (m === m && (v > m || v !== v))) {
                     m = v;
                     argmax = iy * this.constants.W + ix;
                   }

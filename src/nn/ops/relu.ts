@@ -4,9 +4,11 @@
  *   y  = x  if x > 0,  0 otherwise
  *   dx = dy · [x > 0]        at the kink x = 0 the derivative is taken as 0 (as in FReLU's eq. 3)
  *
- * NaN passes through (relu(NaN) = NaN, as in PyTorch and every other activation here): the kernels
- * write `x <= 0 ? 0 : x`, not `x > 0 ? x : 0`, because every comparison with NaN is false and the
- * second form would turn NaN into 0, hiding it. The gradient at NaN is 0 (PyTorch's too).
+ * NaN passes through (relu(NaN) = NaN, as in PyTorch and every other activation here): every
+ * comparison with NaN is false, so a plain `x > 0 ? x : 0` would turn NaN into 0 and hide it. The
+ * kernels test for NaN explicitly — `v !== v` on gpu, the one NaN test that survives the GL shader
+ * compilers (they rewrite `v <= 0 ? 0 : v` into a NaN-blind max; GPUJS.md). The gradient at NaN is 0
+ * (PyTorch's too).
  *
  * Elementwise, any shape.
  */
@@ -21,7 +23,7 @@ export const relu = defineOp({
 
   reference: {
     forward({ x }, y) {
-      for (let i = 0; i < y.length; i++) y[i] = x[i] <= 0 ? 0 : x[i];
+      for (let i = 0; i < y.length; i++) y[i] = x[i] > 0 || Number.isNaN(x[i]) ? x[i] : 0;
     },
     backward({ x }, dy, { dx }) {
       for (let i = 0; i < dx.length; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
@@ -32,7 +34,7 @@ export const relu = defineOp({
     forward: (k, { x }) =>
       k.map(function (this: Thread, x: Flat) {
         const v = x[this.thread.x];
-        return v <= 0 ? 0 : v;
+        return v > 0 || v !== v ? v : 0;
       }, x),
     backward: (k, { x }, dy) => ({
       dx: k.map(function (this: Thread, x: Flat, dy: Flat) {

@@ -60,7 +60,7 @@ export const command: Command = {
     if (what === 'synthetic') {
       const like = values.like ?? 'cifar10';
       if (like !== 'cifar10' && like !== 'cifar100') throw new Error(`download: --like must be cifar10 or cifar100; got '${like}'`);
-      const count = (name: string, v: string | undefined, d: number) => numberOption('download', name, v, d, (n) => Number.isInteger(n) && n >= 5);
+      const count = (name: string, v: string | undefined, d: number) => numberOption('download', name, v, d, (n) => Number.isInteger(n) && n >= 5, 'an integer ≥ 5');
       const dir = values.dir ?? 'data/synthetic';
       const { folder, files } = writeSyntheticCifar({
         dataset: like,
@@ -82,7 +82,7 @@ export const command: Command = {
       dir: values.dir ?? defaultDataDir(),
       url: values.url,
       keepArchive: values['keep-archive'] ?? false,
-      retries: numberOption('download', 'retries', values.retries, 3, (n) => Number.isInteger(n) && n >= 0),
+      retries: numberOption('download', 'retries', values.retries, 3, (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'),
       log: (m) => console.error(m),
       onProgress: (done, total) => {
         bar ??= new ProgressBar({ label: spec.fileName, total: mb(total || spec.bytes || 1), unit: 'MB' });

@@ -128,7 +128,7 @@ export const command: Command = {
     }
 
     const integer = (name: string, value: string | undefined, min: number) =>
-      value === undefined ? undefined : numberOption('reproduce', name, value, 0, (n) => Number.isInteger(n) && n >= min);
+      value === undefined ? undefined : numberOption('reproduce', name, value, 0, (n) => Number.isInteger(n) && n >= min, `an integer ≥ ${min}`);
     const list = (name: string, value: string | undefined, check: (s: string) => boolean, what: string): string[] | undefined => {
       if (value === undefined) return undefined;
       const parts = value.split(',').map((s) => s.trim());
@@ -159,7 +159,7 @@ export const command: Command = {
       limitTest: integer('limit-test', v['limit-test'], 1),
       backend: v.backend as ReproduceOptions['backend'],
       gpuMode: v['gpu-mode'] as ReproduceOptions['gpuMode'],
-      freluBGradScale: v['frelu-b-grad-scale'] === undefined ? undefined : numberOption('reproduce', 'frelu-b-grad-scale', v['frelu-b-grad-scale'], 0, (n) => Number.isFinite(n) && n >= 0),
+      freluBGradScale: v['frelu-b-grad-scale'] === undefined ? undefined : numberOption('reproduce', 'frelu-b-grad-scale', v['frelu-b-grad-scale'], 0, (n) => Number.isFinite(n) && n >= 0, 'a finite number ≥ 0'),
       freluBKeepNonPositive: v['frelu-b-nonpositive'],
     };
     for (const key of Object.keys(options) as (keyof ReproduceOptions)[]) if (options[key] === undefined) delete options[key];
@@ -195,7 +195,7 @@ export const command: Command = {
       let timeLimitSeconds: number;
       let timeNote: string;
       if (v['time-per-job'] !== undefined) {
-        timeLimitSeconds = 60 * numberOption('reproduce', 'time-per-job', v['time-per-job'], 0, (n) => Number.isFinite(n) && n > 0);
+        timeLimitSeconds = 60 * numberOption('reproduce', 'time-per-job', v['time-per-job'], 0, (n) => Number.isFinite(n) && n > 0, 'a number of minutes > 0');
         timeNote = 'as given (--time-per-job)';
       } else {
         const est = await estimate(jobs, 1, (line) => console.log(line));

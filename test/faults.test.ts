@@ -16,6 +16,7 @@ import { jobList, resolveProtocol, runJobs } from '../src/experiments/reproduce/
 import { LOCK_FILE } from '../src/node/files.js';
 import { smallNet } from '../src/nn/models/index.js';
 import * as g from '../src/index.js';
+import { command as reproduceCommand } from '../src/cli/reproduce.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gradlab-faults-'));
 const TINY = { dataset: 'synthetic', backend: 'reference', limitTrain: 4, limitTest: 4, batchSize: 4, augment: false } as const;
@@ -130,6 +131,12 @@ test("reproduce: a job whose folder another live process holds counts as running
   assert.is(outcome.finished, false);
   assert.match(lines.join('\n'), new RegExp(`running in process ${process.ppid}`));
   assert.not.match(lines.join('\n'), /FAILED/);
+});
+
+test('§6: reproduce names the range of a numeric option, one line for a negative number', async () => {
+  const message = async (argv: string[]): Promise<string> => reproduceCommand.run(argv).then(() => 'no error', (e: unknown) => (e instanceof Error ? e.message : String(e)));
+  assert.is(await message(['table1', '--epochs', '0', '--dry-run']), "reproduce: --epochs must be an integer ≥ 1; got '0'");
+  assert.is(await message(['table1', '--epochs', '-3', '--dry-run']), "reproduce: --epochs must be an integer ≥ 1; got '-3'");
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

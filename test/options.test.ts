@@ -110,6 +110,8 @@ const CASES: [string, () => unknown, string, string][] = [
   ['data.syntheticCifar', () => g.data.syntheticCifar(bad<g.data.SyntheticOptions>({ dataset: 'cifar10', split: 'test', count: 2, n: 2 })), 'n', 'dataset, split, count, seed, noise'],
   ['data.syntheticCifarFiles', () => g.data.syntheticCifarFiles(bad<g.data.SyntheticFilesOptions>({ dataset: 'cifar10', dir: 'x' })), 'dir', 'dataset, train, test, seed, noise'],
   ['data.loadCifar', () => g.data.loadCifar(bad<g.data.LoadCifarOptions>({ dataset: 'cifar10', split: 'test', root: 'data' })), 'root', 'dataset, split, dir, files, label'],
+  ['data.cifarFromBytes', () => g.data.cifarFromBytes(bad<g.data.CifarBytes>({ dataset: 'cifar10', split: 'test', parts: [], labels: 'fine' })), 'labels', 'dataset, split, parts, labelNames, coarseLabelNames, label'],
+  ['g.defineOp', () => g.defineOp(bad<g.OpDef<'x', 'x', {}>>({ name: 'op', inputs: ['x'], saves: [], nondifferentiable: ['x'], outputShape: () => [], reference: {} })), 'nondifferentiable', 'name, inputs, nonDifferentiable, saves, outputShape, reference, gpu'],
   ['data.writeSyntheticCifar', () => g.data.writeSyntheticCifar(bad<g.data.WriteSyntheticOptions>({ dataset: 'cifar10', dir: '/nonexistent-gradlab', overwrite: true })), 'overwrite', 'dataset, train, test, seed, noise, dir, force'],
 ];
 
@@ -119,6 +121,12 @@ for (const [what, call, key, accepted] of CASES) {
     assert.throws(call, new RegExp(`unknown option '${escaped(key)}'.*; accepted options: ${escaped(accepted)}$`));
   });
 }
+
+test("data.downloadCifar: an unknown option 'folder' rejects, naming it and the accepted options (before any download)", async () => {
+  let message = '';
+  await g.data.downloadCifar('cifar10', bad<g.data.DownloadOptions>({ folder: '/nonexistent-gradlab' })).catch((e: Error) => (message = e.message));
+  assert.is(message, "download: unknown option 'folder'; accepted options: dir, url, keepArchive, retries, onProgress, log, stallMs");
+});
 
 test("snake_case spellings of accepted options say gradlab's name: new SGD(params, { weight_decay }) → weightDecay", () => {
   assert.throws(

@@ -12,6 +12,7 @@ import type { Storage } from '../tensor/backends/backend.js';
 import { getBackend } from '../tensor/backends/index.js';
 import type { GraphNode } from './graph.js';
 import { isCheckFiniteOn, isGradEnabled } from './grad-mode.js';
+import { checkKeys } from '../util/options.js';
 
 /** An op made by defineOp, with its input names I and attributes A. */
 export interface Op<I extends string, A extends object> {
@@ -90,6 +91,7 @@ export function defineOp<I extends string, S extends I | 'y', A extends object =
 /** A definition's mistakes that can be seen before it runs: `saves` naming no input. */
 function checkDefinition<I extends string, S extends string, A>(def: OpDef<I, S, A>): void {
   if (typeof def !== 'object' || def === null || typeof def.name !== 'string' || def.name === '') throw new Error('defineOp: the definition needs a name');
+  checkKeys(`defineOp '${def.name}'`, def, ['name', 'inputs', 'nonDifferentiable', 'saves', 'outputShape', 'reference', 'gpu']);
   if (!Array.isArray(def.inputs) || def.inputs.length === 0) throw new Error(`defineOp '${def.name}': inputs must list at least one input name`);
   for (const name of def.saves) {
     if (name !== 'y' && !(def.inputs as readonly string[]).includes(name)) {

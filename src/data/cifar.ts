@@ -22,6 +22,7 @@
  * not a whole number of records, or a label out of range, is an error naming the source; nothing
  * is ever half-built.
  */
+import { checkKeys } from '../util/options.js';
 export type CifarName = 'cifar10' | 'cifar100';
 export type Split = 'train' | 'test';
 
@@ -248,6 +249,7 @@ export interface CifarBytes {
  *   const test = cifarFromBytes({ dataset: 'cifar10', split: 'test', parts: [{ source: 'test_batch.bin', bytes }] });
  */
 export function cifarFromBytes(input: CifarBytes): CifarDataset {
+  checkKeys('cifarFromBytes', input, ['dataset', 'split', 'parts', 'labelNames', 'coarseLabelNames', 'label']);
   const f = checkCifarChoice('cifarFromBytes', input?.dataset, input.split, input.label ?? 'fine');
   const labelKind = input.label ?? 'fine';
   if (input.parts.length === 0) throw new Error(`cifarFromBytes: parts is empty; give the bytes of at least one ${f.title} ${input.split} file`);

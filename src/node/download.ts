@@ -25,6 +25,7 @@ import { join, resolve } from 'node:path';
 import { CIFAR_FORMATS, type CifarName } from '../data/cifar.js';
 import { defaultDataDir } from './cifar-files.js';
 import { ArchiveError, extractTarGz } from './tar.js';
+import { checkKeys } from '../util/options.js';
 
 /** One downloadable archive: where it is, its checksum, and what it must unpack to. */
 export interface ArchiveSpec {
@@ -237,6 +238,7 @@ async function fetchInto(url: string, part: string, expected: number | undefined
 
 /** Downloads (or resumes), verifies and unpacks one archive. See the steps at the top of the file. */
 export async function downloadArchive(spec: ArchiveSpec, options: DownloadOptions = {}): Promise<DownloadResult> {
+  checkKeys('download', options, ['dir', 'url', 'keepArchive', 'retries', 'onProgress', 'log', 'stallMs']);
   const dir = resolve(options.dir ?? defaultDataDir());
   const folder = join(dir, spec.folder);
   const log = options.log ?? (() => {});

@@ -3,9 +3,33 @@
  * file in the same folder, flushed, then renamed over the target. A run killed mid-write leaves
  * the previous complete file, never a torn one.
  */
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, basename, join } from 'node:path';
+import { dirname, basename, join, resolve } from 'node:path';
+
+/**
+ * Creates `folder` and its missing parents, one level at a time. Node's recursive mkdir loops at
+ * full CPU under a path like /proc/x instead of failing, so it is never used here; `what` starts the
+ * error (e.g. 'train: cannot create the output folder runs/a'), which names the level that failed.
+ */
+export function makeFolder(folder: string, what = `cannot create the folder ${folder}`): void {
+  const missing: string[] = [];
+  let existing = resolve(folder);
+  while (!existsSync(existing)) {
+    missing.unshift(existing);
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  if (!statSync(existing).isDirectory()) throw new Error(`${what}: ${existing} is a file, not a folder`);
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (e) {
+      if (!(e instanceof Error && Reflect.get(e, 'code') === 'EEXIST')) throw new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
 
 /** Temporary files this process is writing now: removed at exit if a write is cut short. */
 const writing = new Set<string>();
@@ -15,7 +39,7 @@ let exitHookSet = false;
 const TEMP_NAME = /^\..+\.(\d+)\.tmp$/;
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeFolder(dirname(path), `cannot write ${path}`);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   if (!exitHookSet) {
     exitHookSet = true;
@@ -185,7 +209,7 @@ function ageMs(path: string): number {
  * 30 s counts as held.
  */
 export function lockFolder(folder: string, what: string): () => void {
-  mkdirSync(folder, { recursive: true });
+  makeFolder(folder, `${what}: cannot create ${folder}`);
   const path = join(folder, LOCK_FILE);
   const me: LockHolder = { pid: process.pid, start: processStart(process.pid), host: hostname() };
   const content = JSON.stringify(me) + '\n';

@@ -30,8 +30,7 @@
  * epoch), checkpoint.ts (saving and resuming), output.ts (metrics files and log lines), records.ts
  * (what a run reports).
  */
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, relative, sep } from 'node:path';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { currentBackend, setBackend } from '../../tensor/backends/index.js';
 import { setGpuMode } from '../../tensor/backends/gpu.js';
@@ -40,7 +39,7 @@ import { cifarTransform } from '../../data/transforms.js';
 import { DataLoader } from '../../data/loader.js';
 import { SGD } from '../../optim/sgd.js';
 import { MultiStepLR } from '../../optim/lr-scheduler.js';
-import { lockFolder, removeStaleTemps, writeJsonAtomic } from '../../node/files.js';
+import { lockFolder, makeFolder, removeStaleTemps, writeJsonAtomic } from '../../node/files.js';
 import { ProgressBar } from '../../util/progress.js';
 import { resolveTrainConfig, type TrainOptions } from './config.js';
 import type { Divergence, EpochRecord, TrainSummary } from './records.js';
@@ -112,7 +111,7 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
   if (!resume && !options.overwrite && (hasCheckpoint || existsSync(files.summary))) {
     throw new Error(`train: ${outDir} already holds a run; resume it (--resume), choose another output directory (--out), or overwrite it (--overwrite)`);
   }
-  makeOutputFolder(outDir);
+  makeFolder(outDir, `train: cannot create the output folder ${outDir}`);
 
   if (config.backend === 'gpu' && config.gpuMode !== 'auto') setGpuMode(config.gpuMode);
   const previousBackend = currentBackend();
@@ -252,30 +251,3 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
   }
 }
 
-/**
- * Creates the output folder (and its missing parents) after checking, from the nearest existing
- * ancestor, that it can be: that ancestor must be a writable directory. (Node's recursive mkdir
- * under a path like /proc/x loops at full CPU instead of failing, so it is never asked to.)
- */
-function makeOutputFolder(outDir: string): void {
-  let existing = outDir;
-  while (!existsSync(existing)) {
-    const parent = dirname(existing);
-    if (parent === existing) break;
-    existing = parent;
-  }
-  if (!statSync(existing).isDirectory()) throw new Error(`train: cannot create the output folder ${outDir}: ${existing} is a file, not a directory`);
-  try {
-    accessSync(existing, constants.W_OK | constants.X_OK);
-  } catch {
-    throw new Error(`train: cannot create the output folder ${outDir}: ${existing} is not a writable directory`);
-  }
-  if (existing === outDir) return;
-  // /proc and /sys accept access() for root yet refuse new entries: try one level first.
-  try {
-    mkdirSync(join(existing, relative(existing, outDir).split(sep)[0]));
-  } catch (e) {
-    if (!(e instanceof Error && Reflect.get(e, 'code') === 'EEXIST')) throw new Error(`train: cannot create the output folder ${outDir}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  mkdirSync(outDir, { recursive: true });
-}

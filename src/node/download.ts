@@ -20,11 +20,12 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CIFAR_FORMATS, type CifarName } from '../data/cifar.js';
 import { defaultDataDir } from './cifar-files.js';
 import { ArchiveError, extractTarGz } from './tar.js';
+import { makeFolder } from './files.js';
 import { checkKeys } from '../util/options.js';
 
 /** One downloadable archive: where it is, its checksum, and what it must unpack to. */
@@ -243,7 +244,7 @@ export async function downloadArchive(spec: ArchiveSpec, options: DownloadOption
   const folder = join(dir, spec.folder);
   const log = options.log ?? (() => {});
   if (archivePresent(spec, dir)) return { status: 'present', folder, fetchedBytes: 0 };
-  await mkdir(dir, { recursive: true });
+  makeFolder(dir, `download: cannot create the data folder ${dir}`);
 
   const archive = join(dir, spec.fileName);
   const part = `${archive}.part`;
@@ -301,7 +302,7 @@ export async function downloadArchive(spec: ArchiveSpec, options: DownloadOption
         );
       }
     }
-    await mkdir(folder, { recursive: true });
+    makeFolder(folder);
     for (const entry of await readdir(unpacked, { withFileTypes: true })) {
       if (entry.isFile()) await rename(join(unpacked, entry.name), join(folder, entry.name));
     }

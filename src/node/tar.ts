@@ -19,7 +19,7 @@
  * archives GNU tar would refuse to make (names with '..', absolute names).
  */
 import { createReadStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { makeFolder } from './files.js';
 import { posix } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { Header, ReadEntry, Unpack } from 'tar';
@@ -72,7 +72,7 @@ function tarProblem(message: string, data: Readonly<Record<string, unknown>>, fi
  * in archive order. Rejects with an `ArchiveError` on the first problem.
  */
 export async function extractTarGz(archivePath: string, destDir: string): Promise<ExtractedFile[]> {
-  await mkdir(destDir, { recursive: true });
+  makeFolder(destDir, `cannot unpack ${archivePath} into ${destDir}`);
   const files: ExtractedFile[] = [];
   return new Promise((resolve, reject) => {
     let failed = false;

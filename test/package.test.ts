@@ -1,6 +1,7 @@
 /**
- * The package installs: `npm pack` (its prepack builds dist/ afresh) gives a tarball with dist/,
- * README and LICENSE; a consumer in an empty folder installs it, imports it, runs `npx gradlab
+ * The package installs: `npm pack` on a fresh copy of the repository (its files as git lists
+ * them, tracked and new, without dist/ — a clone of the working tree; node_modules linked in)
+ * builds dist/ in its prepack and gives a tarball with dist/, README and LICENSE; a consumer in an empty folder installs it, imports it, runs `npx gradlab
  * --help`, and typechecks under strict tsc *without* skipLibCheck and without any @types package
  * (so no public type needs a dev-only @types/*). Slow (a build and an install): one test.
  *
@@ -11,7 +12,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -23,8 +24,16 @@ const run = (cmd: string, args: string[], cwd: string): string =>
 test('npm pack → install in an empty folder → import gradlab, npx gradlab --help, strict tsc without skipLibCheck', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gradlab-package-'));
   try {
+    // A fresh copy, so the pack neither depends on nor disturbs this tree's dist/.
+    const clone = join(dir, 'clone');
+    const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root).split('\0').filter((f) => f !== '' && existsSync(join(root, f))); // a tracked file deleted here is not copied
+    for (const f of files) {
+      mkdirSync(join(clone, f, '..'), { recursive: true });
+      cpSync(join(root, f), join(clone, f), { errorOnExist: false, force: true });
+    }
+    symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'), 'dir');
     // stdout holds the prepack build's messages, then npm's JSON report.
-    const out = run(npm, ['pack', '--json', '--pack-destination', dir], root);
+    const out = run(npm, ['pack', '--json', '--pack-destination', dir], clone);
     const packed = JSON.parse(out.slice(out.search(/^\[/m))) as { filename: string; files: { path: string }[] }[];
     const paths = packed[0].files.map((f) => f.path);
     for (const want of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'README.md', 'LICENSE', 'package.json']) {
@@ -33,7 +42,7 @@ test('npm pack → install in an empty folder → import gradlab, npx gradlab --
     assert.not.ok(paths.some((p) => p.startsWith('src/') || p.startsWith('test/')), 'no sources or tests in the tarball');
 
     const consumer = join(dir, 'consumer');
-    execFileSync('mkdir', [consumer]);
+    mkdirSync(consumer);
     writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed[0].filename)], consumer);
 

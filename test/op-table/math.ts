@@ -48,6 +48,9 @@ export const MATH_ROWS: OpRow[] = [
   row(P.slice, { name: '[2, 3, 4, 3] inner block', shapes: { x: [2, 3, 4, 3] }, attrs: { ranges: [[1, 2], [0, 2], [1, 4], [1, 2]] } }),
 ];
 
+/** customGrad's example: y = x², its gradient written in ops (checked like any row, on both backends). */
+const square = g.customGrad((x) => ({ value: g.mul(x, x), gradFunc: (dy) => [g.mul(dy, g.mul(x, 2))] }));
+
 /** Composite rows: broadcasting through the public functions, and graphs of several ops. */
 export const MATH_COMPOSITE_ROWS: OpRow[] = [
   composite({ name: 'broadcast [3, 1] + [1, 4]', shapes: { a: [3, 1], b: [1, 4] }, fn: ({ a, b }) => g.add(a, b) }),
@@ -61,5 +64,8 @@ export const MATH_COMPOSITE_ROWS: OpRow[] = [
   composite({ name: 'g.slice with a negative end and a whole axis', shapes: { x: [3, 4] }, fn: ({ x }) => g.slice(x, [null, [1, -1]]) }),
   composite({ name: 'g.min over the last axis (bare axis -1)', shapes: { x: [2, 5] }, gen: { x: 'distinct' }, fn: ({ x }) => g.min(x, -1) }),
   composite({ name: 'g.clamp then g.abs', shapes: { x: [2, 3] }, gen: { x: 'distinct' }, fn: ({ x }) => g.abs(g.clamp(x, { max: 0.0113 })) }),
-  composite({ name: 'softmax-like: exp(x) / Σ exp(x)', shapes: { x: [2, 3] }, fn: ({ x }) => g.div(g.exp(x), g.sum(g.exp(x), { axis: 1, keepDims: true })) }),
+  composite({ name: 'F.softmax over axis 0 of [3, 2, 2] (axis moved last and back)', shapes: { x: [3, 2, 2] }, fn: ({ x }) => g.nn.functional.softmax(x, { axis: 0 }) }),
+  composite({ name: 'F.logSoftmax over axis 1 of [2, 3, 2] (bare axis)', shapes: { x: [2, 3, 2] }, fn: ({ x }) => g.nn.functional.logSoftmax(x, 1) }),
+  composite({ name: 'customGrad y = x² with gradFunc 2x·dy', shapes: { x: [2, 3] }, fn: ({ x }) => square(x) }),
+    composite({ name: 'softmax-like: exp(x) / Σ exp(x)', shapes: { x: [2, 3] }, fn: ({ x }) => g.div(g.exp(x), g.sum(g.exp(x), { axis: 1, keepDims: true })) }),
 ];

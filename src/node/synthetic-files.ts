@@ -3,11 +3,11 @@
  * that `loadCifar({ dir })` and `gradlab train --data DIR` read it as they would the real data.
  * The images themselves come from src/data/synthetic.ts, in memory.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cifarFormat, type CifarName } from '../data/cifar.js';
 import { syntheticCifarFiles } from '../data/synthetic.js';
-import { writeFileAtomic } from './files.js';
+import { makeFolder, writeFileAtomic } from './files.js';
 
 /** What writeSyntheticCifar writes, and where. */
 export interface WriteSyntheticOptions {
@@ -32,7 +32,7 @@ export function writeSyntheticCifar(options: WriteSyntheticOptions): { folder: s
     throw new Error(`writeSyntheticCifar: ${folder} already exists; choose another directory or pass force (--force) to overwrite it`);
   }
   const files = syntheticCifarFiles(options, 'writeSyntheticCifar');
-  mkdirSync(folder, { recursive: true });
+  makeFolder(folder, `cannot write the synthetic set into ${folder}`);
   return {
     folder,
     files: files.map(({ name, bytes }) => {

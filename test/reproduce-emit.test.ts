@@ -10,6 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
 import { arrayList, jobList, readJobLines, resolveProtocol, runJob, slurmTime, trainArgs, type RunJobRecord } from '../src/experiments/reproduce/index.js';
@@ -87,6 +88,19 @@ test('--emit writes jobs.jsonl in jobList order and the Slurm, GNU parallel and 
   for (const s of ['completionMode: Indexed', 'completions: 4', 'parallelism: 2', '"$JOB_COMPLETION_INDEX"', `mountPath: ${out}`, 'activeDeadlineSeconds: 5400', 'memory: "2048Mi"', 'restartPolicy: Never']) {
     assert.ok(yaml.includes(s), `k8s-job.yaml has '${s}'`);
   }
+  // The scripts parse as bash, and the YAML as a Kubernetes Job (with typedoc's `yaml`, a dev dependency's dependency).
+  for (const script of ['slurm.sbatch', 'parallel.sh']) {
+    const r = spawnSync('bash', ['-n', join(out, script)], { encoding: 'utf8' });
+    assert.is(r.status, 0, `${script}: ${r.stderr}`);
+  }
+  const { parse } = await import('yaml');
+  const job = parse(yaml) as { kind: string; spec: { completionMode: string; completions: number; template: { spec: { containers: { args: string[]; volumeMounts: { mountPath: string }[] }[] } } } };
+  assert.is(job.kind, 'Job');
+  assert.is(job.spec.completionMode, 'Indexed');
+  assert.is(job.spec.completions, 4);
+  const container = job.spec.template.spec.containers[0];
+  assert.match(container.args[0], /run-job \S+jobs\.jsonl "\$JOB_COMPLETION_INDEX"/);
+  assert.is(container.volumeMounts[0].mountPath, out);
   const readme = readFileSync(join(out, 'README.txt'), 'utf8');
   assert.match(readme, /sbatch .*slurm\.sbatch/);
   assert.match(readme, /kubectl apply -f/);

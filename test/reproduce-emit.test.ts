@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
 import { arrayList, jobList, readJobLines, resolveProtocol, runJob, slurmTime, trainArgs, type RunJobRecord } from '../src/experiments/reproduce/index.js';
-import { readTrainCheckpoint, type TrainSummary } from '../src/experiments/train/index.js';
+import { decodeCheckpoint, encodeCheckpoint, readTrainCheckpoint, train, type CheckpointValue, type TrainSummary } from '../src/experiments/train/index.js';
 import { command as reproduce } from '../src/cli/reproduce.js';
 import { command as exportCommand } from '../src/cli/export.js';
 import { loadSafetensors, readSafetensorsFile } from '../src/node/safetensors.js';
@@ -209,6 +209,28 @@ test('old BN key names (runningMean, runningVar, no num_batches_tracked) still l
   }
   // A key that is neither name of a pair is still unexpected.
   assert.throws(() => b.loadStateDict({ ...old, 'features.1.runningMeen': g.zeros([32], ref) }), /unexpected key 'features\.1\.runningMeen'/);
+});
+
+test('a checkpoint written with the old BN names (runningMean, runningVar, no num_batches_tracked) resumes, and exports with PyTorch names', async () => {
+  const out = tempDir();
+  const base = { model: 'smallnet' as const, activation: 'frelu' as const, batchNorm: true, dataset: 'synthetic' as const, limitTrain: 4, limitTest: 4, backend: 'reference' as const, lr: 0.01, seed: 1, outDir: out };
+  await train({ ...base, epochs: 1 });
+  // Rewrite the checkpoint as gradlab wrote it before the rename.
+  const path = join(out, 'checkpoint.gckpt');
+  const value = decodeCheckpoint(readFileSync(path), path) as { model: Record<string, CheckpointValue> } & Record<string, CheckpointValue>;
+  const model: Record<string, CheckpointValue> = {};
+  for (const [k, v] of Object.entries(value.model)) {
+    if (k.endsWith('num_batches_tracked')) continue;
+    model[k.replace(/running_mean$/, 'runningMean').replace(/running_var$/, 'runningVar')] = v;
+  }
+  assert.ok(Object.keys(model).includes('features.1.runningMean'));
+  writeFileSync(path, encodeCheckpoint({ ...value, model }));
+  const exported = join(out, 'old.safetensors');
+  assert.is((await quiet(() => exportCommand.run([path, '--out', exported]))).code, 0);
+  const keys = Object.keys(readSafetensorsFile(exported).tensors);
+  assert.ok(keys.includes('features.1.running_mean') && !keys.includes('features.1.runningMean'), keys.join(', '));
+  const summary = await train({ ...base, epochs: 2, resume: true });
+  assert.is(summary.epochsCompleted, 2);
 });
 
 test.run();

@@ -73,7 +73,7 @@ const CASES: [string, () => unknown, string, string][] = [
   ['g.gpuInfo', () => g.gpuInfo(bad<{ start: boolean }>({ begin: true })), 'begin', 'start'],
   ['F.conv2d', () => F.conv2d(x4(), w(), null, { pading: 1 } as F.Conv2dOptions), 'pading', 'stride, padding'],
   ['F.maxPool2d', () => F.maxPool2d(x4(), { kernelSize: 2, strides: 2 } as F.Pool2dOptions), 'strides', 'kernelSize, stride, padding'],
-  ['F.avgPool2d', () => F.avgPool2d(x4(), { kernel_size: 2 } as unknown as F.Pool2dOptions), 'kernel_size', 'kernelSize, stride, padding'],
+  ['F.avgPool2d', () => F.avgPool2d(x4(), bad<F.Pool2dOptions>({ kernel_size: 2 })), 'kernel_size', 'kernelSize, stride, padding'],
   ['F.batchNorm', () => F.batchNorm(g.ones([2, 1], ref), bad<F.BatchNormOptions>({ training: true, running_mean: null })), 'running_mean', 'weight, bias, runningMean, runningVar, training, momentum, eps'],
   ['F.dropout', () => F.dropout(g.ones([2], ref), bad<F.DropoutOptions>({ rate: 0.5 })), 'rate', 'p, training, seed, mask'],
   ['F.leakyRelu', () => F.leakyRelu(g.ones([2], ref), bad<{ negativeSlope: number }>({ negative_slope: 0.1 })), 'negative_slope', 'negativeSlope'],

@@ -21,6 +21,7 @@ test('the README tour (tensors, autograd, gradcheck, gpu, nn, models, optim) run
       "console.log('toDot', g.toDot(loss).startsWith('digraph gradlab {'), 'customGrad', Array.from(q.grad!.toArray()).join(','));",
       "let threw = ''; try { saved.backward(); } catch (e) { threw = (e as Error).message.slice(0, 40); } console.log('version', threw);",
       "console.log('adam', Array.from(theta.toArray(), (t) => t.toFixed(6)).join(','));",
+      "console.log('bn keys', ['features.1.running_mean', 'features.1.running_var', 'features.1.num_batches_tracked'].every((k) => model.namedBuffers().some(([n]) => n === k)));",
     ];
     writeFileSync(file, source + '\n' + claims.join('\n') + '\n');
     const out = execFileSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', GRADLAB_GPU_MODE: process.env.GRADLAB_GPU_MODE ?? 'webasm' } });
@@ -29,6 +30,7 @@ test('the README tour (tensors, autograd, gradcheck, gpu, nn, models, optim) run
     assert.match(out, /toDot true customGrad 1,1/, out);
     assert.match(out, /version backward: 'mul' saved its input 'a'/, out);
     assert.match(out, /adam 0\.900000,-1\.900000/, out);
+    assert.match(out, /bn keys true/, out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

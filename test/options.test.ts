@@ -112,6 +112,8 @@ const CASES: [string, () => unknown, string, string][] = [
   ['data.loadCifar', () => g.data.loadCifar(bad<g.data.LoadCifarOptions>({ dataset: 'cifar10', split: 'test', root: 'data' })), 'root', 'dataset, split, dir, files, label'],
   ['data.cifarFromBytes', () => g.data.cifarFromBytes(bad<g.data.CifarBytes>({ dataset: 'cifar10', split: 'test', parts: [], labels: 'fine' })), 'labels', 'dataset, split, parts, labelNames, coarseLabelNames, label'],
   ['g.defineOp', () => g.defineOp(bad<g.OpDef<'x', 'x', {}>>({ name: 'op', inputs: ['x'], saves: [], nondifferentiable: ['x'], outputShape: () => [], reference: {} })), 'nondifferentiable', 'name, inputs, nonDifferentiable, saves, outputShape, reference, gpu'],
+  ['io.saveSafetensors', () => g.io.saveSafetensors('/nonexistent-gradlab/x.safetensors', {}, bad<{ metadata: Record<string, string> }>({ meta: {} })), 'meta', 'metadata'],
+  ['io.loadSafetensors', () => g.io.tensorsOf({}, bad<g.io.ToTensorOptions>({ device: 'gpu' })), 'device', 'backend, dtype'],
   ['data.writeSyntheticCifar', () => g.data.writeSyntheticCifar(bad<g.data.WriteSyntheticOptions>({ dataset: 'cifar10', dir: '/nonexistent-gradlab', overwrite: true })), 'overwrite', 'dataset, train, test, seed, noise, dir, force'],
 ];
 

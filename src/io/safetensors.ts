@@ -25,6 +25,7 @@ import { fromTyped } from '../tensor/create.js';
 import type { DType } from '../tensor/dtype.js';
 import type { BackendName } from '../tensor/backends/backend.js';
 import { currentBackend } from '../tensor/backends/index.js';
+import { checkKeys } from '../util/options.js';
 
 /** The safetensors dtypes gradlab reads and writes, and their sizes in bytes. */
 export const SAFETENSORS_DTYPES = { F32: 4, F64: 8, I64: 8 } as const;
@@ -199,6 +200,7 @@ export function rawTensorsOf(tensors: Record<string, Tensor>, intKeys: (name: st
 
 /** Stored tensors as gradlab tensors (see ToTensorOptions for the dtypes). */
 export function tensorsOf(raw: Record<string, RawTensor>, options: ToTensorOptions = {}): Record<string, Tensor> {
+  checkKeys('loadSafetensors', options, ['backend', 'dtype']);
   const backend = options.backend ?? currentBackend();
   const out: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(raw)) {

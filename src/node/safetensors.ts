@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { tidy, type Tensor } from '../tensor/tensor.js';
 import { pytorchStateKey, type Module } from '../nn/module.js';
+import { checkKeys } from '../util/options.js';
 import { decodeSafetensors, encodeStateDict, tensorsOf, type SafetensorsContents, type ToTensorOptions } from '../io/safetensors.js';
 import { writeFileAtomic } from './files.js';
 
@@ -21,6 +22,7 @@ export * from '../io/index.js';
  * float32 → F32, float64 → F64, keys ending in `num_batches_tracked` → I64 (PyTorch's dtype).
  */
 export function saveSafetensors(path: string, tensors: Record<string, Tensor>, options: { metadata?: Record<string, string> } = {}): void {
+  checkKeys('saveSafetensors', options, ['metadata']);
   writeFileAtomic(path, encodeStateDict(tensors, options.metadata));
 }
 

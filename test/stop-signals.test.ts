@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -127,6 +127,36 @@ test('a trainer killed with SIGKILL is named by the parent (exit 137), not a bar
   process.kill(trainerOf(run.child.pid ?? 0), 'SIGKILL');
   assert.is(await run.exit, 137);
   assert.match(run.output(), /gradlab: the train process \(pid \d+\) was killed by SIGKILL \(out of memory, or kill -9\)/);
+});
+
+test("gradlab reproduce: kill -9 of its runner stops the training job too (the job's IPC channel closes)", async () => {
+  const out = join(root, 'reproduce');
+  const child = spawn(
+    process.execPath,
+    ['--import', tsx, 'src/cli/main.ts', 'reproduce', 'table1', '--rows', 'relu', '--lrs', '0.01', '--seeds', '1', '--dataset', 'synthetic', '--epochs', '50',
+      '--limit-train', '8', '--limit-test', '4', '--backend', 'reference', '--out', out],
+    { env: restartingEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let text = '';
+  child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (text += c.toString()));
+  const exit = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  const log = (): string => {
+    const job = readdirSync(out).find((d) => d.startsWith('smallnet-'));
+    const path = job === undefined ? '' : join(out, job, 'train.log');
+    return path !== '' && readdirSync(join(out, job ?? '')).includes('train.log') ? readFileSync(path, 'utf8') : '';
+  };
+  const t0 = Date.now();
+  while (!/epoch 1\/50 {2}lr/.test(existsSync(out) ? log() : '') && Date.now() - t0 < 90_000) await new Promise((r) => setTimeout(r, 200));
+  const runner = trainerOf(child.pid ?? 0);
+  const job = trainerOf(runner);
+  process.kill(runner, 'SIGKILL');
+  assert.is(await exit, 137, text);
+  assert.match(text, /the reproduce process \(pid \d+\) was killed by SIGKILL/);
+  const t1 = Date.now();
+  while (alive(job) && Date.now() - t1 < 60_000) await new Promise((r) => setTimeout(r, 100));
+  assert.not.ok(alive(job), 'the training job still runs a minute after its runner was killed');
+  assert.match(log(), /the parent process \d+ is gone; stopping as on SIGTERM/);
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -10,7 +10,8 @@
  *   - textures are freed exactly once: the live count stays flat over a training loop in webgl2
  *   - `auto` on SwiftShader chooses webasm and says why; WebGL1 runs a row of each network op
  *   - the lab page: window.g and window.lab; lab.train runs SmallNet for a few steps in its Web
- *     Worker and the loss falls; a screenshot is written (the path is printed)
+ *     Worker (webasm here, its SIMD kernels on 2 threads: the page is cross-origin isolated) and the
+ *     loss falls, as on 1 thread; a screenshot is written (the path is printed)
  *
  * Chromium: GRADLAB_CHROMIUM, else `chromium` / `chromium-browser` / `google-chrome` on the PATH.
  * Without one every test here is skipped with one line saying why (as the GL pass is).
@@ -85,6 +86,27 @@ function s(): Session {
 /** Calls globalThis.gradlabTest[name](...args) in the op page. */
 function callOpPage<T>(name: string, ...args: unknown[]): Promise<T> {
   return s().opPage.evaluate(([n, a]) => Reflect.get(Reflect.get(globalThis, 'gradlabTest'), n)(...a), [name, args] as const);
+}
+
+interface LabResult {
+  losses: number[];
+  b: number[][];
+  imagesPerSecond: number;
+  info: g.GpuInfo;
+  liveTextures: number[];
+}
+
+/** lab.train in the page, failing after 4 minutes rather than hanging the test run. */
+async function labTrain(page: Page, options: object): Promise<LabResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('lab.train did not finish within 4 minutes')), 240_000);
+  });
+  try {
+    return await Promise.race([page.evaluate((o) => Reflect.get(Reflect.get(globalThis, 'lab'), 'train')(o), options), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 if (found.path === null) {
@@ -196,11 +218,8 @@ if (found.path === null) {
     const errors: string[] = [];
     const page = await openPage(s().browser, `${s().server.url}lab/`, errors);
     await page.waitForFunction(() => Reflect.has(globalThis, 'lab') && Reflect.has(globalThis, 'g'));
-    const options = { model: 'smallnet', activation: 'frelu', bn: true, dataset: 'synthetic', steps: 8, batchSize: 16, seed: 1, lr: 0.01, syntheticCount: 64 };
-    const r: { losses: number[]; b: number[][]; imagesPerSecond: number; info: g.GpuInfo; liveTextures: number[] } = await page.evaluate(
-      (o) => Reflect.get(Reflect.get(globalThis, 'lab'), 'train')(o),
-      options,
-    );
+    const options = { model: 'smallnet', activation: 'frelu', bn: true, dataset: 'synthetic', steps: 8, batchSize: 16, seed: 1, lr: 0.01, syntheticCount: 64, threads: 2 };
+    const r = await labTrain(page, options);
     assert.is(r.losses.length, 8);
     assert.is(r.b.length, 8);
     assert.is(r.b[0].length, 4, 'SmallNet has 4 FReLU layers');
@@ -213,6 +232,11 @@ if (found.path === null) {
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`\nlab page: SmallNet ${r.imagesPerSecond.toFixed(1)} images/s on ${r.info.summary}; screenshot ${shot}`);
     writeFileSync(join(OUT, 'lab-train.json'), JSON.stringify({ ...r, options }, null, 1) + '\n');
+    // The same run on one thread: the SIMD workers (2 threads above, cross-origin isolated) only split the work.
+    assert.ok(r.info.summary?.includes('SIMD GEMM on 2 threads'), r.info.summary ?? '');
+    const one = await labTrain(page, { ...options, steps: 2, threads: 1 });
+    assert.ok(one.info.summary?.includes('SIMD GEMM on 1 thread'), one.info.summary ?? '');
+    for (let i = 0; i < 2; i++) assert.ok(Math.abs(one.losses[i] - r.losses[i]) <= 1e-4 * Math.abs(r.losses[i]), `step ${i + 1}: 1 thread ${one.losses[i]}, 2 threads ${r.losses[i]}`);
     assert.equal(errors, []);
     await page.close();
   });

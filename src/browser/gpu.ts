@@ -12,7 +12,8 @@
  * The SIMD kernels of the webasm mode (matmul, conv2d) need a shared WebAssembly.Memory, which a
  * page has only when it is cross-origin isolated (served with COOP: same-origin and COEP:
  * require-corp, as `npm run lab` does); elsewhere they are turned off and matmul and conv2d run
- * their gpu.js kernels. Either way they run on the calling thread: one core.
+ * their gpu.js kernels. They run on the calling thread, or share the work with Web Workers where the
+ * caller itself is a worker (./threads.ts; the lab's training worker starts them).
  */
 import * as gpujs from 'gpu.js';
 import { BROWSER_GPU_MODES, glRenderer, isSoftwareRenderer, setGpuPlatform, setKernelCacheLimit, setSimdKernels, type GpuMode, type ModeChoice, type ModeRequest } from '../tensor/backends/gpu.js';
@@ -77,8 +78,13 @@ export function crossOriginIsolatedHere(): boolean {
   return typeof crossOriginIsolated === 'boolean' && crossOriginIsolated && typeof SharedArrayBuffer !== 'undefined';
 }
 
-/** Compiled webasm kernels kept at once in a browser (Chromium: ~124 WebAssembly.Memory objects a page). */
-const WEBASM_KERNEL_LIMIT = 96;
+/**
+ * Compiled webasm kernels kept at once in a browser. Chromium gives a renderer process about 124
+ * WebAssembly.Memory objects (8 GiB of address space each, 1 TiB in all), shared by its pages and
+ * workers, and a terminated worker's memories are freed only some time later: 40 leaves room for
+ * a second training worker (and the SIMD kernels' memory) while the first one's are still held.
+ */
+const WEBASM_KERNEL_LIMIT = 40;
 
 let installed = false;
 
@@ -98,8 +104,8 @@ export function useBrowserGpu(): void {
       setKernelCacheLimit(choice.mode === 'webasm' ? WEBASM_KERNEL_LIMIT : null);
       if (choice.mode !== 'webasm') return choice;
       const simd = isolated
-        ? 'SIMD GEMM kernels on (cross-origin isolated), one thread'
-        : 'SIMD GEMM kernels off: the page is not cross-origin isolated (no SharedArrayBuffer), so matmul and conv2d run gpu.js kernels; one thread';
+        ? 'SIMD GEMM kernels on (cross-origin isolated)'
+        : 'SIMD GEMM kernels off: the page is not cross-origin isolated (no SharedArrayBuffer), so matmul and conv2d run gpu.js kernels, on one thread';
       return { mode: choice.mode, reason: `${choice.reason}; ${simd}` };
     },
   });

@@ -6,7 +6,7 @@
  *     → { losses, b /* FReLU b per layer per step *\/, imagesPerSecond, info }
  *   lab.files      the CIFAR-10 files picked or dropped (or fetched from ./data when `npm run lab` serves it)
  *
- * Each lab.train runs in a fresh Web Worker (./worker.ts), so the page never freezes; the page
+ * lab.train runs in a Web Worker (./worker.ts), so the page never freezes; the page
  * shows the loss curve, the images per second and what the backend runs on (gpuInfo().summary).
  */
 import * as g from '../index.js';
@@ -21,6 +21,8 @@ const $ = <T extends Element>(id: string, kind: new () => T): T => {
 
 const files: { source: string; bytes: Uint8Array }[] = [];
 let running: Promise<TrainResult> | null = null;
+/** The training worker, kept while the gpu.js mode asked for stays the same (./worker.ts). */
+let current: { worker: Worker; mode: NonNullable<TrainOptions['mode']> } | null = null;
 
 function log(line: string): void {
   const pre = $('log', HTMLPreElement);
@@ -62,7 +64,12 @@ function plot(losses: readonly number[]): void {
 async function train(options: TrainOptions = {}): Promise<TrainResult> {
   if (running !== null) throw new Error('lab.train: a run is in progress; await it first');
   const cifar = options.dataset === 'cifar10' ? await cifarParts() : null;
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  const mode = options.mode ?? 'auto';
+  if (current === null || current.mode !== mode) {
+    current?.worker.terminate();
+    current = { worker: new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }), mode };
+  }
+  const worker = current.worker;
   const losses: number[] = [];
   $('status', HTMLElement).textContent = 'training…';
   $('rate', HTMLElement).textContent = '';
@@ -98,7 +105,6 @@ async function train(options: TrainOptions = {}): Promise<TrainResult> {
     return await done;
   } finally {
     running = null;
-    worker.terminate();
   }
 }
 

@@ -17,6 +17,8 @@ export interface TrainOptions {
   lr?: number;
   /** The gpu.js mode (default 'auto': WebGL2 on a hardware GPU, webasm on a software renderer). */
   mode?: g.GpuMode | 'auto';
+  /** Threads for the webasm mode's SIMD kernels (cross-origin-isolated pages only; default: the cores, at most 4). */
+  threads?: number;
   /** Images of the synthetic set (default: enough for the steps, at most 1024). */
   syntheticCount?: number;
 }
@@ -39,7 +41,7 @@ export interface TrainResult {
   stepMs: number[];
   liveTextures: number[];
   info: g.GpuInfo;
-  options: Required<Omit<TrainOptions, 'syntheticCount' | 'lr'>> & { lr: number; images: number };
+  options: Required<Omit<TrainOptions, 'syntheticCount' | 'lr' | 'threads'>> & { lr: number; images: number };
 }
 
 /** The official files' bytes, as the page read them. */

@@ -3,7 +3,8 @@
  *
  *   bundleLibrary(dir)  dir/gradlab.js: the browser entry (src/browser/index.ts) as one ES module
  *                       with gpu.js's browser build inside (`npm run build` writes dist/browser/)
- *   bundleLab(dir)      the lab page: index.html, page.js (window.g, window.lab), worker.js (training)
+ *   bundleLab(dir)      the lab page: index.html, page.js (window.g, window.lab), worker.js (training),
+ *                       simd-worker.js (threads for the SIMD kernels, src/browser/threads.ts)
  *   bundlePage(…)       any other page script (the browser tests' op-table page)
  *
  * Every bundle maps an import of the Node entry (src/index.ts, as the op-test table has) to the
@@ -64,12 +65,20 @@ export async function bundleLab(dir: string): Promise<Bundled[]> {
   mkdirSync(dir, { recursive: true });
   const lab = join(ROOT, 'src/browser/lab');
   copyFileSync(join(lab, 'index.html'), join(dir, 'index.html'));
-  return Promise.all([bundlePage(join(lab, 'page.ts'), join(dir, 'page.js')), bundlePage(join(lab, 'worker.ts'), join(dir, 'worker.js'))]);
+  return Promise.all([
+    bundlePage(join(lab, 'page.ts'), join(dir, 'page.js')),
+    bundlePage(join(lab, 'worker.ts'), join(dir, 'worker.js')),
+    bundlePage(join(ROOT, 'src/browser/simd-worker.ts'), join(dir, 'simd-worker.js')),
+  ]);
 }
 
 // `tsx src/node/lab/bundle.ts DIR` (npm run build): the library bundle into DIR.
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const dir = resolve(process.argv[2] ?? 'dist/browser');
-  const { file, bytes } = await bundleLibrary(dir);
-  console.log(`browser bundle: ${file} (${(bytes / 1024).toFixed(0)} KiB)`);
+  bundleLibrary(resolve(process.argv[2] ?? 'dist/browser')).then(
+    ({ file, bytes }) => console.log(`browser bundle: ${file} (${(bytes / 1024).toFixed(0)} KiB)`),
+    (e: unknown) => {
+      console.error(e instanceof Error ? e.message : String(e));
+      process.exit(1);
+    },
+  );
 }

@@ -178,6 +178,10 @@ test("BatchNorm2d's buffers are running_mean, running_var, num_batches_tracked (
   bn.eval().forward(x);
   assert.is(bn.numBatchesTracked.item(), 2);
   assert.equal(Object.keys(bn.stateDict()), ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']);
+  // A loaded counter is where counting continues (the host count follows the buffer's version).
+  bn.loadStateDict({ ...bn.stateDict(), num_batches_tracked: g.tensor(10, f64) });
+  bn.train().forward(x);
+  assert.is(bn.numBatchesTracked.item(), 11);
 });
 
 test('a state dict with the old buffer names (runningMean, runningVar, no counter) still loads', () => {

@@ -21,6 +21,7 @@ import * as F from '../functional.js';
 import { Module, type Placement } from '../module.js';
 import { checkInt, checkKeys, filled, PLACEMENT_KEYS } from './helpers.js';
 import { fromTyped } from '../../tensor/create.js';
+import { allocate } from '../../tensor/dtype.js';
 
 export interface BatchNormOptions extends Placement {
   /** Added to the variance under the square root (default 1e-5). */
@@ -38,6 +39,9 @@ abstract class BatchNorm extends Module {
   readonly numBatchesTracked: Tensor;
   readonly eps: number;
   readonly momentum: number;
+  /** The host's copy of num_batches_tracked, and the buffer's version it matches (see countBatch). */
+  private counted: number | null = null;
+  private countedVersion = -1;
 
   constructor(readonly numFeatures: number, options: BatchNormOptions, readonly inputRank: 2 | 4) {
     super();
@@ -57,12 +61,7 @@ abstract class BatchNorm extends Module {
       const want = this.inputRank === 2 ? `[N, ${this.numFeatures}]` : `[N, ${this.numFeatures}, H, W]`;
       throw new Error(`${this.constructor.name}: x must be ${want}; got ${shapeToString(x.shape)}`);
     }
-    if (this.training) {
-      // Counted on the host and written back: one tiny upload, no kernel.
-      const seen = this.numBatchesTracked.toArray();
-      seen[0] += 1;
-      this.numBatchesTracked.assign(fromTyped(seen, [], { dtype: this.numBatchesTracked.dtype, backend: this.numBatchesTracked.backend }));
-    }
+    if (this.training) this.countBatch();
     return F.batchNorm(x, {
       weight: this.weight,
       bias: this.bias,
@@ -72,6 +71,21 @@ abstract class BatchNorm extends Module {
       momentum: this.momentum,
       eps: this.eps,
     });
+  }
+
+  /**
+   * num_batches_tracked += 1. Counted on the host and written to the buffer, so a step never reads
+   * back from the device (on the GL modes a read would wait for the gpu); the host count is read
+   * from the buffer again only when something else changed it (loadStateDict), as its version says.
+   */
+  private countBatch(): void {
+    const counter = this.numBatchesTracked;
+    if (this.counted === null || counter.version !== this.countedVersion) this.counted = counter.item();
+    this.counted += 1;
+    const value = allocate(counter.dtype, 1);
+    value[0] = this.counted;
+    counter.assign(fromTyped(value, [], { dtype: counter.dtype, backend: counter.backend }));
+    this.countedVersion = counter.version;
   }
 
   protected override extraRepr(): string {

@@ -29,6 +29,7 @@ import { COMPOSITE_ROWS, OP_ROWS } from './op-table/index.js';
 import { rowLabel } from './op-table/row.js';
 import { bundleLab, bundlePage, ROOT } from '../src/node/lab/bundle.js';
 import { serveStatic, type LabServer } from '../src/node/lab/server.js';
+import { writeSyntheticCifar } from '../src/node/synthetic-files.js';
 
 const CHROMIUM_FLAGS = [
   '--no-sandbox', // CI runs as root
@@ -61,6 +62,8 @@ const found = findChromium();
 interface Session {
   browser: Browser;
   server: LabServer;
+  /** The lab at the root, with a data folder as ./data (as `npm run lab` serves it). */
+  labServer: LabServer;
   opPage: Page;
   consoleErrors: string[];
 }
@@ -121,11 +124,13 @@ if (found.path === null) {
     writeFileSync(join(dir, 'op.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>op table</title><script type="module" src="./op-page.js"></script>\n');
     await bundleLab(join(dir, 'lab'));
     const server = await serveStatic(dir);
+    writeSyntheticCifar({ dataset: 'cifar10', dir: join(dir, 'data'), train: 100, test: 20, seed: 1 });
+    const labServer = await serveStatic(join(dir, 'lab'), { dataDir: join(dir, 'data') });
     const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS });
     const consoleErrors: string[] = [];
     const opPage = await openPage(browser, `${server.url}op.html`, consoleErrors);
     await opPage.waitForFunction(() => Reflect.has(globalThis, 'gradlabTest'), undefined, { timeout: 60_000 });
-    session = { browser, server, opPage, consoleErrors };
+    session = { browser, server, labServer, opPage, consoleErrors };
   });
 
   test.after(async () => {
@@ -137,6 +142,7 @@ if (found.path === null) {
     }
     await session?.browser.close();
     await session?.server.close();
+    await session?.labServer.close();
   });
 
   test('browser: the op page loads with no console error, and the browser entry exports the names of the Node entry', async () => {
@@ -237,6 +243,17 @@ if (found.path === null) {
     const one = await labTrain(page, { ...options, steps: 2, threads: 1 });
     assert.ok(one.info.summary?.includes('SIMD GEMM on 1 thread'), one.info.summary ?? '');
     for (let i = 0; i < 2; i++) assert.ok(Math.abs(one.losses[i] - r.losses[i]) <= 1e-4 * Math.abs(r.losses[i]), `step ${i + 1}: 1 thread ${one.losses[i]}, 2 threads ${r.losses[i]}`);
+    assert.equal(errors, []);
+    await page.close();
+  });
+
+  test("browser: lab.train({ dataset: 'cifar10' }) reads the official binary files the server has as ./data", async () => {
+    const errors: string[] = [];
+    const page = await openPage(s().browser, s().labServer.url, errors);
+    await page.waitForFunction(() => Reflect.has(globalThis, 'lab'));
+    const r = await labTrain(page, { dataset: 'cifar10', steps: 2, batchSize: 8, seed: 1, lr: 0.01, threads: 1 });
+    assert.is(Reflect.get(Reflect.get(Object(r), 'options'), 'images'), 100, 'the 5 training files, 20 images each');
+    assert.ok(r.losses.length === 2 && r.losses.every(Number.isFinite), `losses ${r.losses.join(', ')}`);
     assert.equal(errors, []);
     await page.close();
   });

@@ -16,7 +16,8 @@
  * caller itself is a worker (./threads.ts; the lab's training worker starts them).
  */
 import * as gpujs from 'gpu.js';
-import { BROWSER_GPU_MODES, glRenderer, isSoftwareRenderer, setGpuPlatform, setKernelCacheLimit, setSimdKernels, type GpuMode, type ModeChoice, type ModeRequest } from '../tensor/backends/gpu.js';
+import { callingThreadOnly } from '../tensor/backends/wasm/threads.js';
+import { BROWSER_GPU_MODES, glRenderer, isSoftwareRenderer, setGpuPlatform, setKernelCacheLimit, setSimdKernels, setSimdThreadPool, type SimdThreadPoolFactory, type GpuMode, type ModeChoice, type ModeRequest } from '../tensor/backends/gpu.js';
 
 /** What a probe context says about WebGL here: the best version that works and its renderer. */
 export interface WebGlProbe {
@@ -86,6 +87,29 @@ export function crossOriginIsolatedHere(): boolean {
  */
 const WEBASM_KERNEL_LIMIT = 40;
 
+/**
+ * The SIMD kernels' default pool in a browser: the calling thread only. Threads there are Web Workers
+ * that the caller must block for, which a page's main thread may not do (Atomics.wait); so asking
+ * for more is one clear error, naming what to use instead.
+ */
+const callingThreadInBrowser: SimdThreadPoolFactory = (gemm) => {
+  const pool = callingThreadOnly(gemm);
+  return {
+    run: pool.run,
+    get threads(): number {
+      return 1;
+    },
+    set threads(n: number) {
+      if (n > 1) {
+        throw new Error(
+          `setSimdThreads(${n}): in a browser the SIMD kernels run on the calling thread; threads need a Web Worker of a cross-origin-isolated page ` +
+            '(the lab trains that way: lab.train({ threads }); see src/browser/threads.ts)',
+        );
+      }
+    },
+  };
+};
+
 let installed = false;
 
 /** Sets the gpu backend up for the browser, once (the browser entry calls it). */
@@ -94,6 +118,7 @@ export function useBrowserGpu(): void {
   installed = true;
   const isolated = crossOriginIsolatedHere();
   setSimdKernels(isolated);
+  setSimdThreadPool(callingThreadInBrowser);
   setGpuPlatform({
     name: 'a browser',
     modes: BROWSER_GPU_MODES,

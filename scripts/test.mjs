@@ -3,7 +3,8 @@
  * `npm test`: the whole check, in the order a reader would want it.
  *
  *   1. typecheck        tsc --noEmit over src, test and bench; and the browser wing (tsconfig.browser.json)
- *   2. every test file  uvu, with the gpu backend in `webasm` mode (runs on any machine), but the browser pass
+ *   2. every test file  uvu, with the gpu backend in `webasm` mode (runs on any machine), but the browser pass;
+ *                       the memory test (RSS readings) in a process of its own, in this pass and in pass 3
  *   3. the gpu files    test/gpu-*.test.ts again with the gpu backend in `headlessgl` mode (GL:
  *                       Mesa llvmpipe, or a real GPU) under `xvfb-run`, when xvfb-run exists and the
  *                       `gl` package is built; otherwise one line says the GL mode was skipped and why
@@ -24,6 +25,9 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const ALL_TESTS = '\\.test\\.ts$';
 const GPU_TESTS = '^gpu-.*\\.test\\.ts$';
 const BROWSER_TESTS = '^browser\\.test\\.ts$';
+// The memory test reads the process's RSS: it runs in a process of its own, so what earlier test
+// files left for the garbage collector and glibc to return does not move its readings.
+const MEMORY_TESTS = '^gpu-memory\\.test\\.ts$';
 
 /** Runs a command with its output shown as it comes, and returns the exit code and the output. */
 function run(command, args, env) {
@@ -66,6 +70,11 @@ function uvuCounts(label, { code, out }) {
   return { passed, failed, skipped };
 }
 
+/** Two runs' counts as one. */
+function sumCounts(a, b) {
+  return { passed: a.passed + b.passed, failed: a.failed + b.failed, skipped: a.skipped + b.skipped };
+}
+
 /** Why the GL pass cannot run here, or null when it can. */
 function glUnavailable() {
   if (process.env.GRADLAB_SKIP_GL === '1') return 'GRADLAB_SKIP_GL=1';
@@ -88,18 +97,19 @@ console.log(tsc.code === 0 ? 'typecheck: ok' : 'typecheck: FAILED');
 results.push({ label: 'typecheck', passed: tsc.code === 0 ? 1 : 0, failed: tsc.code === 0 ? 0 : 1, skipped: 0 });
 
 console.log('\n── tests, gpu backend in webasm mode ──');
-const webasm = await run(bin('uvu'), ['-r', 'tsx', 'test', ALL_TESTS, '-i', 'browser'], { GRADLAB_GPU_MODE: 'webasm' });
-results.push({ label: 'tests (webasm)', ...uvuCounts('tests (webasm)', webasm) });
+const webasm = await run(bin('uvu'), ['-r', 'tsx', 'test', ALL_TESTS, '-i', 'browser', '-i', 'gpu-memory'], { GRADLAB_GPU_MODE: 'webasm' });
+const webasmMemory = await run(bin('uvu'), ['-r', 'tsx', 'test', MEMORY_TESTS], { GRADLAB_GPU_MODE: 'webasm' });
+results.push({ label: 'tests (webasm)', ...sumCounts(uvuCounts('tests (webasm)', webasm), uvuCounts('memory test (webasm)', webasmMemory)) });
 
 const whyNot = glUnavailable();
 if (whyNot === null) {
   console.log('\n── gpu tests again, gpu backend in headlessgl mode (xvfb-run) ──');
   // glibc keeps llvmpipe's freed texture buffers unless large blocks are mmap'd (GPUJS.md §8.1.5).
-  const gl = await run('xvfb-run', ['-a', '-s', '-screen 0 1280x1024x24', bin('uvu'), '-r', 'tsx', 'test', GPU_TESTS], {
-    GRADLAB_GPU_MODE: 'headlessgl',
-    MALLOC_MMAP_THRESHOLD_: '131072',
-  });
-  results.push({ label: 'gpu tests (headlessgl)', ...uvuCounts('gpu tests (headlessgl)', gl) });
+  const glEnv = { GRADLAB_GPU_MODE: 'headlessgl', MALLOC_MMAP_THRESHOLD_: '131072' };
+  const xvfb = ['-a', '-s', '-screen 0 1280x1024x24', bin('uvu'), '-r', 'tsx', 'test'];
+  const gl = await run('xvfb-run', [...xvfb, GPU_TESTS, '-i', 'gpu-memory'], glEnv);
+  const glMemory = await run('xvfb-run', [...xvfb, MEMORY_TESTS], glEnv);
+  results.push({ label: 'gpu tests (headlessgl)', ...sumCounts(uvuCounts('gpu tests (headlessgl)', gl), uvuCounts('memory test (headlessgl)', glMemory)) });
 } else {
   console.log(`\nGL mode skipped: ${whyNot}; the gpu tests ran in webasm mode only`);
 }

@@ -10,7 +10,7 @@
  *                       `gl` package is built; otherwise one line says the GL mode was skipped and why
  *   4. the browser pass test/browser.test.ts: the op table in Chromium (WebGL2; SwiftShader without a
  *                       GPU), the lab page and its training; without Chromium one line says why and
- *                       its tests count as skipped (GRADLAB_SKIP_BROWSER=1 skips it)
+ *                       none of its tests runs (GRADLAB_SKIP_BROWSER=1 skips it too)
  *
  * It ends with a line `N passed, N failed` (tests of both passes, plus the typecheck as one check)
  * and exits non-zero on any failure. GRADLAB_SKIP_GL=1 skips pass 3.

@@ -14,7 +14,7 @@
  *     loss falls, as on 1 thread; a screenshot is written (the path is printed)
  *
  * Chromium: GRADLAB_CHROMIUM, else `chromium` / `chromium-browser` / `google-chrome` on the PATH.
- * Without one every test here is skipped with one line saying why (as the GL pass is).
+ * Without one no test here runs, and one line says why (as for the GL pass).
  * GRADLAB_SKIP_BROWSER=1 skips it too.
  */
 import { test } from 'uvu';
@@ -113,8 +113,8 @@ async function labTrain(page: Page, options: object): Promise<LabResult> {
 }
 
 if (found.path === null) {
+  // One line, as the GL pass does; no test is registered, so the pass counts 0 tests.
   console.log(`browser tests skipped: ${found.why}`);
-  test.skip('browser pass (Chromium): skipped', () => {});
 } else {
   const executablePath = found.path;
 

@@ -24,7 +24,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const ALL_TESTS = '\\.test\\.ts$';
 const GPU_TESTS = '^gpu-.*\\.test\\.ts$';
-const BROWSER_TESTS = '^browser\\.test\\.ts$';
+const BROWSER_TESTS = '^browser.*\\.test\\.ts$';
 // The memory test reads the process's RSS: it runs in a process of its own, so what earlier test
 // files left for the garbage collector and glibc to return does not move its readings.
 const MEMORY_TESTS = '^gpu-memory\\.test\\.ts$';

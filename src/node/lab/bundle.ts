@@ -3,7 +3,7 @@
  *
  *   bundleLibrary(dir)  dir/gradlab.js: the browser entry (src/browser/index.ts) as one ES module
  *                       with gpu.js's browser build inside (`npm run build` writes dist/browser/)
- *   bundleLab(dir)      the lab page: index.html, page.js (window.g, window.lab), worker.js (training),
+ *   bundleLab(dir)      the lab page: index.html, lab.css, uPlot.min.css, page.js (window.g, window.lab), worker.js (training),
  *                       simd-worker.js (threads for the SIMD kernels, src/browser/threads.ts)
  *   bundlePage(…)       any other page script (the browser tests' op-table page)
  *
@@ -65,6 +65,8 @@ export async function bundleLab(dir: string): Promise<Bundled[]> {
   mkdirSync(dir, { recursive: true });
   const lab = join(ROOT, 'src/browser/lab');
   copyFileSync(join(lab, 'index.html'), join(dir, 'index.html'));
+  copyFileSync(join(lab, 'lab.css'), join(dir, 'lab.css'));
+  copyFileSync(join(ROOT, 'node_modules/uplot/dist/uPlot.min.css'), join(dir, 'uPlot.min.css'));
   return Promise.all([
     bundlePage(join(lab, 'page.ts'), join(dir, 'page.js')),
     bundlePage(join(lab, 'worker.ts'), join(dir, 'worker.js')),

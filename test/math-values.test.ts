@@ -82,6 +82,25 @@ for (const backend of ['reference', 'gpu'] as const) {
     assert.equal(arr(g.div(x, 2)), [0.5, 2, 4.5]);
     assert.ok(Math.abs(g.log(g.exp(g.tensor([0.5], o))).item() - 0.5) < 1e-6);
   });
+
+  test(`[${backend}] pow at a negative base and at ±∞ follows JS's ** (IEEE pow), value and gradient`, () => {
+    const x = g.tensor([-4, -Infinity, Infinity, 4], { ...o, requiresGrad: true });
+    const y = g.pow(x, 0.5);
+    y.sum().backward();
+    // (−4)^0.5 is NaN; (−∞)^0.5 = +∞; dx = 0.5·x^(−0.5): NaN at −4, 0.5·(−∞)^(−0.5) = 0.5·0 at −∞, 0 at +∞, 0.25 at 4
+    assert.equal(arr(y), [NaN, Infinity, Infinity, 2]);
+    assert.equal(arr(x.grad as g.Tensor), [NaN, 0, 0, 0.25]);
+    assert.equal(arr(g.pow(g.tensor([-Infinity, Infinity], o), -1)), [-0, 0]);
+  });
+
+  test(`[${backend}] clamp passes no gradient at NaN (inside no bounds), all of dy at +∞ with no upper bound`, () => {
+    const x = g.tensor([NaN, -Infinity, 0.5, Infinity], { ...o, requiresGrad: true });
+    g.clamp(x, { min: -5 }).mul(g.tensor([1, 2, 3, 4], o)).sum().backward();
+    assert.equal(arr(x.grad as g.Tensor), [0, 0, 3, 4]);
+    const z = g.tensor([NaN, -3, 0.5, 3], { ...o, requiresGrad: true });
+    g.clamp(z, { min: -1, max: 1 }).sum().backward();
+    assert.equal(arr(z.grad as g.Tensor), [0, 0, 1, 0]);
+  });
 }
 
 test('pow of a negative base to a fractional exponent is NaN, as in JS', () => {

@@ -17,16 +17,6 @@ import type { InputGen, OpRow } from './row.js';
  */
 const KEEP_FINITE: Readonly<Record<string, readonly string[]>> = { conv2d: ['w'] };
 
-/**
- * Ops whose non-finite behaviour differs between the backends today, with what differs; the test
- * reports them (in its name) instead of failing, until their owner settles them.
- */
-export const NON_FINITE_KNOWN: Readonly<Record<string, string>> = {
-  pow: 'x = +∞ with p < 0: reference 0 (Math.pow), gpu NaN',
-  clamp: 'dx at x = NaN: reference 0, gpu passes dy',
-  conv2d: 'dw with NaN/±∞ in x: the webasm SIMD kernels give NaN in weights whose windows never read the bad element (reference finite); y and dx agree',
-};
-
 function withNonFinite(r: OpRow): OpRow {
   const gen: Partial<Record<string, InputGen>> = {};
   for (const name of r.op.def.inputs) {

@@ -2,9 +2,11 @@
  * clamp: y = min(max(x, lo), hi), with bounds lo ≤ hi given as attributes (−Infinity / Infinity
  * when absent: g.clamp fills them in).
  *
- *   dx = dy where lo ≤ x ≤ hi, 0 outside      (PyTorch's rule: a value on a bound passes the gradient)
+ *   dx = dy where lo ≤ x ≤ hi, 0 outside      (PyTorch's rule: a value on a bound passes the gradient;
+ *                                               NaN is inside no bounds, so its gradient is 0, as in PyTorch)
  *
- * On the bounds clamp is not differentiable; gradient checks keep away from them.
+ * On the bounds clamp is not differentiable; gradient checks keep away from them. The gpu kernels
+ * test for NaN with `v !== v`, the one NaN test that survives the GL shader compilers (relu.ts).
  */
 import { defineOp } from '../op.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
@@ -40,6 +42,7 @@ export const clamp = defineOp({
       k.run(
         function (this: Thread, x: Flat) {
           let v = x[this.thread.x];
+          if (v !== v) return v; // NaN stays NaN: GL's compilers turn these two tests into a NaN-blind max/min
           if (this.constants.HAS_LO === 1 && v < this.constants.LO) v = this.constants.LO;
           if (this.constants.HAS_HI === 1 && v > this.constants.HI) v = this.constants.HI;
           return v;
@@ -52,6 +55,7 @@ export const clamp = defineOp({
       dx: k.run(
         function (this: Thread, x: Flat, dy: Flat) {
           const v = x[this.thread.x];
+          if (v !== v) return 0; // NaN is inside no bounds (the reference's lo ≤ x ≤ hi is false for it)
           if (this.constants.HAS_LO === 1 && v < this.constants.LO) return 0;
           if (this.constants.HAS_HI === 1 && v > this.constants.HI) return 0;
           return dy[this.thread.x];

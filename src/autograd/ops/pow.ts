@@ -3,8 +3,10 @@
  *
  *   dx = dy · p · xᵖ⁻¹
  *
- * Negative x: defined for integer p (the sign follows p's parity), NaN otherwise — as in JS.
- * GLSL's pow() is NaN for any negative base, so the gpu kernel takes |x|ᵖ and restores the sign.
+ * Negative x: defined for integer p (the sign follows p's parity), NaN otherwise — as in JS, whose
+ * `**` is IEEE 754's pow, with one more special case: (−∞)ᵖ = |−∞|ᵖ (+∞ for p > 0, 0 for p < 0)
+ * for a p that is not an odd integer. GLSL's pow() is NaN for any negative base, so the gpu kernels
+ * take |x|ᵖ and restore the sign (or the NaN) themselves. (They read −0 as +0: 1/(−0) is +∞ there.)
  */
 import { defineOp } from '../op.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
@@ -37,8 +39,13 @@ export const pow = defineOp({
         function (this: Thread, x: Flat, dy: Flat) {
           if (this.constants.P === 0) return 0;
           const v = x[this.thread.x];
-          const m = Math.pow(Math.abs(v), this.constants.P - 1);
-          const power = v < 0 && this.constants.INTEGER === 1 ? (this.constants.ODD === 1 ? m : -m) : m;
+          if (v !== v) return v; // NaN: GL's pow() of a NaN is not reliably NaN (llvmpipe gives 0)
+          const m = Math.pow(Math.abs(v), this.constants.P - 1); // xᵖ⁻¹ for x ≥ 0; p − 1 is odd when p is even
+          let power = m;
+          if (v < 0) {
+            if (this.constants.INTEGER === 1) power = this.constants.ODD === 1 ? m : -m;
+            else if (v >= -3.4028234e38) power = Math.sqrt(-1); // a finite negative base: NaN, as JS gives
+          }
           return dy[this.thread.x] * this.constants.P * power;
         },
         sizeOfShape(outShape),
@@ -52,10 +59,13 @@ export const pow = defineOp({
 function signedPower(this: Thread, x: Flat): number {
   if (this.constants.P === 0) return 1;
   const v = x[this.thread.x];
+  if (v !== v) return v; // NaN, tested as relu.ts does: GL's pow() of a NaN is not reliably NaN (llvmpipe gives 0)
   const m = Math.pow(Math.abs(v), this.constants.P);
   if (v < 0) {
-    if (this.constants.INTEGER === 0) return Math.sqrt(-1); // NaN, as JS gives for (−2) ** 0.5
-    return this.constants.ODD === 1 ? -m : m;
+    if (this.constants.INTEGER === 1) return this.constants.ODD === 1 ? -m : m;
+    // Not an integer p: NaN for a finite negative base, as JS gives for (−2) ** 0.5; |x|ᵖ for −∞
+    // (below the largest float32 lies only −∞).
+    if (v >= -3.4028234e38) return Math.sqrt(-1);
   }
   return m;
 }

@@ -317,9 +317,21 @@ function conv2dInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float3
   return correlate(dy, d.N, O, d.OH, d.OW, KH - 1 - d.PY, KW - 1 - d.PX, wf, C, KH, KW);
 }
 
-/** conv2d's dw, from dy and x. */
+/**
+ * conv2d's dw, from dy and x. The implicit route's wide output multiplies the dropped columns' zero
+ * dy by real x values (./jobs.ts), which is harmless for finite x but turns a NaN or ±∞ there into
+ * NaN in weights whose real windows never read it; so x with any non-finite value takes the
+ * im2col route, whose products are exactly the reference's (one pass over x decides: ~1 % of a step).
+ */
 function conv2dWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float32Array {
-  return unitStride(d) ? correlateWeightGrad(dy, x, d) : im2colWeightGrad(dy, x, d);
+  return unitStride(d) && allFinite(x) ? correlateWeightGrad(dy, x, d) : im2colWeightGrad(dy, x, d);
+}
+
+/** Whether every value is finite: 0·v is 0 for finite v and NaN for NaN and ±∞. */
+function allFinite(values: Float32Array): boolean {
+  let zero = 0;
+  for (let i = 0; i < values.length; i++) zero += values[i] * 0;
+  return zero === 0;
 }
 
 /** The kernels an op's gpu implementation may ask the kit for (GpuKit.simd); each returns a new array. */

@@ -17,6 +17,8 @@ import { LOCK_FILE } from '../src/node/files.js';
 import { smallNet } from '../src/nn/models/index.js';
 import * as g from '../src/index.js';
 import { command as reproduceCommand } from '../src/cli/reproduce.js';
+import { launchTrain } from '../src/experiments/reproduce/runner.js';
+import { bundleLab } from '../src/node/lab/bundle.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gradlab-faults-'));
 const TINY = { dataset: 'synthetic', backend: 'reference', limitTrain: 4, limitTest: 4, batchSize: 4, augment: false } as const;
@@ -100,6 +102,15 @@ test("§4: --out '' , an unwritable --out (/proc/x) and --resume with --overwrit
   await rejects(train({ ...TINY, epochs: 1, outDir: '/proc/gradlab-x/y' }), /cannot create the output folder \/proc\/gradlab-x\/y/);
   assert.ok(performance.now() - t0 < 5000, 'refused at once, not after spinning');
   await rejects(train({ ...TINY, epochs: 1, outDir: join(root, 'x'), resume: true, overwrite: true }), /--resume and --overwrite contradict/);
+});
+
+test('§4: reproduce --emit, its job logs and the lab bundle refuse an unwritable folder (/proc/x) at once too', async () => {
+  const t0 = performance.now();
+  const emit = ['table1', '--dataset', 'synthetic', '--rows', 'relu', '--seeds', '1', '--epochs', '1', '--backend', 'reference', '--emit', '--time-per-job', '5', '--out', '/proc/gradlab-x/emit'];
+  await rejects(reproduceCommand.run(emit), /reproduce: cannot create the output folder \/proc\/gradlab-x\/emit\/logs/);
+  await rejects(Promise.resolve().then(() => launchTrain(['--help'], '/proc/gradlab-x/logs/job.log')), /reproduce: cannot create the log folder \/proc\/gradlab-x\/logs/);
+  await rejects(bundleLab('/proc/gradlab-x/lab'), /lab: cannot create the folder \/proc\/gradlab-x\/lab/);
+  assert.ok(performance.now() - t0 < 5000, 'refused at once, not after spinning');
 });
 
 test('§6: a corrupt checkpoint header names the file', async () => {

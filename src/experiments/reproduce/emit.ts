@@ -18,9 +18,9 @@
  * Exit codes (`gradlab run-job`): 0 finished, 3 diverged and recorded (a result: the table says
  * "exploding"), 1 an error. The scripts turn 3 into 0, so a scheduler retries only real failures.
  */
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../../node/files.js';
+import { makeFolder, writeFileAtomic, writeJsonAtomic } from '../../node/files.js';
 import { formatSeconds } from '../../util/format.js';
 import { deviations, type Protocol } from './protocol.js';
 import { trainArgs, type Job } from './jobs.js';
@@ -266,7 +266,7 @@ export function emittedFiles(p: Protocol, jobs: readonly Job[], o: EmitOptions):
 /** Writes the emitted files (atomically) and the logs folder; returns the paths written. */
 export function writeEmitted(p: Protocol, jobs: readonly Job[], o: EmitOptions): string[] {
   const files = emittedFiles(p, jobs, o);
-  mkdirSync(join(p.out, 'logs'), { recursive: true });
+  makeFolder(join(p.out, 'logs'), `reproduce: cannot create the output folder ${join(p.out, 'logs')}`);
   const paths: string[] = [];
   writeJsonAtomic(join(p.out, 'protocol.json'), { ...p, deviations: deviations(p) });
   paths.push(join(p.out, 'protocol.json'));

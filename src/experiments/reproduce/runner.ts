@@ -4,13 +4,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { openSync, closeSync, mkdirSync, writeSync } from 'node:fs';
+import { openSync, closeSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TrainSummary } from '../train/index.js';
 import { formatSeconds, percent } from '../../util/format.js';
-import { LOCK_FILE, folderHolder, writeJsonAtomic } from '../../node/files.js';
+import { LOCK_FILE, folderHolder, makeFolder, writeJsonAtomic } from '../../node/files.js';
 import { PARENT_ENV } from '../../node/malloc.js';
 import { jobState, readJson, trainArgs, type Job } from './jobs.js';
 
@@ -123,7 +123,7 @@ export function gradlabEntry(): string[] {
  * to this process's stdout as well); resolves to its exit status (128 + n when killed by signal n).
  */
 export function launchTrain(args: string[], logPath: string, options: { echo?: boolean; onStart?: (child: ChildProcess) => void } = {}): Promise<number> {
-  mkdirSync(dirname(logPath), { recursive: true });
+  makeFolder(dirname(logPath), `reproduce: cannot create the log folder ${dirname(logPath)}`);
   const fd = openSync(logPath, 'a');
   const header = `\n=== ${new Date().toISOString()}  gradlab ${args.join(' ')}\n`;
   writeSync(fd, header);

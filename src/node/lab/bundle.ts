@@ -12,7 +12,8 @@
  * the gpu backend checks gpu.js's kernel class names to see which mode really ran.
  */
 import { build, type Plugin } from 'esbuild';
-import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, statSync } from 'node:fs';
+import { makeFolder } from '../files.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,7 +63,7 @@ export function bundleLibrary(dir: string): Promise<Bundled> {
 
 /** The lab page in `dir`: index.html, page.js and worker.js. */
 export async function bundleLab(dir: string): Promise<Bundled[]> {
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir, `lab: cannot create the folder ${dir}`);
   const lab = join(ROOT, 'src/browser/lab');
   copyFileSync(join(lab, 'index.html'), join(dir, 'index.html'));
   copyFileSync(join(lab, 'lab.css'), join(dir, 'lab.css'));

@@ -44,6 +44,9 @@ test('defaults are the paper protocol; SmallNet without BN defaults to lr 0.01',
   assert.is(resolveTrainConfig({ batchNorm: false }).lr, 0.01);
   assert.throws(() => resolveTrainConfig({ lr: NaN }), /lr must be a number ≥ 0; got NaN$/); // NaN, not JSON's null
   assert.throws(() => resolveTrainConfig({ outDir: '' }), /outDir must name a folder/);
+  // A misspelled or PyTorch-spelled option is an error, not a silently ignored setting.
+  assert.throws(() => resolveTrainConfig({ epoch: 3 } as object), /^train: unknown option 'epoch'; accepted options: model, activation, .*, resume, overwrite$/);
+  assert.throws(() => resolveTrainConfig({ weight_decay: 0 } as object), /train: unknown option 'weight_decay' \(gradlab calls it weightDecay\)/);
   assert.is(resolveTrainConfig({ model: 'resnet110' }).lr, 0.1);
   assert.throws(() => resolveTrainConfig({ model: 'resnet56', batchNorm: false }), /always has batch normalisation/);
 });

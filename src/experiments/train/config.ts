@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { BackendName } from '../../tensor/backends/backend.js';
 import { GPU_MODES, type GpuMode } from '../../tensor/backends/gpu.js';
 import type { Activation, BlockVariant } from '../../nn/models/index.js';
+import { checkKeys } from '../../util/options.js';
 
 export const MODELS = ['smallnet', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'] as const;
 export type ModelName = (typeof MODELS)[number];
@@ -74,8 +75,17 @@ export function defaultLr(model: ModelName, batchNorm: boolean): number {
 /** The images of a synthetic set (when dataset is 'synthetic' and no limit is given). */
 export const SYNTHETIC_SIZES = { train: 5000, test: 1000 } as const;
 
+/** Every option train() takes (the compiler checks the list is complete), so a misspelled one is an error. */
+const TRAIN_OPTION_KEYS: Readonly<Record<keyof TrainOptions, true>> = {
+  model: true, activation: true, batchNorm: true, block: true, perChannel: true, freluBGradScale: true, freluBKeepNonPositive: true,
+  dataset: true, dataDir: true, trainFiles: true, testFiles: true, epochs: true, lr: true, milestones: true, gamma: true,
+  batchSize: true, momentum: true, nesterov: true, weightDecay: true, noDecayBnAndB: true, augment: true, seed: true,
+  backend: true, gpuMode: true, outDir: true, limitTrain: true, limitTest: true, resume: true, overwrite: true,
+};
+
 /** Fills in defaults (the paper's protocol) and checks every field; errors name the field. */
 export function resolveTrainConfig(options: TrainOptions = {}): TrainConfig {
+  checkKeys('train', options, Object.keys(TRAIN_OPTION_KEYS));
   const o = options;
   const model = oneOf('model', o.model ?? 'smallnet', MODELS);
   const isResNet = model !== 'smallnet';

@@ -22,7 +22,9 @@ export const TARGETS = ['reference', 'webasm', 'headlessgl', 'cpu'] as const;
 export type TargetName = (typeof TARGETS)[number];
 /** TensorFlow.js on its wasm backend (bench/tfjs.ts): run beside gradlab's targets for same-run ratios. */
 export const TFJS_TARGET = 'tfjs-wasm';
-export type AnyTarget = TargetName | typeof TFJS_TARGET;
+/** PyTorch on its CPU kernels (bench/torch.ts, bench/pytorch.py), at 1 thread and at all cores. */
+export const TORCH_TARGET = 'torch';
+export type AnyTarget = TargetName | typeof TFJS_TARGET | typeof TORCH_TARGET;
 
 export interface WorkloadResult {
   id: string;
@@ -46,9 +48,11 @@ export interface MemoryResult {
 
 export interface SuiteResult {
   target: AnyTarget;
-  backend: g.BackendName | typeof TFJS_TARGET;
+  backend: g.BackendName | typeof TFJS_TARGET | typeof TORCH_TARGET;
   /** g.gpuInfo() after the run (null on the reference backend). */
   gpu: g.GpuInfo | null;
+  /** Threads the run was given, where bench/run.ts chose them (GRADLAB_THREADS; torch.set_num_threads). */
+  threads?: number;
   machine: MachineInfo;
   loadAverageAfter: number;
   batch: number;

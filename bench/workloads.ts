@@ -232,20 +232,26 @@ export function trainingStep(model: Module, optimizer: SGD, x: g.Tensor, labels:
   });
 }
 
-export type ModelName = 'smallnet' | 'resnet20';
+export type ModelName = 'smallnet' | 'smallnet-frelu' | 'resnet20';
 
-/** The networks of the peers' measurements: SmallNet with BN and ReLU (100 classes), ResNet-20 (10). */
+/** The optimiser of every training-step workload (bench/pytorch.py takes the same settings). */
+export const STEP_SGD = { lr: 0.01, momentum: 0.9 } as const;
+
+/**
+ * The networks of the peers' measurements: SmallNet with BN and ReLU (100 classes), ResNet-20 (10);
+ * and SmallNet with BN and FReLU, the paper's network (one b per layer).
+ */
 export function buildModel(name: ModelName, backend: g.BackendName): { model: Module; classes: number } {
-  return name === 'smallnet'
-    ? { model: g.models.smallNet({ activation: 'relu', batchNorm: true, classes: 100, seed: 1, backend }), classes: 100 }
-    : { model: g.models.resnet({ depth: 20, classes: 10, block: 'a', activation: 'relu', seed: 1, backend }), classes: 10 };
+  if (name === 'resnet20') return { model: g.models.resnet({ depth: 20, classes: 10, block: 'a', activation: 'relu', seed: 1, backend }), classes: 10 };
+  const activation = name === 'smallnet-frelu' ? 'frelu' : 'relu';
+  return { model: g.models.smallNet({ activation, batchNorm: true, classes: 100, seed: 1, backend }), classes: 100 };
 }
 
 /** A model, its optimiser and one batch of random images and labels, ready for `trainingStep`. */
 export function stepSetup(name: ModelName, batch: number, backend: g.BackendName): { step: () => number; dispose: () => void } {
   const { model, classes } = buildModel(name, backend);
   model.train();
-  const optimizer = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const optimizer = new SGD(model.parameters(), { ...STEP_SGD });
   const x = g.randn([batch, 3, 32, 32], { seed: 'images', backend });
   const labels = g.tensor(Float32Array.from({ length: batch }, (_, i) => (i * 37) % classes), { backend });
   return {
@@ -259,9 +265,9 @@ function step(name: ModelName, batch: number): Workload {
     id: `step ${name}`,
     group: 'step',
     what:
-      name === 'smallnet'
-        ? `SmallNet (BN, ReLU, 100 classes) batch ${batch}`
-        : `ResNet-20 (block a, shortcut A, ReLU, 10 classes) batch ${batch}`,
+      name === 'resnet20'
+        ? `ResNet-20 (block a, shortcut A, ReLU, 10 classes) batch ${batch}`
+        : `SmallNet (BN, ${name === 'smallnet' ? 'ReLU' : 'FReLU'}, 100 classes) batch ${batch}`,
     work: batch,
     unit: 'images',
     prepare({ backend }) {
@@ -292,6 +298,7 @@ export function workloads(batch: number): Workload[] {
     ...pool('resnet.head', 'avg', [B, 64, 8, 8], 8),
     ...freluOp('smallnet.act1', [B, 32, 32, 32]),
     step('smallnet', B),
+    step('smallnet-frelu', B),
     step('resnet20', B),
   ];
 }

@@ -60,27 +60,35 @@ export interface GpuKit {
    */
   release(a: DeviceArray): void;
   /**
-   * Hand-written kernels over the CPU modes' Float32Arrays (the WebAssembly SIMD matrix products of
-   * src/tensor/backends/wasm/kernels.ts), for the op to call instead of its gpu.js kernels where
-   * they run: in webasm mode, where gpu.js's generated code is ~20× slower at matrix products
-   * (src/tensor/backends/wasm/gemm.ts says why). Returns them ready for device arrays — each
-   * array argument checked to be a live Float32Array, each result owned by this op call like
-   * run's — or null in the GL mode (or with them turned off), where the op runs its gpu.js kernels.
-   * Either way gpu-vs-reference.test.ts checks the op against its reference kernel.
+   * Hand-written kernels over the CPU modes' Float32Arrays, for the op to call instead of its
+   * gpu.js kernels where they run: in webasm mode, where gpu.js's generated code is ~20× slower at
+   * matrix products (the WebAssembly SIMD products of src/tensor/backends/wasm/kernels.ts;
+   * gemm.ts says why) and several times slower at the memory-bound ops, whose arguments it copies
+   * into its own memory at every call (the streaming kernels of src/tensor/backends/wasm/loops.ts).
+   * Returns them ready for device arrays — each array argument checked to be a live Float32Array,
+   * each result (an array, or a record of arrays) owned by this op call like run's — or null in
+   * the GL mode (or with them turned off), where the op runs its gpu.js kernels. Either way
+   * gpu-vs-reference.test.ts checks the op against its reference kernel.
    *
    * @typeParam K the kernels, by name
    */
   simd<K extends CpuKernels>(kernels: K): OnDevice<K> | null;
 }
 
-/** Kernels over host Float32Arrays, each returning a new array (what GpuKit.simd takes). */
-export type CpuKernels = Readonly<Record<string, (...args: never[]) => Float32Array>>;
+/**
+ * Kernels over host Float32Arrays (what GpuKit.simd takes), each returning a new array or, for a
+ * kernel with several outputs (a backward's gradients), a record of new arrays.
+ */
+export type CpuKernels = Readonly<Record<string, (...args: never[]) => Float32Array | CpuResults>>;
+/** Several outputs of one CPU kernel, by name. */
+export type CpuResults = Readonly<Record<string, Float32Array>>;
 
-/** A kernel of `K` as an op calls it: its Float32Array arguments are device arrays, and so is its result. */
+/** A kernel of `K` as an op calls it: its Float32Array arguments are device arrays, and so are its results. */
 export type OnDevice<K extends CpuKernels> = {
-  readonly [name in keyof K]: (...args: DeviceArgs<Parameters<K[name]>>) => DeviceArray;
+  readonly [name in keyof K]: (...args: DeviceArgs<Parameters<K[name]>>) => DeviceResults<ReturnType<K[name]>>;
 };
 type DeviceArgs<P extends readonly unknown[]> = { [i in keyof P]: P[i] extends Float32Array ? DeviceArray : P[i] };
+type DeviceResults<R> = R extends Float32Array ? DeviceArray : { readonly [name in keyof R]: DeviceArray };
 
 /** Shapes and attributes an op's kernels see, besides the arrays themselves. */
 export interface OpContext<I extends string, A> {

@@ -6,6 +6,7 @@
 import { defineOp } from '../op.js';
 import { sameShapes } from './elementwise.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 
 export const add = defineOp({
   name: 'add',
@@ -23,12 +24,17 @@ export const add = defineOp({
     },
   },
 
+  // In webasm mode the backend runs wasm SIMD streaming kernels instead (k.simd(loopKernels), src/tensor/backends/wasm/loops.ts).
   gpu: {
     forward: (k, { a, b }) =>
+      k.simd(loopKernels)?.add(a, b) ??
       k.map(function (this: Thread, a: Flat, b: Flat) {
         return a[this.thread.x] + b[this.thread.x];
       }, a, b),
-    backward: (k, _, dy) => ({ da: k.map(copy, dy), db: k.map(copy, dy) }),
+    backward: (k, _, dy) => {
+      const loops = k.simd(loopKernels);
+      return loops ? { da: loops.copy(dy), db: loops.copy(dy) } : { da: k.map(copy, dy), db: k.map(copy, dy) };
+    },
   },
 });
 

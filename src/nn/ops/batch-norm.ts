@@ -27,6 +27,7 @@ import { defineOp } from '../../autograd/op.js';
 import { expectRank, sameShape, shapeToString, sizeOf } from '../../tensor/shape.js';
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { DeviceArray, Flat, GpuKit, Thread } from '../../tensor/op-def.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 import { batchMeanVariance, batchMeanVarianceGpu, channelLayout, channelSums, channelSumsGpu, type ChannelLayout } from './channels.js';
 
 export interface BatchNormAttrs {
@@ -92,9 +93,13 @@ export const batchNorm = defineOp({
   // gpu: per-channel sums in two gather stages (channelSumsGpu); everything else elementwise, one
   // thread per element with its channel decoded from the flat index. No full-size temporaries:
   // x̂ is recomputed where it is needed, and σ², dβ and dγ are summed straight from x and dy.
+  // In webasm mode the backend runs the same passes as wasm SIMD streaming kernels instead
+  // (k.simd(loopKernels), src/tensor/backends/wasm/loops.ts), about twice as fast there.
   gpu: {
     forward(k, { x, gamma, beta, runningMean, runningVar }, { shapes, attrs }) {
       const d = channelLayout(shapes.x);
+      const loops = k.simd(loopKernels);
+      if (loops) return loops.batchNorm(x, gamma, beta, runningMean, runningVar, d.N, d.C, d.S, attrs.training, attrs.eps);
       const stats = attrs.training ? batchMeanVarianceGpu(k, x, d) : { mean: runningMean, variance: runningVar };
       const scale = channelScaleGpu(k, gamma, stats.variance, d.C, attrs.eps); // γ/√(σ² + eps)
       return k.run(
@@ -109,6 +114,8 @@ export const batchNorm = defineOp({
     },
     backward(k, { x, gamma, runningMean, runningVar }, dy, { shapes, attrs, needsGrad }) {
       const d = channelLayout(shapes.x);
+      const loops = k.simd(loopKernels);
+      if (loops) return loops.batchNormBackward(x, gamma, runningMean, runningVar, dy, d.N, d.C, d.S, attrs.training, attrs.eps, needsGrad.x);
       const m = d.N * d.S;
       const stats = attrs.training ? batchMeanVarianceGpu(k, x, d) : { mean: runningMean, variance: runningVar };
       const invStd = channelScaleGpu(k, null, stats.variance, d.C, attrs.eps); // 1/√(σ² + eps)

@@ -27,6 +27,7 @@
 import { defineOp } from '../../autograd/op.js';
 import { expectRank, shapeToString } from '../../tensor/shape.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 import { batchMeanVariance, batchMeanVarianceGpu, channelLayout } from './channels.js';
 
 export const batchStats = defineOp({
@@ -61,6 +62,8 @@ export const batchStats = defineOp({
   gpu: {
     forward(k, { x }, { shapes }) {
       const d = channelLayout(shapes.x);
+      const loops = k.simd(loopKernels); // webasm mode: wasm SIMD streaming kernels (src/tensor/backends/wasm/loops.ts)
+      if (loops) return loops.batchStats(x, d.N, d.C, d.S);
       const { mean, variance } = batchMeanVarianceGpu(k, x, d);
       const y = k.run(
         function (this: Thread, mean: Flat, variance: Flat) {

@@ -18,6 +18,7 @@
 import { defineOp } from '../../autograd/op.js';
 import { shapeToString, sizeOf } from '../../tensor/shape.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 import { channelSums, channelSumsGpu, parameterLayout } from './channels.js';
 
 export interface FreluAttrs {
@@ -62,6 +63,11 @@ export const frelu = defineOp({
   gpu: {
     // One thread computes one output element.
     forward: (k, { x, b }, { shapes }) => {
+      const loops = k.simd(loopKernels); // webasm mode: wasm SIMD streaming kernels (src/tensor/backends/wasm/loops.ts)
+      if (loops) {
+        const { N, C, S } = parameterLayout(shapes.x, sizeOf(shapes.b));
+        return loops.frelu(x, b, N, C, S);
+      }
       if (shapes.b.length === 0) {
         return k.map(function (this: Thread, x: Flat, b: Flat) {
           return Math.max(x[this.thread.x], 0) + b[0];
@@ -79,6 +85,12 @@ export const frelu = defineOp({
       );
     },
     backward: (k, { x }, dy, { shapes, needsGrad, attrs }) => {
+      const loops = k.simd(loopKernels);
+      if (loops) {
+        const { N, C, S } = parameterLayout(shapes.x, sizeOf(shapes.b));
+        const dx = loops.reluBackward(x, dy); // frelu's dx is relu's
+        return needsGrad.b ? { dx, db: loops.freluBiasGrad(dy, N, C, S, attrs.bGradScale ?? 1) } : { dx };
+      }
       const dx = k.map(function (this: Thread, x: Flat, dy: Flat) {
         return x[this.thread.x] > 0 ? dy[this.thread.x] : 0;
       }, x, dy);

@@ -14,6 +14,7 @@
  */
 import { defineOp } from '../../autograd/op.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 
 export const relu = defineOp({
   name: 'relu',
@@ -30,16 +31,20 @@ export const relu = defineOp({
     },
   },
 
+  // In webasm mode the backend runs wasm SIMD streaming kernels instead (k.simd(loopKernels), src/tensor/backends/wasm/loops.ts).
   gpu: {
     forward: (k, { x }) =>
+      k.simd(loopKernels)?.relu(x) ??
       k.map(function (this: Thread, x: Flat) {
         const v = x[this.thread.x];
         return v > 0 || v !== v ? v : 0;
       }, x),
     backward: (k, { x }, dy) => ({
-      dx: k.map(function (this: Thread, x: Flat, dy: Flat) {
-        return x[this.thread.x] > 0 ? dy[this.thread.x] : 0;
-      }, x, dy),
+      dx:
+        k.simd(loopKernels)?.reluBackward(x, dy) ??
+        k.map(function (this: Thread, x: Flat, dy: Flat) {
+          return x[this.thread.x] > 0 ? dy[this.thread.x] : 0;
+        }, x, dy),
     }),
   },
 });

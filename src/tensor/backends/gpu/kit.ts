@@ -3,7 +3,7 @@
  * reduction sumAll, release, and the hand-written SIMD kernels of the webasm mode. Everything an
  * op does on the gpu goes through it; no op file imports the backend itself.
  */
-import type { CpuKernels, DeviceArray, Flat, GpuKit, OnDevice, Thread } from '../../op-def.js';
+import type { CpuKernels, CpuResults, Flat, GpuKit, OnDevice, Thread } from '../../op-def.js';
 import { run } from './kernels.js';
 import { deviceArray, isTexture, ownedByOp, release, sizeOfDevice } from './memory.js';
 import { device } from './mode.js';
@@ -31,9 +31,10 @@ function total(this: Thread, x: Flat): number {
 let simdEnabled = true;
 
 /**
- * In webasm mode, matmul and conv2d run hand-written wasm SIMD kernels (src/tensor/backends/wasm)
- * unless this is turned off (or GRADLAB_SIMD=0): then they run their gpu.js kernels like every
- * other op — for comparison and for testing those kernels. Takes effect from the next op.
+ * In webasm mode, matmul and conv2d — and batchNorm, batchStats, relu, frelu and add — run
+ * hand-written wasm SIMD kernels (src/tensor/backends/wasm) unless this is turned off (or
+ * GRADLAB_SIMD=0): then they run their gpu.js kernels like every other op — for comparison and
+ * for testing those kernels. Takes effect from the next op.
  */
 export function setSimdKernels(enabled: boolean): void {
   if (typeof enabled !== 'boolean') throw new Error(`setSimdKernels: expected true or false; got ${JSON.stringify(enabled)}`);
@@ -51,18 +52,20 @@ export function simdKernelsEnabled(): boolean {
  * owned by the op call like k.run's. Any kernels object is wrapped the same way, kernel by kernel,
  * and once (the wrapper is kept for the next call).
  */
-const checkedKernels = new WeakMap<CpuKernels, Readonly<Record<string, (...args: unknown[]) => DeviceArray>>>();
+type Results = Float32Array | CpuResults;
+const checkedKernels = new WeakMap<CpuKernels, Readonly<Record<string, (...args: unknown[]) => Results>>>();
 function checkedSimd<K extends CpuKernels>(kernels: K): OnDevice<K> {
   let checked = checkedKernels.get(kernels);
   if (checked === undefined) {
-    const wrapped: Record<string, (...args: unknown[]) => DeviceArray> = {};
+    const wrapped: Record<string, (...args: unknown[]) => Results> = {};
     for (const name of Object.keys(kernels)) {
       wrapped[name] = (...args) => {
         // Looked up at each call, so that a profiler may wrap the kernels (bench/profile.ts); the
         // arguments are checked here, at run time, so the kernel may take them as unknowns.
-        const call = kernels[name] as (...args: unknown[]) => Float32Array;
+        const call = kernels[name] as (...args: unknown[]) => Results;
         const y = call(...args.map((a, i) => simdArg(`k.simd: ${name}'s argument ${i}`, a)));
-        ownedByOp(y);
+        if (y instanceof Float32Array) ownedByOp(y);
+        else for (const out of Object.values(y)) ownedByOp(out);
         return y;
       };
     }

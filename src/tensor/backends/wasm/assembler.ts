@@ -77,6 +77,7 @@ export class FunctionBody {
   sub(): this { return this.emit(0x6b); }
   mul(): this { return this.emit(0x6c); }
   shrU(): this { return this.emit(0x76); }
+  eq(): this { return this.emit(0x46); }
   ltS(): this { return this.emit(0x48); }
   eqz(): this { return this.emit(0x45); }
 
@@ -84,14 +85,24 @@ export class FunctionBody {
   i32Load(offset = 0): this { return this.emit(0x28, 2, ...uleb(offset)); }
   /** f32 at address (popped) + offset bytes. */
   f32Load(offset = 0): this { return this.emit(0x2a, 2, ...uleb(offset)); }
+  /** Stores an f32 (popped last) at address + offset bytes. */
+  f32Store(offset = 0): this { return this.emit(0x38, 2, ...uleb(offset)); }
+  f32Add(): this { return this.emit(0x92); }
   /** 16 bytes at address (popped) + offset bytes, as a v128. */
   v128Load(offset = 0): this { return this.emit(...simd(0x00), 4, ...uleb(offset)); }
   /** Stores a v128 (popped last) at address + offset bytes. */
   v128Store(offset = 0): this { return this.emit(...simd(0x0b), 4, ...uleb(offset)); }
   v128Zero(): this { return this.emit(...simd(0x0c), ...new Array<number>(16).fill(0)); }
   f32x4Splat(): this { return this.emit(...simd(0x13)); }
+  f32x4ExtractLane(lane: number): this { return this.emit(...simd(0x1f), lane); }
   f32x4Add(): this { return this.emit(...simd(0xe4)); }
+  f32x4Sub(): this { return this.emit(...simd(0xe5)); }
   f32x4Mul(): this { return this.emit(...simd(0xe6)); }
+  /** Lane masks (all ones where true): a > b, a ≠ b (true where either is NaN). */
+  f32x4Gt(): this { return this.emit(...simd(0x44)); }
+  f32x4Ne(): this { return this.emit(...simd(0x42)); }
+  v128And(): this { return this.emit(...simd(0x4e)); }
+  v128Or(): this { return this.emit(...simd(0x50)); }
 
   /** local[index] += delta (i32). */
   addTo(index: number, delta: () => void): this {

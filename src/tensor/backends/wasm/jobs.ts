@@ -1,8 +1,9 @@
 /**
- * The work one thread does for a SIMD kernel call: a range of images of a convolution, or a range
- * of row tiles of a matrix product. The main thread (./kernels.ts) lays the operands and the row
- * tables out in the shared memory and gives each thread a job; the same `runJob` runs on the main
- * thread and in the worker threads (./threads.ts). Offsets count floats; each job has its own scratch.
+ * The work one thread does for a SIMD kernel call: a range of images of a convolution, a range of
+ * row tiles of a matrix product, or a range of elements or planes of a streaming kernel. The main
+ * thread (./kernels.ts, ./loops.ts) lays the operands and the row tables out in the shared memory
+ * and gives each thread a job; the same `runJob` runs on the main thread and in the worker
+ * threads (./threads.ts). Offsets count floats; each job has its own scratch.
  *
  * Convolutions take one of two routes to the same three products (./lowering.ts derives them):
  *   - stride 1, "implicit GEMM": the images are zero-padded once, and the GEMM's row tables point
@@ -15,6 +16,7 @@
  */
 import { Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
 import { col2im, im2col, packB, takeRows, type ConvDims } from './lowering.js';
+import { streamKernels, type StreamName } from './streams.js';
 
 /** A stride-1 correlation over padded images xp [N, C, HP, WP], as the implicit route runs it. */
 export interface Padded {
@@ -85,11 +87,21 @@ export interface MatmulJob {
   readonly c: number; readonly K: number; readonly Np: number; readonly m0: number; readonly m1: number;
 }
 
-export type Job = CorrelateJob | CorrelateWeightGradJob | Im2colJob | Col2imJob | Im2colWeightGradJob | MatmulJob;
+/** One thread's share of a streaming kernel of ./streams.ts: its arguments, byte addresses and sizes (./loops.ts). */
+export interface StreamJob {
+  readonly kind: 'stream';
+  readonly name: StreamName;
+  readonly args: readonly number[];
+}
+
+export type Job = CorrelateJob | CorrelateWeightGradJob | Im2colJob | Col2imJob | Im2colWeightGradJob | MatmulJob | StreamJob;
 
 export function runJob(g: Gemm, job: Job): void {
   const heap = g.heap;
   switch (job.kind) {
+    case 'stream':
+      streamKernels(g.memory)[job.name](...job.args);
+      return;
     case 'matmul': {
       if (job.m1 > job.m0) {
         g.gemm({ a: job.a, aRows: job.aRows + job.m0, b: job.b, bRows: job.bRows, bPanel: TILE_N * job.K, c: job.c + job.m0 * job.Np, ldc: job.Np }, job.m1 - job.m0, job.Np, job.K, false);

@@ -18,7 +18,8 @@ let makePool: SimdThreadPoolFactory = callingThreadOnly;
 let requestedThreads: number | null = null;
 let engine: { gemm: Gemm; pool: SimdThreadPool } | null = null;
 
-function start(): { gemm: Gemm; pool: SimdThreadPool } {
+/** The kernels' shared memory (with its GEMM) and thread pool, started on first use. */
+export function start(): { gemm: Gemm; pool: SimdThreadPool } {
   if (engine === null) {
     const gemm = new Gemm(createSharedMemory());
     engine = { gemm, pool: newPool(gemm) };
@@ -64,7 +65,7 @@ function threadsFor(flop: number, parts: number): number {
 }
 
 /** [start, end) of share t of `count` items split as evenly as possible into `shares`. */
-function share(count: number, shares: number, t: number): [number, number] {
+export function share(count: number, shares: number, t: number): [number, number] {
   return [Math.floor((count * t) / shares), Math.floor((count * (t + 1)) / shares)];
 }
 
@@ -72,7 +73,7 @@ function share(count: number, shares: number, t: number): [number, number] {
 const align = (floats: number): number => roundUp(floats, 16);
 
 /** Lays out consecutive regions of the given float sizes; returns their offsets and the end. */
-function layout(sizes: readonly number[]): { at: number[]; end: number } {
+export function layout(sizes: readonly number[]): { at: number[]; end: number } {
   const at: number[] = [];
   let end = 0;
   for (const s of sizes) {

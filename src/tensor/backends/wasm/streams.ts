@@ -1,0 +1,242 @@
+/**
+ * WebAssembly SIMD kernels that stream over arrays in the SIMD kernels' shared memory, four floats
+ * a step: the arithmetic of batch normalisation, the activations and addition (./loops.ts lays
+ * their operands out, splits the work between the threads and reads the results back).
+ *
+ * Two shapes of loop:
+ *   - elementwise, over `bytes` bytes of each array (a multiple of 16: callers round the count up
+ *     to whole vectors; the extra lanes fall in the regions' padding and are never read back);
+ *   - per plane, over `planes` consecutive planes of `planeBytes` bytes each (a plane is one
+ *     channel of one example: x [N, C, S] holds N·C planes of S floats, S a multiple of 4), the
+ *     channel of the first plane c0 and counting on modulo C; per-channel values are read from
+ *     C-float arrays (mean, scale, …) at that channel.
+ *
+ * Comparisons give lane masks (all ones where true), so branches become bitwise selects:
+ * relu(v) = v AND (v > 0 OR v ≠ v) keeps v where it is positive or NaN and gives +0 elsewhere.
+ * Every function takes byte addresses (i32) and returns nothing; one instance per thread over the
+ * one shared memory (`streamKernels`).
+ */
+import { assemble, FunctionBody, I32, V128 } from './assembler.js';
+
+/** i32 parameters of an elementwise loop, then its locals: the byte offset i and scratch vectors. */
+function elementwise(name: string, arrays: number, body: (f: FunctionBody, at: (array: number) => void) => void): FunctionBody {
+  const f = new FunctionBody(name, arrays + 1);
+  const bytes = arrays;
+  const i = f.local(I32);
+  f.forRange(i, 0, bytes, 16, () => body(f, (array) => f.get(array).get(i).add()));
+  return f;
+}
+
+/** relu(x, y, bytes): y = x where x > 0 or x is NaN, else 0. */
+function relu(): FunctionBody {
+  return elementwise('relu', 2, (f, at) => {
+    const v = f.local(V128);
+    at(0);
+    f.v128Load(0).set(v);
+    at(1);
+    f.get(v).get(v).v128Zero().f32x4Gt().get(v).get(v).f32x4Ne().v128Or().v128And().v128Store(0);
+  });
+}
+
+/** reluGrad(x, dy, dx, bytes): dx = dy where x > 0, else 0 (relu's and frelu's dx). */
+function reluGrad(): FunctionBody {
+  return elementwise('reluGrad', 3, (f, at) => {
+    at(2);
+    at(1);
+    f.v128Load(0);
+    at(0);
+    f.v128Load(0).v128Zero().f32x4Gt().v128And().v128Store(0);
+  });
+}
+
+/** add(a, b, y, bytes): y = a + b. */
+function add(): FunctionBody {
+  return elementwise('add', 3, (f, at) => {
+    at(2);
+    at(0);
+    f.v128Load(0);
+    at(1);
+    f.v128Load(0).f32x4Add().v128Store(0);
+  });
+}
+
+/**
+ * A per-plane loop: `first` params are the kernel's arrays, then planes, C, c0, planeBytes.
+ * `perPlane(channelByte)` runs before each plane (loading its channel's values: channelByte pushes
+ * c·4), `perVector(at)` for each vector of it (at(array) pushes the vector's address in `array`),
+ * `afterPlane(p)` after it.
+ */
+function perPlane(
+  name: string,
+  arrays: number,
+  body: {
+    plane?: (f: FunctionBody, channelByte: () => void) => void;
+    vector: (f: FunctionBody, at: (array: number) => void) => void;
+    afterPlane?: (f: FunctionBody, planeIndex: number) => void;
+  },
+): FunctionBody {
+  const f = new FunctionBody(name, arrays + 4);
+  const [planes, C, c0, planeBytes] = [arrays, arrays + 1, arrays + 2, arrays + 3];
+  const p = f.local(I32), c = f.local(I32), j = f.local(I32), base = f.local(I32), at = f.local(I32);
+  f.get(c0).set(c);
+  f.i32(0).set(base);
+  f.forRange(p, 0, planes, 1, () => {
+    body.plane?.(f, () => f.get(c).i32(4).mul());
+    f.forRange(j, 0, planeBytes, 16, () => {
+      f.get(base).get(j).add().set(at);
+      body.vector(f, (array) => f.get(array).get(at).add());
+    });
+    body.afterPlane?.(f, p);
+    f.addTo(base, () => f.get(planeBytes));
+    f.addTo(c, () => f.i32(1));
+    f.if(() => f.get(c).get(C).eq(), () => f.i32(0).set(c));
+  });
+  return f;
+}
+
+/** Loads the f32 at array + channelByte, splatted to all four lanes, into `into`. */
+function splatAt(f: FunctionBody, array: number, channelByte: () => void, into: number): void {
+  f.get(array);
+  channelByte();
+  f.add().f32Load(0).f32x4Splat().set(into);
+}
+
+/** planeSums(x, out, planes, C, c0, planeBytes): out[p] = Σ of plane p of x (float32, four running sums). */
+function planeSums(): FunctionBody {
+  let acc = 0;
+  return perPlane('planeSums', 2, {
+    plane: (f) => {
+      acc = f.local(V128);
+      f.v128Zero().set(acc);
+    },
+    vector: (f, at) => {
+      f.get(acc);
+      at(0);
+      f.v128Load(0).f32x4Add().set(acc);
+    },
+    afterPlane: (f, p) => horizontalSum(f, acc, 1, p),
+  });
+}
+
+/** out[p] = the four lanes of acc added (params[out] + 4p). */
+function horizontalSum(f: FunctionBody, acc: number, out: number, p: number): void {
+  f.get(out).get(p).i32(4).mul().add();
+  f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Add().get(acc).f32x4ExtractLane(2).f32Add().get(acc).f32x4ExtractLane(3).f32Add();
+  f.f32Store(0);
+}
+
+/**
+ * planeSumsCentred(a, aShift, x, mean, out, planes, C, c0, planeBytes):
+ * out[p] = Σ (a − aShift[c])·(x − mean[c]) over plane p — σ²'s squared deviations with a = x and
+ * aShift = mean; batchNorm's Σ dy·(x − μ) with a = dy and aShift zeros.
+ */
+function planeSumsCentred(): FunctionBody {
+  let acc = 0, shiftA = 0, mu = 0;
+  return perPlane('planeSumsCentred', 5, {
+    plane: (f, channelByte) => {
+      acc = f.local(V128);
+      shiftA = f.local(V128);
+      mu = f.local(V128);
+      f.v128Zero().set(acc);
+      splatAt(f, 1, channelByte, shiftA);
+      splatAt(f, 3, channelByte, mu);
+    },
+    vector: (f, at) => {
+      f.get(acc);
+      at(0);
+      f.v128Load(0).get(shiftA).f32x4Sub();
+      at(2);
+      f.v128Load(0).get(mu).f32x4Sub().f32x4Mul().f32x4Add().set(acc);
+    },
+    afterPlane: (f, p) => horizontalSum(f, acc, 4, p),
+  });
+}
+
+/** affine(x, shift, scale, offset, y, planes, C, c0, planeBytes): y = (x − shift[c])·scale[c] + offset[c]. */
+function affine(): FunctionBody {
+  let shift = 0, scale = 0, offset = 0;
+  return perPlane('affine', 5, {
+    plane: (f, channelByte) => {
+      shift = f.local(V128);
+      scale = f.local(V128);
+      offset = f.local(V128);
+      splatAt(f, 1, channelByte, shift);
+      splatAt(f, 2, channelByte, scale);
+      splatAt(f, 3, channelByte, offset);
+    },
+    vector: (f, at) => {
+      at(4);
+      at(0);
+      f.v128Load(0).get(shift).f32x4Sub().get(scale).f32x4Mul().get(offset).f32x4Add().v128Store(0);
+    },
+  });
+}
+
+/** reluPlus(x, b, y, planes, C, c0, planeBytes): y = relu(x) + b[c] (frelu's forward). */
+function reluPlus(): FunctionBody {
+  let b = 0, v = 0;
+  return perPlane('reluPlus', 3, {
+    plane: (f, channelByte) => {
+      b = f.local(V128);
+      v = f.local(V128);
+      splatAt(f, 1, channelByte, b);
+    },
+    vector: (f, at) => {
+      at(0);
+      f.v128Load(0).set(v);
+      at(2);
+      f.get(v).get(v).v128Zero().f32x4Gt().get(v).get(v).f32x4Ne().v128Or().v128And().get(b).f32x4Add().v128Store(0);
+    },
+  });
+}
+
+/**
+ * bnGrad(x, dy, mean, invStd, dbm, dgm, scale, dx, planes, C, c0, planeBytes): batchNorm's dx in
+ * training, in the reference's order: dx = scale·((dy − dbm) − (x − μ)·invStd·dgm), with
+ * dbm = dβ/m, dgm = dγ/m and scale = γ·invStd per channel.
+ */
+function bnGrad(): FunctionBody {
+  let mu = 0, invStd = 0, dbm = 0, dgm = 0, scale = 0;
+  return perPlane('bnGrad', 8, {
+    plane: (f, channelByte) => {
+      [mu, invStd, dbm, dgm, scale] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+      splatAt(f, 2, channelByte, mu);
+      splatAt(f, 3, channelByte, invStd);
+      splatAt(f, 4, channelByte, dbm);
+      splatAt(f, 5, channelByte, dgm);
+      splatAt(f, 6, channelByte, scale);
+    },
+    vector: (f, at) => {
+      at(7);
+      f.get(scale);
+      at(1);
+      f.v128Load(0).get(dbm).f32x4Sub();
+      at(0);
+      f.v128Load(0).get(mu).f32x4Sub().get(invStd).f32x4Mul().get(dgm).f32x4Mul();
+      f.f32x4Sub().f32x4Mul().v128Store(0);
+    },
+  });
+}
+
+const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
+
+/** The functions by name, as callable exports. */
+export type StreamKernels = Readonly<Record<StreamName, (...args: number[]) => void>>;
+export type StreamName = 'relu' | 'reluGrad' | 'add' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'reluPlus' | 'bnGrad';
+
+let compiled: WebAssembly.Module | null = null;
+const instances = new WeakMap<WebAssembly.Memory, StreamKernels>();
+
+/** The stream kernels over `memory` (one instance per thread and memory). */
+export function streamKernels(memory: WebAssembly.Memory): StreamKernels {
+  let kernels = instances.get(memory);
+  if (kernels === undefined) {
+    compiled ??= new WebAssembly.Module(
+      assemble([relu(), reluGrad(), add(), planeSums(), planeSumsCentred(), affine(), reluPlus(), bnGrad()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
+    );
+    const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
+    kernels = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function')) as StreamKernels;
+    instances.set(memory, kernels);
+  }
+  return kernels;
+}

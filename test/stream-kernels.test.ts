@@ -1,0 +1,82 @@
+/**
+ * The webasm mode's streaming kernels (src/tensor/backends/wasm/loops.ts, streams.ts): batchNorm,
+ * batchStats, relu, frelu and add, forward and every gradient, on 1 and 2 threads against the
+ * reference backend — at sizes big enough that the work is split between the threads (the op-test
+ * table's shapes are too small to be split), with the planes' channels counted on from a thread's
+ * first plane.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as g from '../src/index.js';
+import { batchNorm, batchStats, frelu, relu } from '../src/nn/ops/index.js';
+import { add } from '../src/autograd/ops/add.js';
+import { randomStream } from '../src/tensor/random.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+
+g.setGpuMode('webasm');
+
+function values(n: number, seed: string, around = 0): Float32Array {
+  const rng = randomStream(seed);
+  return Float32Array.from({ length: n }, () => around + rng.normal());
+}
+
+function close(label: string, got: Float32Array | Float64Array, want: Float32Array | Float64Array, tol: number): void {
+  assert.is(got.length, want.length, `${label}: length`);
+  for (let i = 0; i < want.length; i++) {
+    if (!(Math.abs(got[i] - want[i]) <= tol * (1 + Math.abs(want[i])))) assert.unreachable(`${label}: element ${i}: got ${got[i]}, want ${want[i]}`);
+  }
+}
+
+/** An op applied to fresh tensors on `backend`; returns y and the gradient of every input that takes one. */
+type Case = (t: (name: string, v: Float32Array, shape: number[], grad?: boolean) => Tensor) => Tensor;
+
+function run(backend: 'gpu' | 'reference', apply: Case): Record<string, Float32Array | Float64Array> {
+  const inputs: Record<string, Tensor> = {};
+  const y = apply((name, v, shape, grad = true) => (inputs[name] = g.tensor(v, { shape, backend, requiresGrad: grad })));
+  const out: Record<string, Float32Array | Float64Array> = { y: y.toArray() as Float32Array };
+  if (Object.values(inputs).some((t) => t.requiresGrad)) {
+    y.backward(g.tensor(values(y.size, 'dy'), { shape: y.shape, backend }));
+    for (const [name, t] of Object.entries(inputs)) if (t.requiresGrad) out[`d${name}`] = t.grad!.toArray() as Float32Array;
+  }
+  return out;
+}
+
+/**
+ * [N, C, H, W] with N·C·H·W = 208,896 floats, over three times the least a thread takes; the second
+ * thread's first plane (102 of 204) is channel 6, not 0.
+ */
+const X = [17, 12, 32, 32];
+const N_X = 17 * 12 * 32 * 32;
+
+const cases: Record<string, Case> = {
+  'batchNorm training': (t) =>
+    batchNorm.apply(
+      { x: t('x', values(N_X, 'x', 3), X), gamma: t('gamma', values(12, 'gamma'), [12]), beta: t('beta', values(12, 'beta'), [12]), runningMean: t('rm', values(12, 'rm'), [12], false), runningVar: t('rv', values(12, 'rv', 2).map(Math.abs), [12], false) },
+      { training: true, eps: 1e-5 },
+    ),
+  'batchNorm evaluation': (t) =>
+    batchNorm.apply(
+      { x: t('x', values(N_X, 'x', 3), X), gamma: t('gamma', values(12, 'gamma'), [12]), beta: t('beta', values(12, 'beta'), [12]), runningMean: t('rm', values(12, 'rm'), [12], false), runningVar: t('rv', values(12, 'rv', 2).map(Math.abs), [12], false) },
+      { training: false, eps: 1e-5 },
+    ),
+  'batchStats': (t) => batchStats.apply({ x: t('x', values(N_X, 'x', 3), X, false) }),
+  'relu': (t) => relu.apply({ x: t('x', values(N_X, 'x'), X) }),
+  'frelu, scalar b': (t) => frelu.apply({ x: t('x', values(N_X, 'x'), X), b: t('b', Float32Array.of(-0.5), []) }),
+  'frelu, b per channel': (t) => frelu.apply({ x: t('x', values(N_X, 'x'), X), b: t('b', values(12, 'b'), [12]) }),
+  'add': (t) => add.apply({ a: t('a', values(N_X, 'a'), X), b: t('b', values(N_X, 'b'), X) }),
+};
+
+for (const [name, apply] of Object.entries(cases)) {
+  test(`${name} on x [${X.join(', ')}]: 1 and 2 threads agree with the reference, forward and every gradient`, () => {
+    const ref = run('reference', apply);
+    for (const threads of [1, 2]) {
+      g.setSimdThreads(threads);
+      const gpu = run('gpu', apply);
+      assert.is(g.gpuInfo().simdThreads, threads);
+      assert.equal(Object.keys(gpu).sort(), Object.keys(ref).sort());
+      for (const part of Object.keys(ref)) close(`${threads} thread(s) ${part}`, gpu[part], ref[part], 2e-4);
+    }
+  });
+}
+
+test.run();

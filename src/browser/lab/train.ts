@@ -1,10 +1,24 @@
 /**
- * lab.train's work, run in the lab's Web Worker (./worker.ts): SmallNet (Table 3) trained for a
- * few steps on a data set the page supplies, with the paper's SGD (Nesterov momentum 0.9, weight
- * decay 1e-4), one step per batch. It reports after every step (loss, FReLU's b per layer, time),
- * so the page can draw while it runs. DOM-free: it needs only the library.
+ * The lab's training run, in its Web Worker (./worker.ts): SmallNet (Table 3) trained on a data set
+ * the page supplies, with the paper's SGD (Nesterov momentum 0.9, weight decay 1e-4), one step per
+ * batch. DOM-free: it needs only the library.
+ *
+ * A TrainSession holds one network, its optimizer and its data. `run` steps it in an async loop
+ * that yields to the worker's event loop between steps, so the page's pause, resume and stop
+ * messages arrive while it trains. After each step it reports what the page draws:
+ *
+ *   loss, batch error, FReLU's b per layer      the curves
+ *   per activation layer: mean and variance of its output, and ‖∂loss/∂output‖₂
+ *                                               the initialization analysis (view 2), measured live
+ *   the first conv layer's weights               its filters as images
+ *
+ * and every `testEvery` steps (and after the last) a test pass over the held-out images: test loss
+ * and error, every image's predicted class and the confusion matrix. `exportWeights` writes the
+ * state dict as safetensors under PyTorch's names (as `gradlab train` writes model.safetensors), and
+ * `TrainSession.fromWeights` builds a session from such a file, ready for a test pass.
  */
 import * as g from '../index.js';
+import { confusionMatrix, errorRate, predictions, CIFAR10_CLASSES } from './train-metrics.js';
 
 export interface TrainOptions {
   model?: 'smallnet';
@@ -14,121 +28,427 @@ export interface TrainOptions {
   steps?: number;
   batchSize?: number;
   seed?: number;
+  /** Learning rate (default 0.01: BN + FReLU at 0.1 can diverge, README "What gradlab finds"). */
   lr?: number;
+  /** Nesterov momentum (default 0.9, the paper's). */
+  momentum?: number;
   /** The gpu.js mode (default 'auto': WebGL2 on a hardware GPU, webasm on a software renderer). */
   mode?: g.GpuMode | 'auto';
   /** Threads for the webasm mode's SIMD kernels (cross-origin-isolated pages only; default: the cores, at most 4). */
   threads?: number;
-  /** Images of the synthetic set (default: enough for the steps, at most 1024). */
+  /** Images of the synthetic training set (default: enough for the steps, at most 1024). */
   syntheticCount?: number;
+  /** Held-out images of each test pass (default 100). */
+  testCount?: number;
+  /** A test pass every this many steps (default 10), and one after the last step. */
+  testEvery?: number;
+}
+
+/** What the page needs once per run: names, and the held-out images it shows. */
+export interface RunSetup {
+  /** The activation layers' paths in the network ('features.2', …), in order. */
+  layers: string[];
+  /** The FReLU layers' paths (empty for other activations). */
+  freluLayers: string[];
+  classNames: string[];
+  /** The first test images (CIFAR bytes: 3 planes of 32×32) and their true classes, for the grid. */
+  gridImages: Uint8Array;
+  gridLabels: number[];
+  testCount: number;
+  options: ResolvedOptions;
 }
 
 export interface StepReport {
   step: number;
   loss: number;
+  /** The fraction of the batch labelled wrong (by the network before this step's update). */
+  error: number;
   /** FReLU's b of each FReLU layer after the step (empty for other activations). */
   b: number[];
+  /** Per activation layer (RunSetup.layers): its output's mean and variance over the batch, and ‖∂loss/∂output‖₂. */
+  activationMean: number[];
+  activationVar: number[];
+  gradNorm: number[];
+  /** The first conv layer's weights [O, C, KH, KW], after the step. */
+  filters: { shape: number[]; values: Float32Array };
+  /** The step itself (forward, backward, update), and the measuring of the activations after it. */
   ms: number;
+  measureMs: number;
   liveTextures: number;
+}
+
+export interface TestReport {
+  /** The steps trained before this pass. */
+  step: number;
+  loss: number;
+  error: number;
+  /** Each test image's predicted class. */
+  predicted: number[];
+  /** counts[true][predicted]; sums to the number of test images. */
+  confusion: number[][];
+  ms: number;
 }
 
 export interface TrainResult {
   losses: number[];
+  errors: number[];
   /** FReLU b per layer per step: b[step][layer]. */
   b: number[][];
+  tests: TestReport[];
   /** Images per second over the steps after the first (the first compiles the kernels). */
   imagesPerSecond: number;
   stepMs: number[];
   liveTextures: number[];
   info: g.GpuInfo;
-  options: Required<Omit<TrainOptions, 'syntheticCount' | 'lr' | 'threads'>> & { lr: number; images: number };
+  /** Whether the run was stopped before its last step. */
+  stopped: boolean;
+  options: ResolvedOptions;
 }
 
-/** The official files' bytes, as the page read them. */
+export type ResolvedOptions = Required<Omit<TrainOptions, 'syntheticCount' | 'threads'>> & { images: number };
+
+/** The official files' bytes, as the page read them (data_batch_*.bin, and test_batch.bin when there). */
 export interface CifarParts {
   parts: { source: string; bytes: Uint8Array }[];
 }
+
+/** What the page sets between steps. */
+export interface RunControl {
+  paused: boolean;
+  stopped: boolean;
+}
+
+/** Test images shown in the page's grid. */
+const GRID = 16;
 
 function checkInt(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) throw new Error(`lab.train: ${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`);
   return value;
 }
 
-/** Trains as asked, calling `onStep` after each step. */
-export function train(options: TrainOptions, cifar: CifarParts | null, onStep: (r: StepReport) => void): TrainResult {
+function checkNumber(name: string, value: number, min: number, max: number): number {
+  if (typeof value !== 'number' || !(value >= min && value <= max)) throw new Error(`lab.train: ${name} must be a number from ${min} to ${max}; got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** The options with their defaults, checked. */
+export function resolveOptions(options: TrainOptions): ResolvedOptions {
   const model = options.model ?? 'smallnet';
   if (model !== 'smallnet') throw new Error(`lab.train: model must be 'smallnet'; got ${JSON.stringify(model)}`);
   const activation = options.activation ?? 'frelu';
-  const bn = options.bn ?? true;
+  if (!g.models.ACTIVATIONS.includes(activation)) throw new Error(`lab.train: activation must be one of ${g.models.ACTIVATIONS.join(', ')}; got ${JSON.stringify(activation)}`);
   const dataset = options.dataset ?? 'synthetic';
   if (dataset !== 'synthetic' && dataset !== 'cifar10') throw new Error(`lab.train: dataset must be 'synthetic' or 'cifar10'; got ${JSON.stringify(dataset)}`);
-  const steps = checkInt('steps', options.steps ?? 10, 1, 100000);
-  const batchSize = checkInt('batchSize', options.batchSize ?? 16, 1, 512);
-  const seed = checkInt('seed', options.seed ?? 1, 0, 2 ** 31);
-  const lr = options.lr ?? (bn ? 0.1 : 0.01);
-  const mode = options.mode ?? 'auto';
-
-  g.setGpuMode(mode);
-  g.setBackend('gpu');
-  const data =
-    dataset === 'synthetic'
-      ? syntheticSet(options.syntheticCount ?? Math.min(1024, steps * batchSize), seed)
-      : g.data.cifarFromBytes({ dataset: 'cifar10', split: 'train', parts: cifarParts(cifar) });
-  const net = g.models.smallNet({ activation, batchNorm: bn, classes: data.classes, seed });
-  net.train();
-  const frelus = net.namedModules().flatMap(([, m]) => (m instanceof g.nn.FReLU ? [m] : []));
-  const optimizer = new g.optim.SGD(net.namedParameters(), { lr, momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
-  const loader = new g.data.DataLoader(data, { batchSize, shuffle: true, seed, dropLast: true, transform: g.data.cifarTransform('cifar10', { augment: false }) });
-
-  const losses: number[] = [];
-  const b: number[][] = [];
-  const stepMs: number[] = [];
-  const liveTextures: number[] = [];
-  for (let epoch = 0; losses.length < steps; epoch++) {
-    for (const batch of loader.batches(epoch)) {
-      if (losses.length >= steps) break;
-      const t0 = performance.now();
-      const loss = g.tidy(() => {
-        optimizer.zeroGrad();
-        const l = g.nn.functional.crossEntropy(net.forward(batch.x), batch.y);
-        l.backward();
-        optimizer.step();
-        return l.item();
-      });
-      batch.x.dispose();
-      batch.y.dispose();
-      const bs = frelus.map((f) => f.b.item());
-      const ms = performance.now() - t0;
-      const live = g.gpuInfo().liveTextures;
-      losses.push(loss);
-      b.push(bs);
-      stepMs.push(ms);
-      liveTextures.push(live);
-      onStep({ step: losses.length, loss, b: bs, ms, liveTextures: live });
-    }
-  }
-  net.dispose();
-  const timed = stepMs.length > 1 ? stepMs.slice(1) : stepMs;
-  const imagesPerSecond = (batchSize * timed.length) / (timed.reduce((s, t) => s + t, 0) / 1000);
   return {
-    losses,
-    b,
-    imagesPerSecond,
-    stepMs,
-    liveTextures,
-    info: g.gpuInfo(),
-    options: { model, activation, bn, dataset, steps, batchSize, seed, mode, lr, images: data.length },
+    model,
+    activation,
+    bn: options.bn ?? true,
+    dataset,
+    steps: checkInt('steps', options.steps ?? 10, 0, 100000),
+    batchSize: checkInt('batchSize', options.batchSize ?? 16, 1, 512),
+    seed: checkInt('seed', options.seed ?? 1, 0, 2 ** 31),
+    lr: checkNumber('lr', options.lr ?? 0.01, 0, 10),
+    momentum: checkNumber('momentum', options.momentum ?? 0.9, 0, 0.999),
+    mode: options.mode ?? 'auto',
+    testCount: checkInt('testCount', options.testCount ?? 100, 1, 10000),
+    testEvery: checkInt('testEvery', options.testEvery ?? 10, 1, 100000),
+    images: 0,
   };
 }
 
-function syntheticSet(count: number, seed: number): g.data.ImageDataset {
-  const records = g.data.syntheticCifar({ dataset: 'cifar10', split: 'train', count, seed });
-  return { length: count, imageShape: g.data.CIFAR_IMAGE_SHAPE, images: records.images, labels: records.labels, classes: 10 };
+const isActivation = (m: g.nn.Module): boolean =>
+  m instanceof g.nn.ReLU || m instanceof g.nn.LeakyReLU || m instanceof g.nn.PReLU || m instanceof g.nn.ELU || m instanceof g.nn.FReLU;
+
+/**
+ * SmallNet's forward, layer by layer (features, flatten, classifier: what SmallNet.forward does),
+ * keeping each activation layer's output with retainGrad, so that backward leaves ∂loss/∂output on it.
+ */
+function forwardKeeping(net: g.models.SmallNet, x: g.Tensor, kept: g.Tensor[]): g.Tensor {
+  const through = (layers: g.nn.Sequential, h: g.Tensor): g.Tensor => {
+    for (const [, m] of layers.namedChildren()) {
+      h = m.forward(h);
+      if (isActivation(m)) kept.push(h.retainGrad());
+    }
+    return h;
+  };
+  return through(net.classifier, net.flatten.forward(through(net.features, x)));
 }
 
-function cifarParts(cifar: CifarParts | null): { source: string; bytes: Uint8Array }[] {
-  if (cifar === null || cifar.parts.length === 0) {
+/**
+ * An activation layer's output a (kept by forwardKeeping, after backward): the mean and the
+ * variance of its values over the batch, and ‖∂loss/∂a‖₂. Computed on the host from one copy of
+ * each: a few extra kernels per layer would cost more here (webasm compiles a kernel per shape).
+ */
+function layerStats(a: g.Tensor): { mean: number; variance: number; gradNorm: number } {
+  const da = a.grad;
+  if (da === null) throw new Error('lab.train: an activation output got no gradient');
+  const values = a.toArray();
+  const grads = da.toArray();
+  let sum = 0;
+  let squares = 0;
+  let gradSquares = 0;
+  for (let i = 0; i < values.length; i++) {
+    sum += values[i];
+    squares += values[i] * values[i];
+    gradSquares += grads[i] * grads[i];
+  }
+  const mean = sum / values.length;
+  return { mean, variance: Math.max(0, squares / values.length - mean * mean), gradNorm: Math.sqrt(gradSquares) };
+}
+
+/** One network in training, its data and its optimizer (see the module comment). */
+export class TrainSession {
+  readonly options: ResolvedOptions;
+  readonly setup: RunSetup;
+  step = 0;
+  private readonly net: g.models.SmallNet;
+  private readonly frelus: g.nn.FReLU[];
+  private readonly firstConv: g.nn.Conv2d;
+  private readonly optimizer: g.optim.SGD;
+  private readonly loader: g.data.DataLoader;
+  private readonly testLoader: g.data.DataLoader;
+  private readonly testLabels: Uint8Array;
+  private readonly classes: number;
+  private batches: Iterator<g.data.Batch> | null = null;
+  private epoch = 0;
+
+  constructor(options: TrainOptions, cifar: CifarParts | null) {
+    const o = resolveOptions(options);
+    g.setGpuMode(o.mode);
+    g.setBackend('gpu');
+    const { train, test } = dataSets(o, options.syntheticCount ?? Math.min(1024, Math.max(1, o.steps) * o.batchSize), cifar);
+    this.options = { ...o, images: train.length };
+    this.classes = train.classes;
+    this.net = g.models.smallNet({ activation: o.activation, batchNorm: o.bn, classes: train.classes, seed: o.seed });
+    this.net.train();
+    const modules = this.net.namedModules();
+    this.frelus = modules.flatMap(([, m]) => (m instanceof g.nn.FReLU ? [m] : []));
+    const conv = modules.find(([, m]) => m instanceof g.nn.Conv2d)?.[1];
+    if (!(conv instanceof g.nn.Conv2d)) throw new Error('lab.train: SmallNet has no conv layer');
+    this.firstConv = conv;
+    this.optimizer = new g.optim.SGD(this.net.namedParameters(), { lr: o.lr, momentum: o.momentum, nesterov: o.momentum > 0, weightDecay: 1e-4 });
+    const transform = g.data.cifarTransform('cifar10', { augment: false });
+    this.loader = new g.data.DataLoader(train, { batchSize: o.batchSize, shuffle: true, seed: o.seed, dropLast: true, transform });
+    this.testLoader = new g.data.DataLoader(test, { batchSize: 50, shuffle: false, transform });
+    this.testLabels = test.labels;
+    const size = 3 * 32 * 32;
+    const shown = Math.min(GRID, test.length);
+    this.setup = {
+      layers: modules.filter(([, m]) => isActivation(m)).map(([path]) => path),
+      freluLayers: modules.filter(([, m]) => m instanceof g.nn.FReLU).map(([path]) => path),
+      classNames: o.dataset === 'cifar10' ? [...CIFAR10_CLASSES] : Array.from({ length: train.classes }, (_, k) => `class ${k}`),
+      gridImages: test.images.slice(0, shown * size),
+      gridLabels: Array.from(test.labels.subarray(0, shown)),
+      testCount: test.length,
+      options: this.options,
+    };
+  }
+
+  /** The next training batch (the loader's epochs, one after another). */
+  private nextBatch(): g.data.Batch {
+    for (;;) {
+      this.batches ??= this.loader.batches(this.epoch)[Symbol.iterator]();
+      const next = this.batches.next();
+      if (!next.done) return next.value;
+      this.batches = null;
+      this.epoch++;
+    }
+  }
+
+  /** One SGD step, and what it measured (see StepReport). */
+  trainStep(): StepReport {
+    const batch = this.nextBatch();
+    const t0 = performance.now();
+    const { loss, scores, stats, t1 } = g.tidy(() => {
+      this.optimizer.zeroGrad();
+      const kept: g.Tensor[] = [];
+      const logits = forwardKeeping(this.net, batch.x, kept);
+      const l = g.nn.functional.crossEntropy(logits, batch.y);
+      l.backward();
+      this.optimizer.step();
+      const lossValue = l.item();
+      const stepDone = performance.now();
+      return { loss: lossValue, scores: logits.toArray(), stats: kept.map(layerStats), t1: stepDone };
+    });
+    const labels = batch.labels;
+    batch.x.dispose();
+    batch.y.dispose();
+    this.step++;
+    return {
+      step: this.step,
+      loss,
+      error: errorRate(predictions(scores, this.classes), labels),
+      b: this.frelus.map((f) => f.b.item()),
+      activationMean: stats.map((st) => st.mean),
+      activationVar: stats.map((st) => st.variance),
+      gradNorm: stats.map((st) => st.gradNorm),
+      filters: { shape: [...this.firstConv.weight.shape], values: Float32Array.from(this.firstConv.weight.toArray()) },
+      ms: t1 - t0,
+      measureMs: performance.now() - t1,
+      liveTextures: g.gpuInfo().liveTextures,
+    };
+  }
+
+  /** A test pass over the held-out images (eval mode: BN's running statistics, no dropout). */
+  testPass(): TestReport {
+    const t0 = performance.now();
+    this.net.eval();
+    let lossSum = 0;
+    const scores: number[] = [];
+    try {
+      g.noGrad(() => {
+        for (const batch of this.testLoader.batches(0)) {
+          g.tidy(() => {
+            const logits = this.net.forward(batch.x);
+            lossSum += g.nn.functional.crossEntropy(logits, batch.y).item() * batch.labels.length;
+            scores.push(...logits.toArray());
+          });
+          batch.x.dispose();
+          batch.y.dispose();
+        }
+      });
+    } finally {
+      this.net.train();
+    }
+    const predicted = predictions(scores, this.classes);
+    return {
+      step: this.step,
+      loss: lossSum / this.testLabels.length,
+      error: errorRate(predicted, this.testLabels),
+      predicted: Array.from(predicted),
+      confusion: confusionMatrix(predicted, this.testLabels, this.classes),
+      ms: performance.now() - t0,
+    };
+  }
+
+  /**
+   * Trains to `options.steps`, yielding between steps; a test pass every `testEvery` steps and
+   * after the last. Stops early when `control.stopped` is set; waits while `control.paused`.
+   */
+  async run(control: RunControl, onStep: (r: StepReport) => void, onTest: (r: TestReport) => void): Promise<TrainResult> {
+    const reports: StepReport[] = [];
+    const tests: TestReport[] = [];
+    const test = (): void => {
+      const t = this.testPass();
+      tests.push(t);
+      onTest(t);
+    };
+    while (this.step < this.options.steps) {
+      await betweenSteps(control);
+      if (control.stopped) break;
+      const r = this.trainStep();
+      reports.push(r);
+      onStep(r);
+      if (this.step % this.options.testEvery === 0 || this.step === this.options.steps) test();
+    }
+    // A stopped run's network is freed already; a finished one ends with a test pass of its last weights.
+    if (!control.stopped && (tests.length === 0 || tests[tests.length - 1].step !== this.step)) test();
+    const timed = reports.length > 1 ? reports.slice(1) : reports;
+    const seconds = timed.reduce((s, r) => s + r.ms, 0) / 1000;
+    return {
+      losses: reports.map((r) => r.loss),
+      errors: reports.map((r) => r.error),
+      b: reports.map((r) => r.b),
+      tests,
+      imagesPerSecond: seconds > 0 ? (this.options.batchSize * timed.length) / seconds : 0,
+      stepMs: reports.map((r) => r.ms),
+      liveTextures: reports.map((r) => r.liveTextures),
+      info: g.gpuInfo(),
+      stopped: control.stopped,
+      options: this.options,
+    };
+  }
+
+  /**
+   * The network's state dict as safetensors bytes, under PyTorch's names and dtypes (BN's
+   * num_batches_tracked as I64), with the metadata `gradlab train` writes (format pt, producer,
+   * model, activation) and what fromWeights needs to rebuild the same test set.
+   */
+  exportWeights(): Uint8Array {
+    const o = this.options;
+    return g.tidy(() =>
+      g.io.encodeStateDict(this.net.stateDict(), {
+        format: 'pt',
+        producer: 'gradlab',
+        model: o.model,
+        activation: o.activation,
+        bn: String(o.bn),
+        dataset: o.dataset,
+        seed: String(o.seed),
+        test_count: String(o.testCount),
+        step: String(this.step),
+      }),
+    );
+  }
+
+  /**
+   * A session (0 steps) whose network holds the weights of a safetensors file. The file's metadata
+   * names the activation, data set, seed and test size (gradlab's exports carry them); `fallback`
+   * (the page's settings) fills in what a file does not say. BN is on when the file has BN's running means.
+   */
+  static fromWeights(bytes: Uint8Array, fallback: TrainOptions, cifar: CifarParts | null): TrainSession {
+    const { tensors, metadata } = g.io.decodeSafetensors(bytes, 'the weights file');
+    const activation = metadata.activation ?? fallback.activation;
+    if (activation === undefined) throw new Error("lab.loadWeights: the file names no activation (metadata 'activation'); gradlab's exports do");
+    const whole = (key: string): number | undefined => (metadata[key] === undefined ? undefined : Number(metadata[key]));
+    const session = new TrainSession(
+      {
+        ...fallback,
+        activation: g.models.ACTIVATIONS.find((a) => a === activation) ?? (activation as g.models.Activation),
+        bn: Object.keys(tensors).some((k) => k.endsWith('running_mean')),
+        dataset: metadata.dataset === 'cifar10' || metadata.dataset === 'synthetic' ? metadata.dataset : fallback.dataset,
+        seed: whole('seed') ?? fallback.seed,
+        testCount: whole('test_count') ?? fallback.testCount,
+        steps: 0,
+      },
+      cifar,
+    );
+    const loaded = g.io.tensorsOf(tensors, { backend: 'gpu' });
+    try {
+      session.net.loadStateDict(loaded);
+    } catch (e) {
+      session.dispose();
+      throw e;
+    } finally {
+      for (const t of Object.values(loaded)) t.dispose();
+    }
+    return session;
+  }
+
+  dispose(): void {
+    this.net.dispose();
+  }
+}
+
+/** Lets the worker's messages in; then waits while paused (polling: a pause lasts seconds, not microseconds). */
+async function betweenSteps(control: RunControl): Promise<void> {
+  do await new Promise((resolve) => setTimeout(resolve, control.paused ? 50 : 0));
+  while (control.paused && !control.stopped);
+}
+
+/** The training set and the held-out test set (see TrainOptions). */
+function dataSets(o: ResolvedOptions, syntheticCount: number, cifar: CifarParts | null): { train: g.data.ImageDataset; test: g.data.ImageDataset } {
+  if (o.dataset === 'synthetic') {
+    const set = (split: 'train' | 'test', count: number): g.data.ImageDataset => {
+      const r = g.data.syntheticCifar({ dataset: 'cifar10', split, count, seed: o.seed });
+      return { length: count, imageShape: g.data.CIFAR_IMAGE_SHAPE, images: r.images, labels: r.labels, classes: 10 };
+    };
+    return { train: set('train', syntheticCount), test: set('test', o.testCount) };
+  }
+  const parts = cifar?.parts ?? [];
+  const trainParts = parts.filter((p) => p.source !== 'test_batch.bin');
+  const testParts = parts.filter((p) => p.source === 'test_batch.bin');
+  if (trainParts.length === 0) {
     throw new Error("lab.train: dataset 'cifar10' needs the official binary files: pick or drop data_batch_*.bin in the page, or run `gradlab download cifar10` so that `npm run lab` serves ./data");
   }
-  return cifar.parts;
+  const train = g.data.cifarFromBytes({ dataset: 'cifar10', split: 'train', parts: trainParts });
+  if (testParts.length > 0) {
+    const test = g.data.cifarFromBytes({ dataset: 'cifar10', split: 'test', parts: testParts });
+    return { train, test: g.data.subset(test, Math.min(o.testCount, test.length)) };
+  }
+  // No test file: the last testCount training images are held out.
+  if (train.length <= o.testCount) throw new Error(`lab.train: ${train.length} training images leave none to train on after holding out ${o.testCount} for the test passes (no test_batch.bin given); lower testCount`);
+  const cut = train.length - o.testCount;
+  const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+  return { train: g.data.subset(train, range(0, cut)), test: g.data.subset(train, range(cut, train.length)) };
 }

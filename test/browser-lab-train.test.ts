@@ -1,0 +1,334 @@
+/**
+ * The lab's views 3 (Train SmallNet) and 4 (Export) in a real Chromium (as test/browser.test.ts:
+ * Debian's `chromium` through playwright-core, WebGL2 on SwiftShader where there is no GPU; the
+ * lab page picks webasm there). On the synthetic set, small batches:
+ *
+ *   - both views render with no console error
+ *   - a live run of 20 steps moves the loss curve (the chart gets a point per step, the loss falls),
+ *     FReLU's b (away from its init, −1) and the first conv layer's filter images (canvas pixels);
+ *     the activation statistics are measured per layer
+ *   - pause stops the step count, resume continues it
+ *   - each test pass's confusion matrix sums to the test images, and trace / total = 1 − test error
+ *   - export: the CSV has a row per step with the logged losses and test passes; the safetensors
+ *     bytes hold SmallNet's state dict under its names and shapes (decoded here, in Node) and,
+ *     loaded back, give the same test loss and predictions
+ *   - compare: a second activation on the same seed; the same options give the same first loss
+ *   - screenshots of both views at 1280×800 and 390×844 (paths printed); no horizontal overflow at 390 px
+ *
+ * The frame rate while training and the charts' cost per step are printed (not asserted: timings).
+ * Without Chromium no test here runs, and one line says why.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import * as g from '../src/index.js';
+import { bundleLab, ROOT } from '../src/node/lab/bundle.js';
+import { serveStatic, type LabServer } from '../src/node/lab/server.js';
+
+const CHROMIUM_FLAGS = ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const OUT = resolve(process.env.GRADLAB_BROWSER_OUT ?? join(ROOT, '.tmp', 'browser'));
+
+function findChromium(): { path: string | null; why: string } {
+  if (process.env.GRADLAB_SKIP_BROWSER === '1') return { path: null, why: 'GRADLAB_SKIP_BROWSER=1' };
+  const given = process.env.GRADLAB_CHROMIUM;
+  if (given) return { path: given, why: '' };
+  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
+    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout.trim() !== '') return { path: r.stdout.trim(), why: '' };
+  }
+  return { path: null, why: 'no chromium on the PATH (apt-get install chromium, or set GRADLAB_CHROMIUM)' };
+}
+
+/** The runs' options: small, synthetic, one fixed training set (so runs of different lengths see the same batches). */
+const OPTIONS = { activation: 'frelu', bn: true, dataset: 'synthetic', steps: 20, batchSize: 16, seed: 1, lr: 0.01, momentum: 0.9, syntheticCount: 160, testCount: 40, testEvery: 10, threads: 2 };
+
+interface TestReport {
+  step: number;
+  loss: number;
+  error: number;
+  predicted: number[];
+  confusion: number[][];
+}
+interface RunResult {
+  losses: number[];
+  errors: number[];
+  b: number[][];
+  tests: TestReport[];
+  imagesPerSecond: number;
+  stopped: boolean;
+  options: { activation: string; seed: number };
+  info: g.GpuInfo;
+}
+interface Row {
+  step: number;
+  loss: number;
+  testLoss?: number;
+}
+interface TrainStats {
+  fps: number;
+  frames: number;
+  worstFrameMs: number;
+  longFrames: number;
+  longTasks: number;
+  longTaskMs: number;
+  draws: number;
+  chartMsPerDraw: number;
+  pictureMsPerDraw: number;
+  chartMsPerStep: number;
+  stepMs: number;
+  lossChartSteps: number;
+}
+interface RunData {
+  rows: Row[];
+  stats: { mean: number[]; variance: number[]; gradNorm: number[] }[];
+  tests: TestReport[];
+  layers: string[];
+}
+
+const found = findChromium();
+let session: { browser: Browser; server: LabServer; page: Page; errors: string[] } | null = null;
+/** The 20-step run, for the tests after the first. */
+let first: RunResult | null = null;
+
+function s(): NonNullable<typeof session> {
+  if (session === null) throw new Error('the browser session did not start (see the first failure)');
+  return session;
+}
+function firstRun(): RunResult {
+  if (first === null) throw new Error('the 20-step run did not finish (see its failure)');
+  return first;
+}
+
+/** window.lab[name](...args) in the page, failing after 4 minutes rather than hanging the run. */
+async function lab<T>(name: string, ...args: unknown[]): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`lab.${name} did not finish within 4 minutes`)), 240_000);
+  });
+  try {
+    return await Promise.race([s().page.evaluate(([n, a]) => Reflect.get(Reflect.get(globalThis, 'lab'), n)(...a), [name, args] as const), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const progress = (): Promise<{ step: number; compareStep: number; paused: boolean; running: boolean }> => lab('progress');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, ok: () => Promise<boolean>, ms = 120_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The filter canvas's pixels. */
+const filterPixels = (): Promise<number[]> =>
+  s().page.evaluate("(() => { const c = document.getElementById('filters'); return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); })()");
+
+/** The sum of a confusion matrix and of its diagonal. */
+function totals(confusion: number[][]): { total: number; trace: number } {
+  return { total: confusion.flat().reduce((a, b) => a + b, 0), trace: confusion.reduce((t, row, i) => t + row[i], 0) };
+}
+
+if (found.path === null) {
+  console.log(`browser lab tests skipped: ${found.why}`);
+} else {
+  const executablePath = found.path;
+
+  test.before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradlab-lab-train-'));
+    await bundleLab(dir);
+    const server = await serveStatic(dir);
+    const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(`uncaught ${e.message}`));
+    await page.goto(`${server.url}#train`);
+    await page.waitForFunction(() => Reflect.has(globalThis, 'lab'), undefined, { timeout: 60_000 });
+    session = { browser, server, page, errors };
+  });
+
+  test.after(async () => {
+    await session?.browser.close();
+    await session?.server.close();
+  });
+
+  test('lab views 3 and 4 render: the form, six charts, the filter canvas; the export buttons; no console error', async () => {
+    const { page } = s();
+    assert.ok(await page.isVisible('#train'), 'the #train hash shows view 3');
+    assert.is(await page.locator('#train .chart').count(), 6);
+    for (const id of ['activation', 'bn', 'lr', 'momentum', 'batchSize', 'seed', 'startButton', 'pauseButton', 'resetButton', 'compareButton', 'filters']) {
+      assert.is(await page.locator(`#${id}`).count(), 1, `#${id}`);
+    }
+    const activations = await page.locator('#activation option').allTextContents();
+    assert.equal(activations, [...g.models.ACTIVATIONS]);
+    await page.click('#tab-export');
+    assert.ok(await page.isVisible('#csvButton'));
+    assert.ok(await page.isVisible('#weightsButton'));
+    await page.click('#tab-train');
+    assert.equal(s().errors, []);
+  });
+
+  test('lab train: 20 live steps move the loss curve, the b curves and the filter images; pause holds the step count, resume continues', async () => {
+    const { page } = s();
+    await page.evaluate((o) => Reflect.set(globalThis, 'firstRun', Reflect.get(Reflect.get(globalThis, 'lab'), 'train')(o)), OPTIONS);
+    await until('step 1 is drawn', async () => (await progress()).step >= 1 && (await lab<{ lossChartSteps: number }>('trainStats')).lossChartSteps >= 1);
+    await sleep(100); // the frame that draws step 1's filters
+    const filtersBefore = await filterPixels();
+    const chartBefore = (await lab<{ lossChartSteps: number }>('trainStats')).lossChartSteps;
+
+    await until('step 3', async () => (await progress()).step >= 3);
+    await lab('pause');
+    await sleep(3000); // the step in flight when the pause arrived finishes (about 0.6 s a step here)
+    const held = (await progress()).step;
+    await sleep(3000);
+    const later = await progress();
+    assert.ok(later.paused && later.running, JSON.stringify(later));
+    assert.is(later.step, held, 'no step while paused');
+    assert.ok(held < 20, `paused at step ${held}`);
+    await lab('resume');
+    await until('a step after the resume', async () => (await progress()).step > held);
+
+    const r = await page.evaluate(() => Reflect.get(globalThis, 'firstRun') as Promise<RunResult>);
+    first = r;
+    assert.is(r.losses.length, 20);
+    assert.not.ok(r.stopped);
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    assert.ok(mean(r.losses.slice(15)) < mean(r.losses.slice(0, 5)), `loss falls on average: ${r.losses.map((l) => l.toFixed(3)).join(' ')}`);
+    assert.is(r.b.length, 20);
+    assert.is(r.b[0].length, 4, 'SmallNet has 4 FReLU layers');
+    assert.ok(r.b[19].some((b) => Math.abs(b + 1) > 1e-3), `b moved from −1: ${r.b[19].join(', ')}`);
+    assert.ok(r.b[19].some((b, l) => b !== r.b[0][l]), 'b changed over the steps');
+
+    await sleep(200); // the last frame
+    const stats = await lab<TrainStats>('trainStats');
+    assert.ok(chartBefore >= 1 && chartBefore < 20, `the loss chart had ${chartBefore} step(s) early on`);
+    assert.is(stats.lossChartSteps, 20, 'the loss chart ends with a point per step');
+    const filtersAfter = await filterPixels();
+    assert.is(filtersAfter.length, filtersBefore.length);
+    assert.ok(filtersAfter.some((v, i) => v !== filtersBefore[i]), 'the filter images changed');
+
+    const data = await lab<{ main: RunData }>('runData');
+    assert.equal(data.main.layers, ['features.2', 'features.7', 'features.12', 'classifier.2'], 'the activation layers (after each BN)');
+    assert.is(data.main.stats.length, 20);
+    for (const st of data.main.stats) {
+      assert.ok(st.mean.length === 4 && st.mean.every(Number.isFinite), `means ${st.mean}`);
+      assert.ok(st.variance.every((v) => v > 0) && st.gradNorm.every((v) => v > 0), `variances ${st.variance}, gradient norms ${st.gradNorm}`);
+    }
+    // At the first step every FReLU output is max(x, 0) + b with b = −1, so each layer's mean is ≥ −1 (= −1 only if no x were positive).
+    assert.ok(data.main.stats[0].mean.every((m) => m > -1), `first-step means ${data.main.stats[0].mean}`);
+    console.log(
+      `\nlab train (SwiftShader here → ${r.info.summary}): ${r.imagesPerSecond.toFixed(1)} images/s; page ${stats.fps.toFixed(1)} frames/s while training ` +
+        `(${stats.frames} frames, ${stats.longFrames} over 50 ms, worst ${stats.worstFrameMs.toFixed(0)} ms; main-thread long tasks: ${stats.longTasks}, ${stats.longTaskMs.toFixed(0)} ms); per draw (${stats.draws}): charts ${stats.chartMsPerDraw.toFixed(2)} ms, ` +
+        `pictures ${stats.pictureMsPerDraw.toFixed(2)} ms; charts per step ${stats.chartMsPerStep.toFixed(2)} ms vs a step of ${stats.stepMs.toFixed(0)} ms in the worker`,
+    );
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(join(OUT, 'lab-train-stats.json'), JSON.stringify({ stats, imagesPerSecond: r.imagesPerSecond, info: r.info.summary }, null, 1) + '\n');
+    assert.equal(s().errors, []);
+  });
+
+  test('lab train: each test pass has a confusion matrix that sums to the test images, its trace / total = 1 − test error; the page shows it', async () => {
+    const r = firstRun();
+    assert.equal(r.tests.map((t) => t.step), [10, 20]);
+    for (const t of r.tests) {
+      const { total, trace } = totals(t.confusion);
+      assert.is(total, OPTIONS.testCount);
+      assert.ok(Math.abs(trace / total - (1 - t.error)) < 1e-12, `trace ${trace} / ${total} vs error ${t.error}`);
+      assert.is(t.predicted.length, OPTIONS.testCount);
+    }
+    const cells = await s().page.$$eval('#confusion tbody td', (tds) => tds.map((td) => Number(td.textContent)));
+    assert.equal(cells, r.tests[1].confusion.flat());
+    const captions = await s().page.$$eval('#grid figcaption', (fs) => fs.map((f) => f.className));
+    assert.is(captions.length, 16);
+    assert.ok(captions.every((c) => c === 'right' || c === 'wrong'), captions.join(' '));
+  });
+
+  test('lab export: the CSV has a row per step with the logged losses, b and test passes', async () => {
+    const r = firstRun();
+    const csv = await lab<string>('exportCsv');
+    const lines = csv.trimEnd().split('\n');
+    assert.is(lines[0], 'step,loss,error,b_features.2,b_features.7,b_features.12,b_classifier.2,images_per_second,test_loss,test_error');
+    assert.is(lines.length, 21, 'a header and 20 steps');
+    lines.slice(1).forEach((line, i) => {
+      const cells = line.split(',');
+      assert.is(Number(cells[0]), i + 1);
+      assert.is(Number(cells[1]), r.losses[i], `step ${i + 1}'s loss`);
+      assert.is(Number(cells[2]), r.errors[i]);
+      assert.equal(cells.slice(3, 7).map(Number), r.b[i]);
+      const test = r.tests.find((t) => t.step === i + 1);
+      assert.equal(cells.slice(8), test === undefined ? ['', ''] : [String(test.loss), String(test.error)]);
+    });
+  });
+
+  test("lab export: the safetensors bytes hold SmallNet's state dict (names, shapes, dtypes); loaded back they give the same test loss", async () => {
+    const r = firstRun();
+    const base64 = await s().page.evaluate(async () => {
+      const bytes: Uint8Array = await Reflect.get(Reflect.get(globalThis, 'lab'), 'exportWeights')();
+      Reflect.set(globalThis, 'exported', bytes);
+      let text = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(text);
+    });
+    const { tensors, metadata } = g.io.decodeSafetensors(new Uint8Array(Buffer.from(base64, 'base64')), 'the exported weights');
+    const net = g.models.smallNet({ activation: 'frelu', batchNorm: true, classes: 10, seed: 1 });
+    const state = g.tidy(() => Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [k, [...t.shape]])));
+    assert.equal(Object.keys(tensors).sort(), Object.keys(state).sort());
+    for (const [name, t] of Object.entries(tensors)) {
+      assert.equal(t.shape, state[name], name);
+      assert.is(t.dtype, name.endsWith('num_batches_tracked') ? 'I64' : 'F32', name);
+    }
+    assert.is(tensors['features.1.num_batches_tracked'].data[0], 20, 'BN counted the 20 steps');
+    assert.equal({ format: metadata.format, producer: metadata.producer, model: metadata.model, activation: metadata.activation, step: metadata.step }, { format: 'pt', producer: 'gradlab', model: 'smallnet', activation: 'frelu', step: '20' });
+    net.dispose();
+
+    const loaded = await s().page.evaluate(() => Reflect.get(Reflect.get(globalThis, 'lab'), 'loadWeights')(Reflect.get(globalThis, 'exported')) as Promise<TestReport>);
+    const before = r.tests[r.tests.length - 1];
+    assert.ok(Math.abs(loaded.loss - before.loss) <= 1e-5 * Math.abs(before.loss), `test loss ${loaded.loss} after loading, ${before.loss} at export`);
+    assert.equal(loaded.predicted, before.predicted);
+    assert.match(await s().page.textContent('#loaded') ?? '', /^loaded: test loss/);
+  });
+
+  test('lab compare: another activation on the same seed, drawn beside the first; the same options give the same first loss', async () => {
+    const again = await lab<RunResult>('train', { ...OPTIONS, steps: 3 });
+    assert.ok(Math.abs(again.losses[0] - firstRun().losses[0]) <= 1e-6 * firstRun().losses[0], `first loss ${again.losses[0]}, earlier ${firstRun().losses[0]}`);
+    const other = await lab<RunResult>('compare', 'relu');
+    assert.is(other.options.activation, 'relu');
+    assert.is(other.options.seed, OPTIONS.seed);
+    assert.is(other.losses.length, 3);
+    assert.is(other.b[0].length, 0, 'ReLU has no b');
+    assert.is((await progress()).compareStep, 3);
+    const data = await lab<{ main: RunData; compare: RunData }>('runData');
+    assert.equal(data.compare.layers, ['features.2', 'features.7', 'features.12', 'classifier.2']);
+  });
+
+  test('lab views 3 and 4: screenshots at 1280×800 and 390×844; no horizontal overflow at 390 px', async () => {
+    const { page } = s();
+    await page.evaluate(() => Reflect.get(Reflect.get(globalThis, 'lab'), 'exportWeights')()); // fills the export view's tensor table
+    mkdirSync(OUT, { recursive: true });
+    const shots: string[] = [];
+    for (const [w, h] of [[1280, 800], [390, 844]]) {
+      await page.setViewportSize({ width: w, height: h });
+      for (const view of ['train', 'export']) {
+        await page.click(`#tab-${view}`);
+        await sleep(300); // the charts follow the new width
+        const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+        assert.ok(overflow <= 0, `view ${view} at ${w} px is ${overflow} px too wide`);
+        const path = join(OUT, `lab-${view}-${w}x${h}.png`);
+        await page.screenshot({ path, fullPage: true });
+        shots.push(path);
+      }
+    }
+    console.log(`\nlab screenshots: ${shots.join(', ')}`);
+    assert.equal(s().errors, []);
+  });
+}
+
+test.run();

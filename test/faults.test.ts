@@ -15,9 +15,10 @@ import { nonFiniteState } from '../src/experiments/train/loop.js';
 import { jobList, resolveProtocol, runJobs } from '../src/experiments/reproduce/index.js';
 import { LOCK_FILE } from '../src/node/files.js';
 import { smallNet } from '../src/nn/models/index.js';
+import type { Module } from '../src/nn/module.js';
 import * as g from '../src/index.js';
 import { command as reproduceCommand } from '../src/cli/reproduce.js';
-import { launchTrain } from '../src/experiments/reproduce/runner.js';
+import { launchTrain, outcomeSummary } from '../src/experiments/reproduce/runner.js';
 import { bundleLab } from '../src/node/lab/bundle.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gradlab-faults-'));
@@ -71,6 +72,31 @@ test('§1: the state check finds a NaN BN running statistic that a finite loss h
   model.dispose();
 });
 
+test('§1: a NaN in a BN running statistic stops the run at the end of the epoch (finite loss), naming the buffer; the checkpoint stays the last good epoch', async () => {
+  const outDir = join(root, 'nan-buffer');
+  let model: Module | null = null;
+  let poisoned = '';
+  const summary = await train({ ...TINY, epochs: 3, outDir }, {
+    onStart: (m) => (model = m),
+    onEpoch: (record) => {
+      if (record.epoch !== 1 || model === null) return;
+      // After epoch 1 is saved: one running-variance value becomes NaN. Training mode normalises with
+      // the batch's own statistics, so epoch 2's losses stay finite; only the state check can see it.
+      const [name, buffer] = model.namedBuffers().find(([n]) => /running_?[vV]ar/.test(n))!;
+      const values = buffer.toArray();
+      values[0] = NaN;
+      buffer.assign(g.tensor(values, { shape: [...buffer.shape], backend: 'reference' }));
+      poisoned = name;
+    },
+  });
+  assert.is(summary.status, 'diverged');
+  assert.is(summary.divergence?.epoch, 2);
+  assert.match(summary.divergence?.reason ?? '', new RegExp(`non-finite values in ${poisoned.replace(/\./g, '\\.')} \\(1 of \\d+ values\\)`));
+  assert.is(summary.divergence?.where, 'state', 'found by the state check: every training loss of epoch 2 was finite');
+  assert.is(summary.epochsCompleted, 1);
+  assert.is(summary.checkpointEpoch, 1, 'the checkpoint is epoch 1, saved before the NaN');
+});
+
 test('§4: a run that diverges before any checkpoint names no checkpoint and says none exists', async () => {
   const outDir = join(root, 'diverged');
   const lines: string[] = [];
@@ -86,7 +112,7 @@ test('§4: a run that diverges before any checkpoint names no checkpoint and say
   assert.match(text, /no checkpoint was written/);
 });
 
-test('§4: stale temporary files of a killed write are removed at start; a failed write leaves none', async () => {
+test('§4: stale temporary files of a killed write are removed at start', async () => {
   const outDir = join(root, 'stale-tmp');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, '.checkpoint.gckpt.99999999.tmp'), 'half a checkpoint');
@@ -142,6 +168,7 @@ test("reproduce: a job whose folder another live process holds counts as running
   assert.is(outcome.finished, false);
   assert.match(lines.join('\n'), new RegExp(`running in process ${process.ppid}`));
   assert.not.match(lines.join('\n'), /FAILED/);
+  assert.equal(outcomeSummary([outcome]), { line: 'ran 0, resumed 0, skipped 0 finished jobs; 1 running in other processes (the tables wait for them); 0 failed', failed: 0 });
 });
 
 test('§6: reproduce names the range of a numeric option, one line for a negative number', async () => {

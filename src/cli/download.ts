@@ -21,8 +21,8 @@ cifar10 / cifar100: fetch the official binary archive, verify its published MD5,
   --retries N        resume an interrupted transfer up to N times (default 3)
   --keep-archive     keep the .tar.gz after unpacking
   Nothing is fetched when the files are already there with the right sizes. An interrupted
-  download leaves DIR/<archive>.part, which the next run resumes; a file with the wrong MD5 is
-  deleted. Official archives: ${CIFAR_ARCHIVES.cifar10.url} (${CIFAR_ARCHIVES.cifar10.bytes} bytes),
+  download leaves DIR/<archive>.part, which the next run resumes; a download whose MD5 is wrong
+  is deleted, while an archive you copied there yourself is kept and named with both sums. Official archives: ${CIFAR_ARCHIVES.cifar10.url} (${CIFAR_ARCHIVES.cifar10.bytes} bytes),
   ${CIFAR_ARCHIVES.cifar100.url} (${CIFAR_ARCHIVES.cifar100.bytes} bytes).
 
 synthetic: write a small learnable data set in the official layout and format, no network needed

@@ -10,7 +10,7 @@ import { DATASETS, type DatasetName } from '../experiments/train/index.js';
 import { TABLE1_ROW_KEYS, TABLE2_DEPTHS, TABLE2_ROW_KEYS } from '../experiments/paper-tables.js';
 import { existsSync } from 'node:fs';
 import {
-  arrayList, buildReport, describeProgress, deviations, estimate, gradlabEntry, jobList, jobProgress, jobState, markdownTable, resolveProtocol, runJobs, TABLES, writeEmitted, writeReport,
+  arrayList, buildReport, describeProgress, deviations, estimate, gradlabEntry, jobList, jobProgress, jobState, markdownTable, resolveProtocol, outcomeSummary, runJobs, TABLES, writeEmitted, writeReport,
   type Job, type ReproduceOptions,
 } from '../experiments/reproduce/index.js';
 import { GPU_MODES } from '../tensor/backends/gpu.js';
@@ -223,8 +223,9 @@ export const command: Command = {
     if (!v['report-only']) {
       writeJsonAtomic(join(protocol.out, 'protocol.json'), { ...protocol, deviations: devs });
       const outcomes = await runJobs(jobs, { parallel, log: (line) => console.log(line) });
-      failed = outcomes.filter((o) => !o.finished && o.runningElsewhere === undefined).length; // a job another process is running has not failed
-      console.log(`ran ${outcomes.filter((o) => o.action === 'ran').length}, resumed ${outcomes.filter((o) => o.action === 'resumed').length}, skipped ${outcomes.filter((o) => o.action === 'skipped').length} finished jobs; ${failed} failed; ${formatSeconds((performance.now() - started) / 1000)}`);
+      const summary = outcomeSummary(outcomes);
+      failed = summary.failed;
+      console.log(`${summary.line}; ${formatSeconds((performance.now() - started) / 1000)}`);
     }
     const report = buildReport(protocol, jobs);
     const paths = writeReport(report);

@@ -27,7 +27,7 @@
  */
 export { TABLES, PAPER_PROTOCOL, scaledMilestones, resolveProtocol, deviations, imagesOf, type TableName, type ReproduceOptions, type Protocol } from './protocol.js';
 export { jobList, jobId, jobState, rowLabel, rowsOf, trainArgs, type Job, type JobState } from './jobs.js';
-export { runJobs, gradlabEntry, launchTrain, type JobOutcome, type RunOptions } from './runner.js';
+export { runJobs, gradlabEntry, launchTrain, outcomeSummary, type JobOutcome, type RunOptions } from './runner.js';
 export { estimate, timeSteps, type Estimate, type StepTiming } from './estimate.js';
 export {
   EXPLODE_FACTOR, NOT_CONVERGED_CLASSES, aggregate, buildReport, classesOf, classifyRun, readRunResult, runResult,

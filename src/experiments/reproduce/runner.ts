@@ -26,6 +26,23 @@ export interface JobOutcome {
   runningElsewhere?: number;
 }
 
+/**
+ * The closing line of a run, and how many jobs failed: a job another process is running (it holds
+ * the folder's lock) is neither finished nor failed, and is counted apart.
+ */
+export function outcomeSummary(outcomes: readonly JobOutcome[]): { line: string; failed: number } {
+  const count = (keep: (o: JobOutcome) => boolean): number => outcomes.filter(keep).length;
+  const elsewhere = count((o) => o.runningElsewhere !== undefined);
+  const failed = count((o) => !o.finished && o.runningElsewhere === undefined);
+  const parts = [
+    `ran ${count((o) => o.action === 'ran' && o.runningElsewhere === undefined)}`,
+    `resumed ${count((o) => o.action === 'resumed' && o.runningElsewhere === undefined)}`,
+    `skipped ${count((o) => o.action === 'skipped' && o.runningElsewhere === undefined)} finished jobs`,
+  ];
+  const running = elsewhere === 0 ? '' : `; ${elsewhere} running in other processes (the tables wait for them)`;
+  return { line: `${parts.join(', ')}${running}; ${failed} failed`, failed };
+}
+
 export interface RunOptions {
   /** Jobs running at once, each in its own process. Default 1. */
   parallel?: number;

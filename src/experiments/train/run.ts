@@ -55,8 +55,8 @@ import { endLines, epochLine, gpuSummary, startLine, writeMetrics } from './outp
 export interface TrainHooks {
   /** Called after each epoch's record is saved. */
   onEpoch?: (record: EpochRecord, metrics: readonly EpochRecord[]) => void | Promise<void>;
-  /** Called once the data and the model are ready, just before the first epoch runs. */
-  onStart?: () => void;
+  /** Called once the data and the model are ready, just before the first epoch runs, with the model (to inspect, log or instrument it). */
+  onStart?: (model: Module) => void;
   /** Where one-line messages go (start, each epoch, the end). Default: nowhere. */
   log?: (line: string) => void;
   /** A progress bar per epoch on this stream (e.g. process.stderr). Default: none. */
@@ -160,7 +160,7 @@ export async function train(options: TrainOptions = {}, hooks: TrainHooks = {}):
       log(`resumed ${outDir} after epoch ${restored.epoch}`);
     }
     log(startLine(config, { train: data.train.length, test: data.test.length }, model.numParameters(), firstEpoch, outDir));
-    hooks.onStart?.();
+    hooks.onStart?.(model);
 
     let divergence: Divergence | null = null;
     for (let epoch = firstEpoch; epoch <= config.epochs && divergence === null; epoch++) {

@@ -1,6 +1,6 @@
 /**
  * The webasm mode's streaming kernels (src/tensor/backends/wasm/loops.ts, streams.ts): batchNorm,
- * batchStats, relu, frelu and add, forward and every gradient, on 1 and 2 threads against the
+ * batchStats, relu, frelu, add and 2×2 max pooling, forward and every gradient, on 1 and 2 threads against the
  * reference backend — at sizes big enough that the work is split between the threads (the op-test
  * table's shapes are too small to be split), with the planes' channels counted on from a thread's
  * first plane.
@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
-import { batchNorm, batchStats, frelu, relu } from '../src/nn/ops/index.js';
+import { batchNorm, batchStats, frelu, maxPool2d, relu } from '../src/nn/ops/index.js';
 import { add } from '../src/autograd/ops/add.js';
 import { randomStream } from '../src/tensor/random.js';
 import type { Tensor } from '../src/tensor/tensor.js';
@@ -23,6 +23,7 @@ function values(n: number, seed: string, around = 0): Float32Array {
 function close(label: string, got: Float32Array | Float64Array, want: Float32Array | Float64Array, tol: number): void {
   assert.is(got.length, want.length, `${label}: length`);
   for (let i = 0; i < want.length; i++) {
+    if (got[i] === want[i] || (Number.isNaN(got[i]) && Number.isNaN(want[i]))) continue; // ±∞ and NaN must match as they are
     if (!(Math.abs(got[i] - want[i]) <= tol * (1 + Math.abs(want[i])))) assert.unreachable(`${label}: element ${i}: got ${got[i]}, want ${want[i]}`);
   }
 }
@@ -48,6 +49,8 @@ function run(backend: 'gpu' | 'reference', apply: Case): Record<string, Float32A
 const X = [17, 12, 32, 32];
 const N_X = 17 * 12 * 32 * 32;
 
+const pool2x2 = { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] } as const;
+
 const cases: Record<string, Case> = {
   'batchNorm training': (t) =>
     batchNorm.apply(
@@ -64,7 +67,18 @@ const cases: Record<string, Case> = {
   'frelu, scalar b': (t) => frelu.apply({ x: t('x', values(N_X, 'x'), X), b: t('b', Float32Array.of(-0.5), []) }),
   'frelu, b per channel': (t) => frelu.apply({ x: t('x', values(N_X, 'x'), X), b: t('b', values(12, 'b'), [12]) }),
   'add': (t) => add.apply({ a: t('a', values(N_X, 'a'), X), b: t('b', values(N_X, 'b'), X) }),
+  'maxPool2d 2×2 stride 2': (t) => maxPool2d.apply({ x: t('x', values(N_X, 'x'), X) }, pool2x2),
+  // Values rounded to whole numbers: most windows hold ties, and the first maximum (scan order) takes dy.
+  'maxPool2d 2×2 stride 2, ties': (t) => maxPool2d.apply({ x: t('x', values(N_X, 'x').map(Math.round), X) }, pool2x2),
+  // NaN at every 7th element and ±∞ at every 11th and 13th: every position in a window, pairs of NaNs
+  // in some; a window's first NaN is its max and takes dy, whatever else it holds.
+  'maxPool2d 2×2 stride 2, NaN and ±∞': (t) => maxPool2d.apply({ x: t('x', withNonFinite(values(N_X, 'x')), X) }, pool2x2),
+  'relu, NaN and ±∞': (t) => relu.apply({ x: t('x', withNonFinite(values(N_X, 'x')), X) }),
 };
+
+function withNonFinite(v: Float32Array): Float32Array {
+  return v.map((x, i) => (i % 7 === 3 ? NaN : i % 11 === 5 ? Infinity : i % 13 === 6 ? -Infinity : x));
+}
 
 for (const [name, apply] of Object.entries(cases)) {
   test(`${name} on x [${X.join(', ')}]: 1 and 2 threads agree with the reference, forward and every gradient`, () => {

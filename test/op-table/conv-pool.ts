@@ -64,6 +64,11 @@ export const CONV_POOL_ROWS: OpRow[] = [
     shapes: { x: [2, 3, 4, 4] }, attrs: { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] }, gen: { x: 'distinct' },
   }),
   row(maxPool2d, {
+    // Width a multiple of 8: webasm's SIMD kernel (four windows a step) takes it.
+    name: '2×2 stride 2 on 6×16 (webasm SIMD)',
+    shapes: { x: [2, 3, 6, 16] }, attrs: { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] }, gen: { x: 'distinct' },
+  }),
+  row(maxPool2d, {
     name: '3×3 stride 2 pad 1',
     shapes: { x: [2, 2, 5, 5] }, attrs: { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1] }, gen: { x: 'distinct' },
   }),

@@ -27,8 +27,9 @@
  */
 import { defineOp } from '../../autograd/op.js';
 import { sizeOf } from '../../tensor/shape.js';
-import type { Flat, Thread } from '../../tensor/op-def.js';
-import { coveringWindowsSum, poolDims, poolOutputShape, type Pool2dAttrs } from './window.js';
+import type { Flat, GpuKit, Thread } from '../../tensor/op-def.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
+import { coveringWindowsSum, poolDims, poolOutputShape, type Pool2dAttrs, type PoolDims } from './window.js';
 
 /** Whether v replaces m as a window's max: larger, or the first NaN (see the header). */
 function beats(v: number, m: number): boolean {
@@ -95,9 +96,13 @@ export const maxPool2d = defineOp({
     },
   },
 
+  // In webasm mode the common 2×2 stride-2 pooling (SmallNet's) runs wasm SIMD kernels instead,
+  // four windows a step (k.simd(loopKernels), src/tensor/backends/wasm/loops.ts): the windows are
+  // disjoint, so there the backward writes each dx element once.
   gpu: {
     // One thread per y element. The first real element seeds the max (GLSL has no −∞ literal).
     forward: (k, { x }, { shapes, attrs, outShape }) =>
+      simdPooling(k, poolDims(shapes.x, attrs, outShape))?.maxPool2x2(x, shapes.x[0] * shapes.x[1], shapes.x[2], shapes.x[3]) ??
       k.run(
         function (this: Thread, x: Flat) {
           const ox = this.thread.x % this.constants.OW;
@@ -131,6 +136,8 @@ export const maxPool2d = defineOp({
     // sums dy over the windows whose argmax it is (window.ts: the gather avgPool2d shares).
     backward: (k, { x }, dy, { shapes, attrs, outShape }) => {
       const d = poolDims(shapes.x, attrs, outShape);
+      const simd = simdPooling(k, d);
+      if (simd) return { dx: simd.maxPool2x2Backward(x, dy, d.N * d.C, d.H, d.W) };
       const argmax = k.run(
         function (this: Thread, x: Flat) {
           const ox = this.thread.x % this.constants.OW;
@@ -165,3 +172,9 @@ export const maxPool2d = defineOp({
     },
   },
 });
+
+/** The SIMD kernels in webasm mode, for 2×2 windows at stride 2 without padding over images of even height and a width a multiple of 8 (whole vectors of windows); else null. */
+function simdPooling(k: GpuKit, d: PoolDims) {
+  const fits = d.KH === 2 && d.KW === 2 && d.SY === 2 && d.SX === 2 && d.PY === 0 && d.PX === 0 && d.H % 2 === 0 && d.W % 8 === 0;
+  return fits ? k.simd(loopKernels) : null;
+}

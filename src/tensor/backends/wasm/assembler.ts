@@ -76,6 +76,7 @@ export class FunctionBody {
   add(): this { return this.emit(0x6a); }
   sub(): this { return this.emit(0x6b); }
   mul(): this { return this.emit(0x6c); }
+  shl(): this { return this.emit(0x74); }
   shrU(): this { return this.emit(0x76); }
   eq(): this { return this.emit(0x46); }
   ltS(): this { return this.emit(0x48); }
@@ -98,11 +99,20 @@ export class FunctionBody {
   f32x4Add(): this { return this.emit(...simd(0xe4)); }
   f32x4Sub(): this { return this.emit(...simd(0xe5)); }
   f32x4Mul(): this { return this.emit(...simd(0xe6)); }
-  /** Lane masks (all ones where true): a > b, a ≠ b (true where either is NaN). */
+  /** Lane masks (all ones where true): a > b, a ≠ b (true where either is NaN), a = b. */
   f32x4Gt(): this { return this.emit(...simd(0x44)); }
   f32x4Ne(): this { return this.emit(...simd(0x42)); }
+  f32x4Eq(): this { return this.emit(...simd(0x41)); }
+  i32x4Eq(): this { return this.emit(...simd(0x37)); }
+  i32x4Splat(): this { return this.emit(...simd(0x11)); }
   v128And(): this { return this.emit(...simd(0x4e)); }
   v128Or(): this { return this.emit(...simd(0x50)); }
+  /** (a AND mask) OR (b AND NOT mask), the mask popped last: a where the mask is set, else b. */
+  v128Bitselect(): this { return this.emit(...simd(0x52)); }
+  /** Four floats picked from the eight of a (0–3) and b (4–7), by float index. */
+  f32x4Shuffle(floats: readonly [number, number, number, number]): this {
+    return this.emit(...simd(0x0d), ...floats.flatMap((f) => [4 * f, 4 * f + 1, 4 * f + 2, 4 * f + 3]));
+  }
 
   /** local[index] += delta (i32). */
   addTo(index: number, delta: () => void): this {

@@ -1,6 +1,6 @@
 /**
  * The memory-bound ops of a training step — batch normalisation and its statistics, relu, frelu,
- * addition — as the gpu backend runs them in webasm mode (`k.simd(loopKernels)` in the op files,
+ * addition, 2×2 max pooling — as the gpu backend runs them in webasm mode (`k.simd(loopKernels)` in the op files,
  * beside the matrix products of ./kernels.ts).
  *
  * Why. Each of these ops touches every element a few times and computes little. As gpu.js webasm
@@ -207,6 +207,42 @@ function freluBiasGrad(dy: Float32Array, N: number, C: number, S: number, scale:
   return Float32Array.from(channelTotals(heap, SUMS, d, scale));
 }
 
+// ── max pooling, 2×2 windows at stride 2 ──
+
+/**
+ * Runs window kernel `name` over the `rows` rows of windows of x [planes, H, W] (rows = planes·H/2,
+ * consecutive in x and in y): each argument is x-shaped (two rows of W per row of windows) or
+ * y-shaped (W/2 per row), and each thread takes its own rows.
+ */
+function windowRows(name: StreamName, args: readonly (readonly [number, 'x' | 'y'])[], rows: number, W: number): void {
+  const threads = threadsFor(rows * 2 * W, rows);
+  const jobs: Job[] = [];
+  for (let t = 0; t < threads; t++) {
+    const [r0, r1] = share(rows, threads, t);
+    const at = args.map(([a, shaped]) => 4 * (a + r0 * (shaped === 'x' ? 2 * W : W / 2)));
+    jobs.push({ kind: 'stream', name, args: [...at, r1 - r0, W * 4] });
+  }
+  start().pool.run(jobs);
+}
+
+/** maxPool2d with 2×2 windows at stride 2, no padding, over x [planes, H, W] (H even, W a multiple of 8). */
+function maxPool2x2(x: Float32Array, planes: number, H: number, W: number): Float32Array {
+  const size = x.length / 4;
+  const { at: [X, Y], heap } = regions([x.length, size]);
+  heap.set(x, X);
+  windowRows('maxPool2x2', [[X, 'x'], [Y, 'y']], (planes * H) / 2, W);
+  return heap.slice(Y, Y + size);
+}
+
+/** Its dx: each window's dy at the window's argmax (the first maximal element in scan order, or its first NaN). */
+function maxPool2x2Backward(x: Float32Array, dy: Float32Array, planes: number, H: number, W: number): Float32Array {
+  const { at: [X, DY, DX], heap } = regions([x.length, dy.length, x.length]);
+  heap.set(x, X);
+  heap.set(dy, DY);
+  windowRows('maxPool2x2Grad', [[X, 'x'], [DY, 'y'], [DX, 'x']], (planes * H) / 2, W);
+  return heap.slice(DX, DX + x.length);
+}
+
 // ── the same as plain loops, for planes that are not whole vectors ──
 
 const plain = {
@@ -286,4 +322,4 @@ const plain = {
 };
 
 /** The kernels the op files ask the kit for (GpuKit.simd), in webasm mode. */
-export const loopKernels = { batchStats, batchNorm, batchNormBackward, relu, reluBackward, frelu, freluBiasGrad, add, copy };
+export const loopKernels = { batchStats, batchNorm, batchNormBackward, relu, reluBackward, frelu, freluBiasGrad, add, copy, maxPool2x2, maxPool2x2Backward };

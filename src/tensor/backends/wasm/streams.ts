@@ -218,11 +218,94 @@ function bnGrad(): FunctionBody {
   });
 }
 
+// ── max pooling, 2×2 windows at stride 2 ──
+
+/**
+ * The scan of one row of windows, four windows a step: rows 2·oy and 2·oy + 1 of a plane, eight
+ * floats of each (a at `at`, the second row rowBytes further on), give each window's four
+ * candidates in scan order — top left, top right, bottom left, bottom right — as the even and odd
+ * floats of each row. `m` ends as each window's max (the first maximal candidate, or the first
+ * NaN: max-pool2d.ts's convention), `idx` as which candidate it is (0–3, i32 lanes).
+ */
+function scanWindows(f: FunctionBody, at: number, rowBytes: number, m: number, idx: number): void {
+  const c = f.local(V128), take = f.local(V128), row = f.local(I32);
+  const EVEN = [0, 2, 4, 6] as const, ODD = [1, 3, 5, 7] as const;
+  for (let k = 0; k < 4; k++) {
+    // candidate k: row ⌊k/2⌋, the even (k even) or odd floats of its eight
+    f.get(at);
+    if (k >= 2) f.get(rowBytes).add();
+    f.tee(row).v128Load(0).get(row).v128Load(16).f32x4Shuffle(k % 2 === 0 ? EVEN : ODD).set(c);
+    if (k === 0) {
+      f.get(c).set(m);
+      f.i32(0).i32x4Splat().set(idx);
+      continue;
+    }
+    // c beats m: c > m, or c is NaN and m is not
+    f.get(c).get(m).f32x4Gt().get(c).get(c).f32x4Ne().get(m).get(m).f32x4Eq().v128And().v128Or().set(take);
+    f.get(c).get(m).get(take).v128Bitselect().set(m);
+    f.i32(k).i32x4Splat().get(idx).get(take).v128Bitselect().set(idx);
+  }
+}
+
+/**
+ * A loop over `rows` rows of windows (planes·OH of them, consecutive in x and y): params first,
+ * then rows and rowBytes (W·4, a multiple of 32); `step(at, half)` runs for every 8 floats of a
+ * row pair, `at` the byte address of the top row's eight in x and `half` the byte offset of the
+ * four windows' values in their row of y (j/2).
+ */
+function windowRows(name: string, arrays: number, step: (f: FunctionBody, at: number, half: number, rowBytes: number, xRow: number, yRow: number) => void): FunctionBody {
+  const f = new FunctionBody(name, arrays + 2);
+  const [rows, rowBytes] = [arrays, arrays + 1];
+  const r = f.local(I32), j = f.local(I32), xRow = f.local(I32), yRow = f.local(I32), at = f.local(I32), half = f.local(I32);
+  f.i32(0).set(xRow); // byte offsets of the current row pair in x, and its row in y
+  f.i32(0).set(yRow);
+  f.forRange(r, 0, rows, 1, () => {
+    f.forRange(j, 0, rowBytes, 32, () => {
+      f.get(0).get(xRow).add().get(j).add().set(at);
+      f.get(j).i32(1).shrU().set(half);
+      step(f, at, half, rowBytes, xRow, yRow);
+    });
+    f.get(xRow).get(rowBytes).i32(2).mul().add().set(xRow);
+    f.get(yRow).get(rowBytes).i32(1).shrU().add().set(yRow);
+  });
+  return f;
+}
+
+/** maxPool2x2(x, y, rows, rowBytes): y = the max of each 2×2 window at stride 2. */
+function maxPool2x2(): FunctionBody {
+  return windowRows('maxPool2x2', 2, (f, at, half, rowBytes, _xRow, yRow) => {
+    const m = f.local(V128), idx = f.local(V128);
+    scanWindows(f, at, rowBytes, m, idx);
+    f.get(1).get(yRow).add().get(half).add().get(m).v128Store(0);
+  });
+}
+
+/**
+ * maxPool2x2Grad(x, dy, dx, rows, rowBytes): each window's dy at its argmax, 0 at its other three
+ * elements — a scatter without collisions, the windows being disjoint.
+ */
+function maxPool2x2Grad(): FunctionBody {
+  return windowRows('maxPool2x2Grad', 3, (f, _at, half, rowBytes, xRow, yRow) => {
+    const m = f.local(V128), idx = f.local(V128), d = f.local(V128), to = f.local(I32);
+    const e = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+    scanWindows(f, _at, rowBytes, m, idx);
+    f.get(1).get(yRow).add().get(half).add().v128Load(0).set(d);
+    for (let k = 0; k < 4; k++) f.get(d).get(idx).i32(k).i32x4Splat().i32x4Eq().v128And().set(e[k]);
+    // back in x's order: row 0 interleaves candidates 0 and 1, row 1 candidates 2 and 3
+    f.get(2).get(xRow).add().get(half).i32(1).shl().add().set(to);
+    for (const [row, left, right] of [[0, e[0], e[1]], [1, e[2], e[3]]] as const) {
+      if (row === 1) f.addTo(to, () => f.get(rowBytes));
+      f.get(to).get(left).get(right).f32x4Shuffle([0, 4, 1, 5]).v128Store(0);
+      f.get(to).get(left).get(right).f32x4Shuffle([2, 6, 3, 7]).v128Store(16);
+    }
+  });
+}
+
 const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
 
 /** The functions by name, as callable exports. */
 export type StreamKernels = Readonly<Record<StreamName, (...args: number[]) => void>>;
-export type StreamName = 'relu' | 'reluGrad' | 'add' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'reluPlus' | 'bnGrad';
+export type StreamName = 'relu' | 'reluGrad' | 'add' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'reluPlus' | 'bnGrad' | 'maxPool2x2' | 'maxPool2x2Grad';
 
 let compiled: WebAssembly.Module | null = null;
 const instances = new WeakMap<WebAssembly.Memory, StreamKernels>();
@@ -232,7 +315,7 @@ export function streamKernels(memory: WebAssembly.Memory): StreamKernels {
   let kernels = instances.get(memory);
   if (kernels === undefined) {
     compiled ??= new WebAssembly.Module(
-      assemble([relu(), reluGrad(), add(), planeSums(), planeSumsCentred(), affine(), reluPlus(), bnGrad()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
+      assemble([relu(), reluGrad(), add(), planeSums(), planeSumsCentred(), affine(), reluPlus(), bnGrad(), maxPool2x2(), maxPool2x2Grad()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
     );
     const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
     kernels = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function')) as StreamKernels;

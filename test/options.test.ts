@@ -9,6 +9,7 @@ import * as g from '../src/index.js';
 
 import * as nn from '../src/nn/index.js';
 import * as F from '../src/nn/functional.js';
+import { resolveProtocol } from '../src/experiments/reproduce/index.js';
 const ref = { backend: 'reference' as const };
 const arr = (t: g.Tensor): number[] => Array.from(t.toArray());
 /** A value passed where options of type T belong, as a caller without types would (misspelled keys and all). */
@@ -140,6 +141,18 @@ test("snake_case spellings of accepted options say gradlab's name: new SGD(param
 
 test('options that are not objects are refused with what was given', () => {
   assert.throws(() => g.tensor([1], bad<g.TensorOptions>('float64')), /tensor: options must be an object with keys among dtype, requiresGrad, backend, shape; got "float64"/);
+});
+
+// ── NaN and ±Infinity in an option are shown as themselves (JSON would print null) ──
+
+test('a NaN option is named NaN in the error, not null: SGD, Adam, dropout, maxPool2d, Linear, reproduce lrs', () => {
+  const w = g.tensor([1, 2], { ...ref, requiresGrad: true });
+  assert.throws(() => new g.optim.SGD([w], { lr: NaN }), /SGD: lr must be a number ≥ 0; got NaN$/);
+  assert.throws(() => new g.optim.Adam([w], { lr: NaN }), /got NaN$/);
+  assert.throws(() => F.dropout(g.ones([2, 2], ref), { p: NaN }), /got NaN/);
+  assert.throws(() => F.maxPool2d(g.ones([1, 1, 4, 4], ref), { kernelSize: NaN }), /NaN/);
+  assert.throws(() => new nn.Linear(Infinity, 2), /got Infinity/);
+  assert.throws(() => resolveProtocol({ table: 'table1', lrs: [NaN, 0.1] }), /lrs must be positive numbers; got \[NaN,0\.1\]/);
 });
 
 test.run();

@@ -11,6 +11,7 @@ import { broadcastShapes, normalizeAxes, normalizeAxis, sameShape, shapeToString
 import * as P from './ops/index.js';
 import { noGrad } from './grad-mode.js';
 import { checkKeys } from '../util/options.js';
+import { shown } from '../util/format.js';
 
 /** A number becomes a scalar tensor on the other operand's backend and dtype. */
 function asTensor(op: string, value: TensorLike, like: TensorLike): Tensor {
@@ -98,7 +99,7 @@ export function reduceOptions(op: string, arg: ReduceArg | undefined): ReduceOpt
   if (typeof arg === 'number' || isAxisList(arg)) return { axis: arg };
   checkKeys(op, arg, REDUCE_KEYS);
   const o: ReduceOptions = arg ?? {};
-  if (o.keepDims !== undefined && typeof o.keepDims !== 'boolean') throw new Error(`${op}: keepDims must be true or false; got ${JSON.stringify(o.keepDims)}`);
+  if (o.keepDims !== undefined && typeof o.keepDims !== 'boolean') throw new Error(`${op}: keepDims must be true or false; got ${shown(o.keepDims)}`);
   return o;
 }
 
@@ -142,14 +143,14 @@ export function min(x: Tensor, options?: ReduceArg): Tensor {
  */
 export function argmax(x: Tensor, options?: number | { axis?: number; keepDims?: boolean }): Tensor {
   const o = reduceOptions('argmax', options);
-  if (isAxisList(o.axis)) throw new Error(`argmax: axis must be one axis (a number); got ${JSON.stringify(o.axis)}`);
+  if (isAxisList(o.axis)) throw new Error(`argmax: axis must be one axis (a number); got ${shown(o.axis)}`);
   const axes = normalizeAxes('argmax', o.axis, x.rank);
   return P.argmax.apply({ x }, { axes, keepDims: o.keepDims ?? false });
 }
 
 /** Same values, new shape (one axis may be −1: inferred). Backward: reshape back. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
-  if (!Array.isArray(shape)) throw new Error(`reshape: shape must be an array; got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape)) throw new Error(`reshape: shape must be an array; got ${shown(shape)}`);
   const inferred = shape.filter((d) => d === -1).length;
   if (inferred > 1) throw new Error(`reshape: at most one axis may be -1; got ${shapeToString(shape)}`);
   let target = shape;
@@ -218,7 +219,7 @@ export function clamp(x: Tensor, options: ClampOptions): Tensor {
   const { min: lo = -Infinity, max: hi = Infinity } = options ?? {};
   if (lo === -Infinity && hi === Infinity) throw new Error('clamp: give min, max or both; got neither');
   if (!(typeof lo === 'number' && lo < Infinity) || !(typeof hi === 'number' && hi > -Infinity)) {
-    throw new Error(`clamp: min and max must be finite numbers; got min ${JSON.stringify(lo)}, max ${JSON.stringify(hi)}`);
+    throw new Error(`clamp: min and max must be finite numbers; got min ${shown(lo)}, max ${shown(hi)}`);
   }
   return P.clamp.apply({ x }, { min: lo, max: hi });
 }
@@ -251,12 +252,12 @@ export function cat(tensors: readonly Tensor[], options: { axis?: number } = {})
 export function slice(x: Tensor, ranges: readonly (readonly [number, number] | null)[]): Tensor {
   if (!(x instanceof Tensor)) throw new Error('slice: x must be a Tensor');
   if (!Array.isArray(ranges) || ranges.length > x.rank) {
-    throw new Error(`slice: ranges must be an array of at most ${x.rank} [start, end) pairs (one per axis of x ${shapeToString(x.shape)}); got ${JSON.stringify(ranges)}`);
+    throw new Error(`slice: ranges must be an array of at most ${x.rank} [start, end) pairs (one per axis of x ${shapeToString(x.shape)}); got ${shown(ranges)}`);
   }
   const full = x.shape.map((d, k): [number, number] => {
     const r = ranges[k];
     if (r === undefined || r === null) return [0, d];
-    if (!Array.isArray(r) || r.length !== 2) throw new Error(`slice: range ${k} must be a [start, end) pair or null; got ${JSON.stringify(r)}`);
+    if (!Array.isArray(r) || r.length !== 2) throw new Error(`slice: range ${k} must be a [start, end) pair or null; got ${shown(r)}`);
     const at = (v: number): number => (v < 0 ? v + d : v);
     return [at(r[0]), at(r[1])];
   });

@@ -23,6 +23,7 @@
  * is ever half-built.
  */
 import { checkKeys } from '../util/options.js';
+import { shown } from '../util/format.js';
 export type CifarName = 'cifar10' | 'cifar100';
 export type Split = 'train' | 'test';
 
@@ -87,7 +88,7 @@ export const CIFAR_FORMATS: Readonly<Record<CifarName, CifarFormat>> = {
 /** The format of `name`, or a clear error for anything else. */
 export function cifarFormat(where: string, name: unknown): CifarFormat {
   if (name !== 'cifar10' && name !== 'cifar100') {
-    throw new Error(`${where}: dataset must be 'cifar10' or 'cifar100'; got ${JSON.stringify(name)}`);
+    throw new Error(`${where}: dataset must be 'cifar10' or 'cifar100'; got ${shown(name)}`);
   }
   return CIFAR_FORMATS[name];
 }
@@ -217,8 +218,8 @@ export type LabelKind = 'fine' | 'coarse';
 /** Checks a (dataset, split, label) choice; `where` names the caller in the error. Returns the format. */
 export function checkCifarChoice(where: string, dataset: unknown, split: unknown, label: unknown = 'fine'): CifarFormat {
   const f = cifarFormat(where, dataset);
-  if (split !== 'train' && split !== 'test') throw new Error(`${where}: split must be 'train' or 'test'; got ${JSON.stringify(split)}`);
-  if (label !== 'fine' && label !== 'coarse') throw new Error(`${where}: label must be 'fine' or 'coarse'; got ${JSON.stringify(label)}`);
+  if (split !== 'train' && split !== 'test') throw new Error(`${where}: split must be 'train' or 'test'; got ${shown(split)}`);
+  if (label !== 'fine' && label !== 'coarse') throw new Error(`${where}: label must be 'fine' or 'coarse'; got ${shown(label)}`);
   if (label === 'coarse' && f.labelBytes === 1) throw new Error(`${where}: label 'coarse' exists only in CIFAR-100; ${f.title} has one label`);
   return f;
 }

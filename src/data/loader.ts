@@ -33,6 +33,7 @@ import { permutation, randomStream } from '../tensor/random.js';
 import type { ImageDataset } from './cifar.js';
 import type { Transform } from './transforms.js';
 import { checkKeys } from '../util/options.js';
+import { shown } from '../util/format.js';
 
 /** Options of the DataLoader: batchSize is required. */
 export interface DataLoaderOptions {
@@ -124,7 +125,7 @@ export class DataLoader implements Iterable<Batch> {
   /** Restores a `state()`; the seed must be the loader's own. */
   restore(state: DataLoaderState): void {
     if (String(state?.seed) !== String(this.seed)) {
-      throw new Error(`DataLoader.restore: the state was saved with seed ${JSON.stringify(state?.seed)}; this loader has seed ${JSON.stringify(this.seed)}`);
+      throw new Error(`DataLoader.restore: the state was saved with seed ${shown(state?.seed)}; this loader has seed ${shown(this.seed)}`);
     }
     this.setEpoch(state.epoch);
   }

@@ -7,6 +7,7 @@
  *   const picked = g.data.subset(train, [5, 2, 9]);       // images 5, 2 and 9, in that order
  */
 import type { ImageDataset } from './cifar.js';
+import { shown } from '../util/format.js';
 
 /** A smaller dataset: the first n images, or those at `indices` (see the module comment). */
 export function subset(dataset: ImageDataset, selection: number | readonly number[]): ImageDataset {
@@ -23,7 +24,7 @@ export function subset(dataset: ImageDataset, selection: number | readonly numbe
   } else if (Array.isArray(selection)) {
     indices = selection;
     indices.forEach((i, k) => {
-      if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`subset: indices must be integers in [0, ${n}); got ${JSON.stringify(i)} at position ${k}`);
+      if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`subset: indices must be integers in [0, ${n}); got ${shown(i)} at position ${k}`);
     });
   } else {
     throw new Error(`subset: the second argument must be a count n or an array of indices; got ${typeof selection}`);

@@ -17,6 +17,7 @@
 import { checkKeys } from '../util/options.js';
 import { randomStream, type RandomStream } from '../tensor/random.js';
 import { CIFAR_IMAGE_BYTES, cifarFormat, encodeCifarRecords, type CifarName, type CifarRecords, type Split } from './cifar.js';
+import { shown } from '../util/format.js';
 
 /** Options of syntheticCifar: which format, split and size, and the seed. */
 export interface SyntheticOptions {
@@ -50,7 +51,7 @@ export function syntheticCifar(options: SyntheticOptions): CifarRecords {
   const f = cifarFormat('syntheticCifar', options.dataset);
   const { count, split } = options;
   if (!Number.isInteger(count) || count < 1) throw new Error(`syntheticCifar: count must be a positive integer; got ${count}`);
-  if (split !== 'train' && split !== 'test') throw new Error(`syntheticCifar: split must be 'train' or 'test'; got ${JSON.stringify(split)}`);
+  if (split !== 'train' && split !== 'test') throw new Error(`syntheticCifar: split must be 'train' or 'test'; got ${shown(split)}`);
   const seed = String(options.seed ?? 0);
   const noise = options.noise ?? 40;
   const protoRng = randomStream(`${seed}:synthetic:${f.name}:prototypes`);

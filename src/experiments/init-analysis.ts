@@ -28,6 +28,7 @@ import { randn, tensor, zeros } from '../tensor/create.js';
 import { add, mul, sum } from '../autograd/math.js';
 import * as F from '../nn/functional.js';
 import { meanAndSE, studentTQuantile } from '../util/stats.js';
+import { shown } from '../util/format.js';
 
 // ── 1. The networks ──
 
@@ -71,7 +72,7 @@ export function biasOf(cfg: NetConfig): number {
 export function checkConfig(cfg: NetConfig): void {
   const where = `init-analysis: config '${cfg.name}'`;
   if (cfg.widths.length < 2 || !cfg.widths.every((w) => Number.isInteger(w) && w >= 1)) {
-    throw new Error(`${where}: widths must be [c_1, d_1, …, d_L], at least two positive integers; got ${JSON.stringify(cfg.widths)}`);
+    throw new Error(`${where}: widths must be [c_1, d_1, …, d_L], at least two positive integers; got ${shown(cfg.widths)}`);
   }
   if (!Number.isInteger(cfg.kernel) || cfg.kernel < 1 || cfg.kernel % 2 === 0) {
     throw new Error(`${where}: kernel must be an odd positive integer (so "same" padding is symmetric); got ${cfg.kernel}`);

@@ -26,6 +26,7 @@ import type { DType } from '../tensor/dtype.js';
 import type { BackendName } from '../tensor/backends/backend.js';
 import { currentBackend } from '../tensor/backends/index.js';
 import { checkKeys } from '../util/options.js';
+import { shown } from '../util/format.js';
 
 /** The safetensors dtypes gradlab reads and writes, and their sizes in bytes. */
 export const SAFETENSORS_DTYPES = { F32: 4, F64: 8, I64: 8 } as const;
@@ -73,8 +74,8 @@ export function encodeSafetensors(tensors: Record<string, RawTensor>, metadata: 
   for (const name of names) {
     if (name === METADATA_KEY) throw new Error(`safetensors: '${METADATA_KEY}' is reserved for the metadata and cannot name a tensor`);
     const t = tensors[name];
-    if (!isDType(t.dtype)) throw new Error(`safetensors: tensor '${name}' has dtype ${JSON.stringify(t.dtype)}; gradlab writes ${Object.keys(SAFETENSORS_DTYPES).join(', ')}`);
-    if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`safetensors: tensor '${name}' has shape ${JSON.stringify(t.shape)}; dimensions must be integers ≥ 0`);
+    if (!isDType(t.dtype)) throw new Error(`safetensors: tensor '${name}' has dtype ${shown(t.dtype)}; gradlab writes ${Object.keys(SAFETENSORS_DTYPES).join(', ')}`);
+    if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`safetensors: tensor '${name}' has shape ${shown(t.shape)}; dimensions must be integers ≥ 0`);
     if (t.data.length !== sizeOf(t.shape)) throw new Error(`safetensors: tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}] (${sizeOf(t.shape)})`);
     const bytes = t.data.length * SAFETENSORS_DTYPES[t.dtype];
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
@@ -136,17 +137,17 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     if (name === METADATA_KEY) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`'${METADATA_KEY}' must be an object of strings`);
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`'${METADATA_KEY}.${k}' must be a string; got ${JSON.stringify(v)}`);
+        if (typeof v !== 'string') fail(`'${METADATA_KEY}.${k}' must be a string; got ${shown(v)}`);
         metadata[k] = v as string;
       }
       continue;
     }
-    if (typeof value !== 'object' || value === null) fail(`tensor '${name}' must be an object { dtype, shape, data_offsets }; got ${JSON.stringify(value)}`);
+    if (typeof value !== 'object' || value === null) fail(`tensor '${name}' must be an object { dtype, shape, data_offsets }; got ${shown(value)}`);
     const { dtype, shape, data_offsets: offsets } = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!isDType(dtype)) fail(`tensor '${name}' has dtype ${JSON.stringify(dtype)}, which gradlab does not read (it reads ${Object.keys(SAFETENSORS_DTYPES).join(', ')})`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}' has shape ${JSON.stringify(shape)}; it must be a list of integers ≥ 0`);
+    if (!isDType(dtype)) fail(`tensor '${name}' has dtype ${shown(dtype)}, which gradlab does not read (it reads ${Object.keys(SAFETENSORS_DTYPES).join(', ')})`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}' has shape ${shown(shape)}; it must be a list of integers ≥ 0`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
-      fail(`tensor '${name}' has data_offsets ${JSON.stringify(offsets)}; they must be [begin, end], integers ≥ 0`);
+      fail(`tensor '${name}' has data_offsets ${shown(offsets)}; they must be [begin, end], integers ≥ 0`);
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end || end > bufferLength) fail(`tensor '${name}' has data_offsets [${begin}, ${end}], outside the data buffer of ${bufferLength} bytes`);

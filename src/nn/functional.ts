@@ -14,6 +14,7 @@ import { toTyped, type TypedArray } from '../tensor/dtype.js';
 import { add, argmax, matmul, mul, permute, reshape, sum, transpose } from '../autograd/math.js';
 import { expectRank, normalizeAxis, sameShape, shapeToString } from '../tensor/shape.js';
 import { checkKeys } from '../util/options.js';
+import { shown } from '../util/format.js';
 
 // ── convolution and pooling (ops/conv2d.ts, ops/max-pool2d.ts, ops/avg-pool2d.ts) ──
 
@@ -24,7 +25,7 @@ export type Size2 = number | readonly [number, number];
 function pairOf(op: string, option: string, value: Size2, min: number): readonly [number, number] {
   const pair = typeof value === 'number' ? [value, value] : value;
   if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((v) => Number.isInteger(v) && v >= min)) {
-    throw new Error(`${op}: ${option} must be an integer ≥ ${min} or a pair [y, x] of them; got ${JSON.stringify(value)}`);
+    throw new Error(`${op}: ${option} must be an integer ≥ ${min} or a pair [y, x] of them; got ${shown(value)}`);
   }
   return [pair[0], pair[1]];
 }
@@ -70,7 +71,7 @@ export interface Pool2dOptions {
 }
 
 function poolAttrs(op: string, options: Pool2dOptions) {
-  if (typeof options !== 'object' || options === null) throw new Error(`${op}: options { kernelSize, stride?, padding? } are required; got ${JSON.stringify(options)}`);
+  if (typeof options !== 'object' || options === null) throw new Error(`${op}: options { kernelSize, stride?, padding? } are required; got ${shown(options)}`);
   checkKeys(op, options, ['kernelSize', 'stride', 'padding']);
   const kernelSize = pairOf(op, 'kernelSize', options.kernelSize, 1);
   return {
@@ -159,14 +160,14 @@ export interface BatchNormOptions {
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   if (!(x instanceof Tensor)) throw new Error(`batchNorm: x must be a Tensor [N, C] or [N, C, H, W]; got ${typeof x}`);
   if (typeof options !== 'object' || options === null) {
-    throw new Error(`batchNorm: options must be an object like { weight, bias, runningMean, runningVar, training }; got ${JSON.stringify(options)}`);
+    throw new Error(`batchNorm: options must be an object like { weight, bias, runningMean, runningVar, training }; got ${shown(options)}`);
   }
   checkKeys('batchNorm', options, ['weight', 'bias', 'runningMean', 'runningVar', 'training', 'momentum', 'eps']);
   expectRank('batchNorm', 'x', x.shape, [2, 4], '(N, C) or (N, C, H, W)');
   const { training = false, momentum = 0.1, eps = 1e-5, runningMean, runningVar } = options;
-  if (typeof training !== 'boolean') throw new Error(`batchNorm: training must be true or false; got ${JSON.stringify(training)}`);
+  if (typeof training !== 'boolean') throw new Error(`batchNorm: training must be true or false; got ${shown(training)}`);
   if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) {
-    throw new Error(`batchNorm: momentum must be a number in [0, 1] (the weight of the new batch statistic); got ${JSON.stringify(momentum)}`);
+    throw new Error(`batchNorm: momentum must be a number in [0, 1] (the weight of the new batch statistic); got ${shown(momentum)}`);
   }
   const hasRunningStats = runningMean !== undefined && runningMean !== null;
   if (hasRunningStats !== (runningVar !== undefined && runningVar !== null)) {
@@ -250,12 +251,12 @@ export interface DropoutOptions {
 export function dropout(x: Tensor, options: DropoutOptions = {}): Tensor {
   if (!(x instanceof Tensor)) throw new Error(`dropout: x must be a Tensor; got ${typeof x}`);
   if (typeof options !== 'object' || options === null) {
-    throw new Error(`dropout: options must be an object like { p: 0.5, training: true }; got ${JSON.stringify(options)}`);
+    throw new Error(`dropout: options must be an object like { p: 0.5, training: true }; got ${shown(options)}`);
   }
   checkKeys('dropout', options, ['p', 'training', 'seed', 'mask']);
   const { p = 0.5, training = true, seed, mask } = options;
   P.checkDropoutP('dropout', p);
-  if (typeof training !== 'boolean') throw new Error(`dropout: training must be true or false; got ${JSON.stringify(training)}`);
+  if (typeof training !== 'boolean') throw new Error(`dropout: training must be true or false; got ${shown(training)}`);
   if (!training || p === 0) return x;
   let values: TypedArray;
   if (mask !== undefined) {
@@ -272,7 +273,7 @@ export function dropout(x: Tensor, options: DropoutOptions = {}): Tensor {
     if (seed === undefined) stream = defaultStream();
     else if (typeof seed === 'number') stream = randomStream(seed);
     else if (typeof seed === 'object' && seed !== null && typeof seed.uniform === 'function') stream = seed;
-    else throw new Error(`dropout: seed must be a number or a RandomStream; got ${JSON.stringify(seed)}`);
+    else throw new Error(`dropout: seed must be a number or a RandomStream; got ${shown(seed)}`);
     values = P.dropoutMask(x.shape, p, stream, x.dtype);
   }
   return P.dropout.apply({ x, mask: fromTyped(values, x.shape, { dtype: x.dtype, backend: x.backend }) }, { p });
@@ -286,7 +287,7 @@ export function dropout(x: Tensor, options: DropoutOptions = {}): Tensor {
  */
 function checkOptions(op: string, options: unknown, example: string, accepted: readonly string[]): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new Error(`${op}: options must be an object like ${example}; got ${JSON.stringify(options)}`);
+    throw new Error(`${op}: options must be an object like ${example}; got ${shown(options)}`);
   }
   checkKeys(op, options, accepted);
 }

@@ -32,6 +32,7 @@ import { fromTyped } from '../tensor/create.js';
 import { allocate } from '../tensor/dtype.js';
 import { randomStream, type RandomStream } from '../tensor/random.js';
 import { shapeToString, sizeOf, type Shape } from '../tensor/shape.js';
+import { shown } from '../util/format.js';
 
 /** A seed (a fresh stream is made from it) or a stream to continue drawing from. */
 export type Seed = number | string | RandomStream;
@@ -89,7 +90,7 @@ function fanOf(op: string, w: Tensor, mode: FanMode | undefined): number {
   const fans = computeFans(w.shape, op);
   if (mode === undefined || mode === 'fanIn') return fans.fanIn;
   if (mode === 'fanOut') return fans.fanOut;
-  throw new Error(`${op}: mode must be 'fanIn' or 'fanOut'; got ${JSON.stringify(mode)}`);
+  throw new Error(`${op}: mode must be 'fanIn' or 'fanOut'; got ${shown(mode)}`);
 }
 
 /** Options of kaimingNormal and kaimingUniform: the seed is required. */

@@ -36,6 +36,7 @@ import type { BackendName } from '../tensor/backends/backend.js';
 import type { RandomState } from '../tensor/random.js';
 import { sameShape, shapeToString } from '../tensor/shape.js';
 import { detach } from '../autograd/math.js';
+import { shown } from '../util/format.js';
 
 /** Where a layer creates its tensors. */
 export interface Placement {
@@ -89,7 +90,7 @@ export abstract class Module {
 
   #checkName(name: string, value: unknown, method: string): void {
     if (typeof name !== 'string' || name === '' || name.includes('.')) {
-      throw new Error(`${method}: name must be a non-empty string without '.'; got ${JSON.stringify(name)}`);
+      throw new Error(`${method}: name must be a non-empty string without '.'; got ${shown(name)}`);
     }
     if (this.#parameters.has(name) || this.#buffers.has(name) || this.#children.has(name)) {
       throw new Error(`${method}: ${this.constructor.name} already has something named '${name}'`);

@@ -27,6 +27,7 @@ import { defaultDataDir } from './cifar-files.js';
 import { ArchiveError, extractTarGz } from './tar.js';
 import { makeFolder } from './files.js';
 import { checkKeys } from '../util/options.js';
+import { shown } from '../util/format.js';
 
 /** One downloadable archive: where it is, its checksum, and what it must unpack to. */
 export interface ArchiveSpec {
@@ -319,6 +320,6 @@ export async function downloadArchive(spec: ArchiveSpec, options: DownloadOption
 /** `downloadArchive` for the official CIFAR-10 or CIFAR-100 archive. */
 export function downloadCifar(dataset: CifarName, options: DownloadOptions = {}): Promise<DownloadResult> {
   const spec = CIFAR_ARCHIVES[dataset];
-  if (!spec) throw new Error(`downloadCifar: dataset must be 'cifar10' or 'cifar100'; got ${JSON.stringify(dataset)}`);
+  if (!spec) throw new Error(`downloadCifar: dataset must be 'cifar10' or 'cifar100'; got ${shown(dataset)}`);
   return downloadArchive(spec, options);
 }

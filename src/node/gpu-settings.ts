@@ -17,12 +17,13 @@ import { createRequire } from 'node:module';
 import { setGpuJsLoader, setGpuModeFromEnv, setSimdKernels, setSimdThreadPool, setSimdThreads, type GpuJs } from '../tensor/backends/gpu.js';
 import { parseThreads } from '../tensor/backends/wasm/threads.js';
 import { nodeThreadPool } from './threads.js';
+import { shown } from '../util/format.js';
 
 /** GRADLAB_SIMD as a setting: unset, '' or 1 = on (the default), 0 = off; anything else an error. */
 function simdSetting(value: string | undefined): boolean {
   if (value === undefined || value === '' || value === '1') return true;
   if (value === '0') return false;
-  throw new Error(`GRADLAB_SIMD must be 0 (gpu.js kernels only) or 1 (the default: hand-written SIMD kernels for matmul and conv2d in webasm mode); got ${JSON.stringify(value)}`);
+  throw new Error(`GRADLAB_SIMD must be 0 (gpu.js kernels only) or 1 (the default: hand-written SIMD kernels for matmul and conv2d in webasm mode); got ${shown(value)}`);
 }
 
 /**

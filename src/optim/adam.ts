@@ -25,6 +25,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { add, div, mul, sqrt, sub } from '../autograd/math.js';
 import { checkKeys } from '../util/options.js';
 import { checkedParams, numberChecker, type ParameterList } from './sgd.js';
+import { shown } from '../util/format.js';
 
 /** Options of Adam and AdamW; all have PyTorch's defaults. */
 export interface AdamOptions {
@@ -69,7 +70,7 @@ export class Adam {
     const check = numberChecker(op);
     this.lr = check('lr', options.lr ?? 1e-3, (v) => v >= 0, 'a number ≥ 0');
     const betas = options.betas ?? [0.9, 0.999];
-    if (!Array.isArray(betas) || betas.length !== 2) throw new Error(`${op}: betas must be a pair [β₁, β₂]; got ${JSON.stringify(betas)}`);
+    if (!Array.isArray(betas) || betas.length !== 2) throw new Error(`${op}: betas must be a pair [β₁, β₂]; got ${shown(betas)}`);
     this.betas = [
       check('betas[0]', betas[0], (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
       check('betas[1]', betas[1], (v) => v >= 0 && v < 1, 'a number in [0, 1)'),

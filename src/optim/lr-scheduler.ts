@@ -11,6 +11,7 @@
  *   for (let epoch = 1; epoch <= 164; epoch++) { trainOneEpoch(); sched.step(); }
  */
 import { checkKeys } from '../util/options.js';
+import { shown } from '../util/format.js';
 
 /** Anything with a learning rate a schedule can set (SGD). */
 export interface HasLearningRate {
@@ -89,8 +90,8 @@ export class MultiStepLR {
   /** Restores the schedule and sets the optimiser's rate for the restored epoch. */
   loadStateDict(state: MultiStepLRState): void {
     if (state === null || typeof state !== 'object') throw new Error('MultiStepLR.loadStateDict: expected { epoch, baseLr, milestones, gamma } as returned by stateDict()');
-    if (!Number.isInteger(state.epoch) || state.epoch < 1) throw new Error(`MultiStepLR.loadStateDict: epoch must be an integer ≥ 1; got ${JSON.stringify(state.epoch)}`);
-    if (typeof state.baseLr !== 'number' || !(state.baseLr >= 0)) throw new Error(`MultiStepLR.loadStateDict: baseLr must be a number ≥ 0; got ${JSON.stringify(state.baseLr)}`);
+    if (!Number.isInteger(state.epoch) || state.epoch < 1) throw new Error(`MultiStepLR.loadStateDict: epoch must be an integer ≥ 1; got ${shown(state.epoch)}`);
+    if (typeof state.baseLr !== 'number' || !(state.baseLr >= 0)) throw new Error(`MultiStepLR.loadStateDict: baseLr must be a number ≥ 0; got ${shown(state.baseLr)}`);
     this.#milestones = checkMilestones(state.milestones);
     this.#gamma = checkGamma(state.gamma);
     this.#baseLr = state.baseLr;
@@ -100,15 +101,15 @@ export class MultiStepLR {
 }
 
 function checkMilestones(milestones: unknown): number[] {
-  if (!Array.isArray(milestones)) throw new Error(`MultiStepLR: milestones must be a list of 1-based epochs, e.g. [81, 122]; got ${JSON.stringify(milestones)}`);
+  if (!Array.isArray(milestones)) throw new Error(`MultiStepLR: milestones must be a list of 1-based epochs, e.g. [81, 122]; got ${shown(milestones)}`);
   milestones.forEach((m, i) => {
-    if (!Number.isInteger(m) || m < 1) throw new Error(`MultiStepLR: milestones must be integers ≥ 1 (1-based epochs); got ${JSON.stringify(m)} at position ${i}`);
-    if (i > 0 && m <= milestones[i - 1]) throw new Error(`MultiStepLR: milestones must be strictly increasing; got ${JSON.stringify(milestones)}`);
+    if (!Number.isInteger(m) || m < 1) throw new Error(`MultiStepLR: milestones must be integers ≥ 1 (1-based epochs); got ${shown(m)} at position ${i}`);
+    if (i > 0 && m <= milestones[i - 1]) throw new Error(`MultiStepLR: milestones must be strictly increasing; got ${shown(milestones)}`);
   });
   return [...(milestones as number[])];
 }
 
 function checkGamma(gamma: unknown): number {
-  if (typeof gamma !== 'number' || !Number.isFinite(gamma) || gamma <= 0) throw new Error(`MultiStepLR: gamma must be a number > 0; got ${JSON.stringify(gamma)}`);
+  if (typeof gamma !== 'number' || !Number.isFinite(gamma) || gamma <= 0) throw new Error(`MultiStepLR: gamma must be a number > 0; got ${shown(gamma)}`);
   return gamma;
 }

@@ -26,6 +26,7 @@ import { shapeToString } from '../tensor/shape.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { add, detach, mul, sub } from '../autograd/math.js';
 import { checkKeys } from '../util/options.js';
+import { shown } from '../util/format.js';
 
 /**
  * What to optimise: a list of tensors (`model.parameters()`), or named tensors — [name, tensor]
@@ -93,7 +94,7 @@ export class SGD {
     this.dampening = checkNumber('dampening', o.dampening ?? 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
     this.weightDecay = checkNumber('weightDecay', o.weightDecay ?? 0, (v) => v >= 0, 'a number ≥ 0');
     this.nesterov = o.nesterov ?? false;
-    if (typeof this.nesterov !== 'boolean') throw new Error(`SGD: nesterov must be true or false; got ${JSON.stringify(o.nesterov)}`);
+    if (typeof this.nesterov !== 'boolean') throw new Error(`SGD: nesterov must be true or false; got ${shown(o.nesterov)}`);
     if (this.nesterov && (this.momentum === 0 || this.dampening !== 0)) {
       throw new Error(`SGD: Nesterov momentum needs momentum > 0 and dampening 0; got momentum ${this.momentum}, dampening ${this.dampening}`);
     }
@@ -219,7 +220,7 @@ function namedList(op: string, params: ParameterList): [string, Tensor][] {
 export function numberChecker(op: string): (name: string, value: unknown, ok: (v: number) => boolean, expected: string) => number {
   return (name, value, ok, expected) => {
     if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-      throw new Error(`${op}: ${name} must be ${expected}; got ${JSON.stringify(value)}`);
+      throw new Error(`${op}: ${name} must be ${expected}; got ${shown(value)}`);
     }
     return value;
   };

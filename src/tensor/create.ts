@@ -13,6 +13,7 @@ import { Tensor } from './tensor.js';
 import type { BackendName } from './backends/backend.js';
 import { currentBackend, getBackend } from './backends/index.js';
 import { checkKeys } from '../util/options.js';
+import { shown } from '../util/format.js';
 
 /** Where and how a new tensor is made: dtype (default float32), requiresGrad (default false), backend (default the current one). */
 export interface TensorOptions {
@@ -60,7 +61,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, options: TensorO
     shape = given;
   }
   for (let i = 0; i < flat.length; i++) {
-    if (typeof flat[i] !== 'number') throw new Error(`tensor: values must be numbers; element ${i} is ${JSON.stringify(flat[i])}`);
+    if (typeof flat[i] !== 'number') throw new Error(`tensor: values must be numbers; element ${i} is ${shown(flat[i])}`);
   }
   return fromTyped(toTyped(flat, dtype), shape, { dtype, requiresGrad: options.requiresGrad, backend: options.backend });
 }
@@ -74,7 +75,7 @@ function flattenNested(values: readonly NestedArray[]): { flat: number[]; shape:
   const walk = (v: NestedArray, depth: number, path: string): void => {
     if (depth === shape.length) {
       if (Array.isArray(v)) throw new Error(`tensor: ragged nested array at ${path}: expected a number, as the first row has; got a list`);
-      if (typeof v !== 'number') throw new Error(`tensor: ${path} is not a number; got ${JSON.stringify(v) ?? String(v)}`);
+      if (typeof v !== 'number') throw new Error(`tensor: ${path} is not a number; got ${shown(v) ?? String(v)}`);
       flat.push(v);
       return;
     }
@@ -108,7 +109,7 @@ export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
 
 /** A tensor filled with `value`: `g.full([2], 0.5)`. */
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
-  if (typeof value !== 'number') throw new Error(`full: value must be a number; got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number') throw new Error(`full: value must be a number; got ${shown(value)}`);
   return filled('full', shape, (out) => out.fill(value), options);
 }
 

@@ -3,6 +3,7 @@
  * backend runs) and float64 (the reference backend only; what the gradient checker needs).
  */
 export type DType = 'float32' | 'float64';
+import { shown } from '../util/format.js';
 /** The host array of a tensor's values: Float32Array for float32, Float64Array for float64. */
 export type TypedArray = Float32Array | Float64Array;
 
@@ -29,5 +30,5 @@ export function toTyped(values: ArrayLike<number>, dtype: DType): TypedArray {
 
 export function checkDType(op: string, dtype: unknown): DType {
   if (dtype === 'float32' || dtype === 'float64') return dtype;
-  throw new Error(`${op}: dtype must be 'float32' or 'float64'; got ${JSON.stringify(dtype)}`);
+  throw new Error(`${op}: dtype must be 'float32' or 'float64'; got ${shown(dtype)}`);
 }

@@ -10,6 +10,7 @@
  * broadcasts against anything.
  */
 export type Shape = readonly number[];
+import { shown } from '../util/format.js';
 
 /** Number of elements of a shape (1 for the scalar shape []). */
 export function sizeOf(shape: Shape): number {
@@ -40,7 +41,7 @@ export function sameShape(a: Shape, b: Shape): boolean {
 /** Throws unless `shape` is a list of non-negative integers. */
 export function checkShape(op: string, arg: string, shape: unknown): Shape {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new Error(`${op}: ${arg} must be a shape (an array of non-negative integers); got ${JSON.stringify(shape)}`);
+    throw new Error(`${op}: ${arg} must be a shape (an array of non-negative integers); got ${shown(shape)}`);
   }
   return shape as Shape;
 }
@@ -92,6 +93,6 @@ export function normalizeAxes(op: string, axis: number | readonly number[] | und
   if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof axis === 'number' ? [axis] : [...axis];
   const axes = list.map((a) => normalizeAxis(op, a, rank));
-  if (new Set(axes).size !== axes.length) throw new Error(`${op}: axis lists an axis twice: ${JSON.stringify(axis)}`);
+  if (new Set(axes).size !== axes.length) throw new Error(`${op}: axis lists an axis twice: ${shown(axis)}`);
   return axes.sort((p, q) => p - q);
 }

@@ -55,3 +55,13 @@ export function csvField(v: string | number | null): string {
 export function csv(header: readonly string[], rows: readonly (string | number | null)[][]): string {
   return [header.join(','), ...rows.map((r) => r.map(csvField).join(','))].join('\n') + '\n';
 }
+
+/**
+ * A value as an error message shows it: JSON, except that NaN and ±Infinity stay themselves
+ * (JSON.stringify writes them as null, so "got null" would hide what was passed).
+ */
+export function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}` : v)) ?? String(value);
+  return text.replace(/"\\u0000([^"]*)"/g, '$1');
+}

@@ -15,6 +15,7 @@ const PYTORCH_NAMES: Readonly<Record<string, string>> = {
   keepdims: 'gradlab calls it keepDims',
   requires_grad: 'gradlab calls it requiresGrad',
 };
+import { shown } from './format.js';
 
 /** snake_case → camelCase ('weight_decay' → 'weightDecay'). */
 function camel(key: string): string {
@@ -41,6 +42,6 @@ export function checkKeys(where: string, options: unknown, accepted: readonly st
 }
 
 function describe(value: unknown): string {
-  if (Array.isArray(value)) return `an array ${JSON.stringify(value)}`;
+  if (Array.isArray(value)) return `an array ${shown(value)}`;
   return value === null ? 'null' : typeof value === 'object' ? 'an object' : JSON.stringify(value) ?? typeof value;
 }

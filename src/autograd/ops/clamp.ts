@@ -10,6 +10,7 @@
  */
 import { defineOp } from '../op.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
+import { shown } from '../../util/format.js';
 
 export interface ClampAttrs {
   min: number;
@@ -22,7 +23,7 @@ export const clamp = defineOp({
   saves: ['x'],
   outputShape: ({ x }, { min, max }: ClampAttrs) => {
     if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max) || min > max) {
-      throw new Error(`clamp: min and max must be numbers with min ≤ max; got min ${JSON.stringify(min)}, max ${JSON.stringify(max)}`);
+      throw new Error(`clamp: min and max must be numbers with min ≤ max; got min ${shown(min)}, max ${shown(max)}`);
     }
     return x;
   },

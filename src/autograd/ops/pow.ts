@@ -10,6 +10,7 @@
  */
 import { defineOp } from '../op.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
+import { shown } from '../../util/format.js';
 
 export const pow = defineOp({
   name: 'pow',
@@ -17,7 +18,7 @@ export const pow = defineOp({
   saves: ['x'],
   outputShape: ({ x }, { exponent }: { exponent: number }) => {
     if (typeof exponent !== 'number' || !Number.isFinite(exponent)) {
-      throw new Error(`pow: exponent must be a finite number; got ${JSON.stringify(exponent)}`);
+      throw new Error(`pow: exponent must be a finite number; got ${shown(exponent)}`);
     }
     return x;
   },

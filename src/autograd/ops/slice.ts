@@ -14,6 +14,7 @@ import { defineOp } from '../op.js';
 import { shapeToString, sizeOf, stridesOf, type Shape } from '../../tensor/shape.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
 import { gatherGpu, gatherInto, MAX_GPU_RANK } from './gather.js';
+import { shown } from '../../util/format.js';
 
 export interface SliceAttrs {
   /** One [start, end) per axis, 0 ≤ start < end ≤ size (no empty slices). */
@@ -31,11 +32,11 @@ export const slice = defineOp({
   saves: [],
   outputShape: ({ x }, { ranges }: SliceAttrs) => {
     if (!Array.isArray(ranges) || ranges.length !== x.length) {
-      throw new Error(`slice: ranges must hold one [start, end) pair per axis of x ${shapeToString(x)} (${x.length}); got ${JSON.stringify(ranges)}`);
+      throw new Error(`slice: ranges must hold one [start, end) pair per axis of x ${shapeToString(x)} (${x.length}); got ${shown(ranges)}`);
     }
     ranges.forEach((r, k) => {
       if (!Array.isArray(r) || r.length !== 2 || !Number.isInteger(r[0]) || !Number.isInteger(r[1]) || r[0] < 0 || r[0] >= r[1] || r[1] > x[k]) {
-        throw new Error(`slice: range ${k} must be [start, end) with 0 ≤ start < end ≤ ${x[k]} (axis ${k} of x ${shapeToString(x)}); got ${JSON.stringify(r)}`);
+        throw new Error(`slice: range ${k} must be [start, end) with 0 ≤ start < end ≤ ${x[k]} (axis ${k} of x ${shapeToString(x)}); got ${shown(r)}`);
       }
     });
     return ranges.map(([start, end]) => end - start);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CHECKPOINT_FILE, RESUMABLE_CHANGES, resolveTrainConfig, variantTag, type DatasetName, type EpochRecord, type TrainConfig, type TrainSummary } from '../train/index.js';
 import { TABLE1_ROWS, TABLE1_ROW_KEYS, TABLE2_ROWS, TABLE2_ROW_KEYS, table2RowsOf } from '../paper-tables.js';
 import type { Protocol, TableName } from './protocol.js';
+import { shown } from '../../util/format.js';
 
 export interface Job {
   /** The job's subdirectory of the results directory, named from its config. */
@@ -119,7 +120,7 @@ export function jobState(job: Job): JobState {
     const changed = (Object.keys(job.config) as (keyof TrainConfig)[]).filter((k) => !RESUMABLE_CHANGES.includes(k) && JSON.stringify(recorded[k]) !== JSON.stringify(job.config[k]));
     if (changed.length > 0) {
       throw new Error(
-        `reproduce: ${dir} holds a run with a different setup (${changed.map((k) => `${k} ${JSON.stringify(recorded[k])}, now ${JSON.stringify(job.config[k])}`).join('; ')}); ` +
+        `reproduce: ${dir} holds a run with a different setup (${changed.map((k) => `${k} ${shown(recorded[k])}, now ${shown(job.config[k])}`).join('; ')}); ` +
           'choose another results directory (--out) or remove that job directory',
       );
     }

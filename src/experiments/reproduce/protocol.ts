@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import type { BackendName } from '../../tensor/backends/backend.js';
 import type { GpuMode } from '../../tensor/backends/gpu.js';
 import { CIFAR_FORMATS } from '../../data/cifar.js';
-import { plural } from '../../util/format.js';
+import { plural, shown } from '../../util/format.js';
 import { MODELS, SYNTHETIC_SIZES, type DatasetName, type TrainConfig } from '../train/index.js';
 import { TABLE1_LRS, TABLE1_ROW_KEYS, TABLE2_DEPTHS, TABLE2_ROW_KEYS } from '../paper-tables.js';
 import { jobList } from './jobs.js';
@@ -101,14 +101,14 @@ export function scaledMilestones(epochs: number): number[] {
 
 /** Fills in the paper's protocol and checks every option; errors name the option. */
 export function resolveProtocol(o: ReproduceOptions): Protocol {
-  if (!TABLES.includes(o.table)) throw new Error(`reproduce: the table must be ${TABLES.join(' or ')}; got ${JSON.stringify(o.table)}`);
+  if (!TABLES.includes(o.table)) throw new Error(`reproduce: the table must be ${TABLES.join(' or ')}; got ${shown(o.table)}`);
   const table = o.table;
   const epochs = o.epochs ?? PAPER_PROTOCOL.epochs;
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`reproduce: epochs must be an integer ≥ 1; got ${epochs}`);
   const milestones = o.milestones ?? scaledMilestones(epochs);
   const seeds = typeof o.seeds === 'number' || o.seeds === undefined ? range(o.seeds ?? PAPER_PROTOCOL.seeds, 'seeds') : [...o.seeds];
   if (seeds.length === 0 || !seeds.every((s) => Number.isInteger(s) && s >= 0) || new Set(seeds).size !== seeds.length) {
-    throw new Error(`reproduce: seeds must be distinct integers ≥ 0; got ${JSON.stringify(o.seeds)}`);
+    throw new Error(`reproduce: seeds must be distinct integers ≥ 0; got ${shown(o.seeds)}`);
   }
   const rowKeys: readonly string[] = table === 'table1' ? TABLE1_ROW_KEYS : TABLE2_ROW_KEYS;
   if (o.rows !== undefined) {
@@ -119,18 +119,18 @@ export function resolveProtocol(o: ReproduceOptions): Protocol {
   if (table === 'table1') {
     if (o.depths !== undefined) throw new Error('reproduce: depths are for table2 (the ResNets); table1 is SmallNet');
     columns = o.lrs ?? [...TABLE1_LRS];
-    if (columns.length === 0 || !columns.every((lr) => Number.isFinite(lr) && lr > 0)) throw new Error(`reproduce: lrs must be positive numbers; got ${JSON.stringify(o.lrs)}`);
+    if (columns.length === 0 || !columns.every((lr) => Number.isFinite(lr) && lr > 0)) throw new Error(`reproduce: lrs must be positive numbers; got ${shown(o.lrs)}`);
   } else {
     if (o.lrs !== undefined) throw new Error('reproduce: lrs are for table1; table2 trains every ResNet at the recipe\'s 0.1');
     columns = o.depths ?? [...TABLE2_DEPTHS];
     if (columns.length === 0 || !columns.every((d) => Number.isInteger(d) && d >= 8 && (d - 2) % 6 === 0)) {
-      throw new Error(`reproduce: depths must be 6n+2 for n ≥ 1 (the paper's: ${TABLE2_DEPTHS.join(', ')}); got ${JSON.stringify(o.depths)}`);
+      throw new Error(`reproduce: depths must be 6n+2 for n ≥ 1 (the paper's: ${TABLE2_DEPTHS.join(', ')}); got ${shown(o.depths)}`);
     }
     const unsupported = columns.filter((d) => !MODELS.some((m) => m === `resnet${d}`));
     if (unsupported.length > 0) throw new Error(`reproduce: gradlab train has the ResNets of depth ${TABLE2_DEPTHS.join(', ')}; got ${unsupported.join(', ')}`);
   }
   const datasets = o.datasets ?? (table === 'table1' ? ['cifar100'] : ['cifar10', 'cifar100']);
-  if (datasets.length === 0 || new Set(datasets).size !== datasets.length) throw new Error(`reproduce: datasets must be distinct and not empty; got ${JSON.stringify(o.datasets)}`);
+  if (datasets.length === 0 || new Set(datasets).size !== datasets.length) throw new Error(`reproduce: datasets must be distinct and not empty; got ${shown(o.datasets)}`);
   if ((o.trainFiles || o.testFiles) && datasets.length !== 1) {
     throw new Error(`reproduce: explicit training/test files need exactly one data set (they are in one format); got ${datasets.join(', ')}`);
   }

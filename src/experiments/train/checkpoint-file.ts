@@ -20,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../node/files.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { shown } from '../../util/format.js';
 
 const MAGIC = 'GLCKPT01';
 
@@ -82,7 +83,7 @@ export function encodeCheckpoint(value: CheckpointValue): Uint8Array {
 export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): CheckpointValue {
   const magic = Buffer.from(bytes.subarray(0, 8)).toString('ascii');
   if (bytes.length < 12 || magic !== MAGIC) {
-    throw new Error(`${source}: not a gradlab checkpoint (it should start with '${MAGIC}'; got ${JSON.stringify(magic)})`);
+    throw new Error(`${source}: not a gradlab checkpoint (it should start with '${MAGIC}'; got ${shown(magic)})`);
   }
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
   if (12 + headerLength > bytes.length) throw new Error(`${source}: the checkpoint is truncated (its header needs ${headerLength} bytes)`);
@@ -99,7 +100,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
       const offset = 'offset' in v ? v.offset : undefined;
       const length = 'length' in v ? v.length : undefined;
       if (Ctor === undefined || !isCount(offset) || !isCount(length)) {
-        throw new Error(`${source}: a stored array has an unknown type or no offset/length (${JSON.stringify(v)})`);
+        throw new Error(`${source}: a stored array has an unknown type or no offset/length (${shown(v)})`);
       }
       const start = dataStart + offset;
       const end = start + length * Ctor.BYTES_PER_ELEMENT;

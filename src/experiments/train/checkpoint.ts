@@ -20,6 +20,7 @@ import type { MultiStepLR, MultiStepLRState } from '../../optim/lr-scheduler.js'
 import { ACTIVATIONS, BLOCKS, DATASETS, MODELS, RESUMABLE_CHANGES, type TrainConfig } from './config.js';
 import type { EpochRecord } from './records.js';
 import { loadCheckpoint, type CheckpointValue } from './checkpoint-file.js';
+import { shown } from '../../util/format.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.gckpt';
 export const CHECKPOINT_FORMAT = 'gradlab-train-checkpoint';
@@ -227,7 +228,7 @@ export function restoreCheckpoint(path: string, config: TrainConfig, r: Restorab
   if (changed.length > 0) {
     throw new Error(
       `train: cannot resume ${path} with a different setup: ` +
-        changed.map((k) => `${k} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(config[k])}`).join('; ') +
+        changed.map((k) => `${k} was ${shown(saved[k])}, now ${shown(config[k])}`).join('; ') +
         ` (only ${RESUMABLE_CHANGES.join(', ')} may change)`,
     );
   }

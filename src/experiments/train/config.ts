@@ -8,6 +8,7 @@ import type { BackendName } from '../../tensor/backends/backend.js';
 import { GPU_MODES, type GpuMode } from '../../tensor/backends/gpu.js';
 import type { Activation, BlockVariant } from '../../nn/models/index.js';
 import { checkKeys } from '../../util/options.js';
+import { shown } from '../../util/format.js';
 
 export const MODELS = ['smallnet', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'] as const;
 export type ModelName = (typeof MODELS)[number];
@@ -109,7 +110,7 @@ export function resolveTrainConfig(options: TrainOptions = {}): TrainConfig {
   if (nesterov && momentum === 0) throw new Error('train: Nesterov momentum needs momentum > 0 (pass nesterov: false for plain SGD)');
   const files = (name: string, v: string[] | null | undefined) => {
     if (v === undefined || v === null) return null;
-    if (!Array.isArray(v) || v.length === 0 || !v.every((f) => typeof f === 'string' && f !== '')) throw new Error(`train: ${name} must be a non-empty list of file paths; got ${JSON.stringify(v)}`);
+    if (!Array.isArray(v) || v.length === 0 || !v.every((f) => typeof f === 'string' && f !== '')) throw new Error(`train: ${name} must be a non-empty list of file paths; got ${shown(v)}`);
     return [...v];
   };
   if (o.outDir !== undefined && (typeof o.outDir !== 'string' || o.outDir.trim() === '')) {
@@ -164,13 +165,6 @@ export function defaultOutDir(c: Pick<TrainConfig, 'model' | 'activation' | 'bat
 export const RESUMABLE_CHANGES: readonly (keyof TrainConfig)[] = ['epochs', 'backend', 'gpuMode', 'outDir'];
 
 // ── checks ──
-
-/** A value for an error message: JSON, except that NaN and ±Infinity are written as such (JSON would say null). */
-export function shown(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}` : v)) ?? String(value);
-  return text.replace(/"\\u0000([^"]*)"/g, '$1');
-}
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {

@@ -18,6 +18,7 @@ import * as F from '../functional.js';
 import { sigmoid, tanh } from '../../autograd/math.js';
 import { Module, type Placement } from '../module.js';
 import { checkInt, checkKeys, filled, PLACEMENT_KEYS } from './helpers.js';
+import { shown } from '../../util/format.js';
 
 /** max(x, 0), as a layer. */
 export class ReLU extends Module {
@@ -57,7 +58,7 @@ export class Softmax extends Module {
     super();
     checkKeys('Softmax', options, ['axis']);
     this.axis = options.axis ?? -1;
-    if (!Number.isInteger(this.axis)) throw new Error(`Softmax: axis must be an integer; got ${JSON.stringify(options.axis)}`);
+    if (!Number.isInteger(this.axis)) throw new Error(`Softmax: axis must be an integer; got ${shown(options.axis)}`);
   }
 
   forward(x: Tensor): Tensor {
@@ -178,7 +179,7 @@ export class FReLU extends Module {
       throw new Error(`FReLU: bGradScale must be a finite number ≥ 0 (1 = the paper); got ${String(bGradScale)}`);
     }
     const keep = options.bKeepNonPositive ?? false;
-    if (typeof keep !== 'boolean') throw new Error(`FReLU: bKeepNonPositive must be true or false; got ${JSON.stringify(keep)}`);
+    if (typeof keep !== 'boolean') throw new Error(`FReLU: bKeepNonPositive must be true or false; got ${shown(keep)}`);
     this.bGradScale = bGradScale;
     this.bKeepNonPositive = keep;
     const shape = options.perChannel === undefined ? [] : [checkInt('FReLU', 'perChannel', options.perChannel, 1)];

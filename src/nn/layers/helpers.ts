@@ -8,6 +8,7 @@ import { defaultStream, randomStream, type RandomStream } from '../../tensor/ran
 import type { Shape } from '../../tensor/shape.js';
 import type { Placement } from '../module.js';
 import type { Seed } from '../init.js';
+import { shown } from '../../util/format.js';
 
 /** A tensor of `shape` filled with `value` on the layer's backend and dtype (default float32). */
 export function filled(shape: Shape, value: number, placement: Placement): Tensor {
@@ -34,7 +35,7 @@ export { checkKeys } from '../../util/options.js';
 /** Throws unless `value` is an integer ≥ `min`. */
 export function checkInt(op: string, name: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new Error(`${op}: ${name} must be an integer ≥ ${min}; got ${JSON.stringify(value)}`);
+    throw new Error(`${op}: ${name} must be an integer ≥ ${min}; got ${shown(value)}`);
   }
   return value;
 }

@@ -6,6 +6,7 @@ import * as init from '../init.js';
 import { Module, type Placement } from '../module.js';
 import { Conv2d, Linear } from '../layers/linear.js';
 import { ELU, FReLU, LeakyReLU, PReLU, ReLU } from '../layers/activations.js';
+import { shown } from '../../util/format.js';
 
 /** The activations the paper compares (Tables 1 and 2), plus leaky ReLU. */
 export type Activation = 'relu' | 'leakyRelu' | 'prelu' | 'elu' | 'frelu';
@@ -37,7 +38,7 @@ export const ACTIVATION_OPTION_KEYS = ['negativeSlope', 'alpha', 'init', 'perCha
 
 export function checkActivation(model: string, activation: unknown): Activation {
   if (!ACTIVATIONS.includes(activation as Activation)) {
-    throw new Error(`${model}: activation must be one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}; got ${JSON.stringify(activation)}`);
+    throw new Error(`${model}: activation must be one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}; got ${shown(activation)}`);
   }
   return activation as Activation;
 }
@@ -88,6 +89,6 @@ export function initLikeTheAuthors(model: Module, rng: RandomStream): void {
 
 /** Throws unless `seed` is a number or a string. */
 export function checkSeed(model: string, seed: unknown): number | string {
-  if (typeof seed !== 'number' && typeof seed !== 'string') throw new Error(`${model}: seed must be a number or a string; got ${JSON.stringify(seed)}`);
+  if (typeof seed !== 'number' && typeof seed !== 'string') throw new Error(`${model}: seed must be a number or a string; got ${shown(seed)}`);
   return seed;
 }

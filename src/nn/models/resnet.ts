@@ -44,6 +44,7 @@ import { BatchNorm2d } from '../layers/normalization.js';
 import { checkInt } from '../layers/helpers.js';
 import { checkKeys } from '../../util/options.js';
 import { ACTIVATION_OPTION_KEYS, checkActivation, checkSeed, initLikeTheAuthors, makeActivation, type Activation, type ActivationOptions } from './common.js';
+import { shown } from '../../util/format.js';
 
 /** The residual block variants of the paper's Fig. 4. */
 export type BlockVariant = 'a' | 'b' | 'c';
@@ -162,12 +163,12 @@ export class ResNet extends Module {
     checkKeys('resnet activationOptions', options.activationOptions, ACTIVATION_OPTION_KEYS);
     const { depth } = options;
     if (!Number.isInteger(depth) || depth < 8 || (depth - 2) % 6 !== 0) {
-      throw new Error(`resnet: depth must be 6n + 2 (20, 32, 44, 56 or 110 in the paper); got ${JSON.stringify(depth)}`);
+      throw new Error(`resnet: depth must be 6n + 2 (20, 32, 44, 56 or 110 in the paper); got ${shown(depth)}`);
     }
     const n = (depth - 2) / 6;
     const classes = checkInt('resnet', 'classes', options.classes ?? 10, 1);
     const block = options.block ?? 'a';
-    if (block !== 'a' && block !== 'b' && block !== 'c') throw new Error(`resnet: block must be 'a', 'b' or 'c' (Fig. 4); got ${JSON.stringify(block)}`);
+    if (block !== 'a' && block !== 'b' && block !== 'c') throw new Error(`resnet: block must be 'a', 'b' or 'c' (Fig. 4); got ${shown(block)}`);
     const activation = checkActivation('resnet', options.activation);
     const seed = checkSeed('resnet', options.seed ?? 0);
     const placement: Placement = { backend: options.backend, dtype: options.dtype };

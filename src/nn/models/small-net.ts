@@ -30,6 +30,7 @@ import { Dropout } from '../layers/dropout.js';
 import { checkKeys } from '../../util/options.js';
 import { ACTIVATION_OPTION_KEYS, checkActivation, checkSeed, initLikeTheAuthors, makeActivation, type Activation, type ActivationOptions } from './common.js';
 import { checkInt } from '../layers/helpers.js';
+import { shown } from '../../util/format.js';
 
 export interface SmallNetOptions extends Placement {
   activation: Activation;
@@ -58,7 +59,7 @@ export class SmallNet extends Module {
     const classes = checkInt('smallNet', 'classes', options.classes ?? 100, 1);
     const seed = checkSeed('smallNet', options.seed ?? 0);
     const bn = options.batchNorm ?? false;
-    if (typeof bn !== 'boolean') throw new Error(`smallNet: batchNorm must be true or false; got ${JSON.stringify(bn)}`);
+    if (typeof bn !== 'boolean') throw new Error(`smallNet: batchNorm must be true or false; got ${shown(bn)}`);
     const placement: Placement = { backend: options.backend, dtype: options.dtype };
     const actOptions = options.activationOptions ?? {};
     const rng = randomStream(seed); // weights, in module order

@@ -29,6 +29,7 @@ import type { TypedArray } from '../../tensor/dtype.js';
 import type { DeviceArray, Flat, GpuKit, Thread } from '../../tensor/op-def.js';
 import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 import { batchMeanVariance, batchMeanVarianceGpu, channelLayout, channelSums, channelSumsGpu, type ChannelLayout } from './channels.js';
+import { shown } from '../../util/format.js';
 
 export interface BatchNormAttrs {
   /** true: normalise with the batch statistics; false: with runningMean and runningVar. */
@@ -49,9 +50,9 @@ export const batchNorm = defineOp({
         throw new Error(`batchNorm: ${arg} must have shape [${x[1]}] (one value per channel of x ${shapeToString(x)}); got ${shapeToString(shape)}`);
       }
     }
-    if (typeof attrs.training !== 'boolean') throw new Error(`batchNorm: attrs.training must be true or false; got ${JSON.stringify(attrs.training)}`);
+    if (typeof attrs.training !== 'boolean') throw new Error(`batchNorm: attrs.training must be true or false; got ${shown(attrs.training)}`);
     if (typeof attrs.eps !== 'number' || !(attrs.eps > 0) || !Number.isFinite(attrs.eps)) {
-      throw new Error(`batchNorm: attrs.eps must be a positive number (e.g. 1e-5); got ${JSON.stringify(attrs.eps)}`);
+      throw new Error(`batchNorm: attrs.eps must be a positive number (e.g. 1e-5); got ${shown(attrs.eps)}`);
     }
     const m = x[0] * sizeOf(x.slice(2));
     if (attrs.training && m < 2) {

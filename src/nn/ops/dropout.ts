@@ -17,6 +17,7 @@ import { allocate, type DType, type TypedArray } from '../../tensor/dtype.js';
 import { sameShape, shapeToString, sizeOf, type Shape } from '../../tensor/shape.js';
 import type { RandomStream } from '../../tensor/random.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
+import { shown } from '../../util/format.js';
 
 export interface DropoutAttrs {
   /** The probability of dropping an element, in [0, 1). */
@@ -64,7 +65,7 @@ export function checkDropoutP(op: string, p: unknown): asserts p is number {
     throw new Error(`${op}: p = 1 would drop every element (and the kept ones would be scaled by 1/(1 − p) = ∞); p must be in [0, 1)`);
   }
   if (typeof p !== 'number' || !(p >= 0 && p < 1)) {
-    throw new Error(`${op}: p (the probability of dropping an element) must be a number in [0, 1); got ${JSON.stringify(p)}`);
+    throw new Error(`${op}: p (the probability of dropping an element) must be a number in [0, 1); got ${shown(p)}`);
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import { expectRank, shapeToString, type Shape } from '../../tensor/shape.js';
 import type { DeviceArray, Flat, GpuKit, Thread } from '../../tensor/op-def.js';
+import { shown } from '../../util/format.js';
 
 /** A (y, x) pair: first the vertical (rows), then the horizontal (columns) value. */
 export type Pair = readonly [number, number];
@@ -21,7 +22,7 @@ function isPairOfIntegers(value: unknown, min: number): value is Pair {
 /** Throws unless `value` is a pair of integers ≥ `min`, naming the op and the argument. */
 export function checkPair(op: string, arg: string, value: unknown, min: number): Pair {
   if (!isPairOfIntegers(value, min)) {
-    throw new Error(`${op}: ${arg} must be a pair [y, x] of integers ≥ ${min}; got ${JSON.stringify(value)}`);
+    throw new Error(`${op}: ${arg} must be a pair [y, x] of integers ≥ ${min}; got ${shown(value)}`);
   }
   return value;
 }

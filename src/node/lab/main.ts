@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundleLab } from './bundle.js';
 import { serveStatic } from './server.js';
+import { shown } from '../../util/format.js';
 
 const HELP = `usage: npm run lab [-- --port N] [-- --data DIR] [-- --build DIR]
   --port N     port on 127.0.0.1 (default: a free one)
@@ -31,11 +32,11 @@ function parse(argv: readonly string[]): LabArgs | null {
     const flag = argv[i];
     if (flag === '--help' || flag === '-h') return null;
     const value = argv[i + 1];
-    if (value === undefined || !['--port', '--data', '--build'].includes(flag)) throw new Error(`lab: unknown or incomplete option ${JSON.stringify(flag)}\n${HELP}`);
+    if (value === undefined || !['--port', '--data', '--build'].includes(flag)) throw new Error(`lab: unknown or incomplete option ${shown(flag)}\n${HELP}`);
     i++;
     if (flag === '--port') {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`lab: --port must be a port number from 0 to 65535; got ${JSON.stringify(value)}`);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`lab: --port must be a port number from 0 to 65535; got ${shown(value)}`);
       out.port = n;
     } else if (flag === '--data') out.data = value;
     else out.build = value;

@@ -2,6 +2,7 @@
 import type { Backend, BackendName } from './backend.js';
 import { referenceBackend } from './reference.js';
 import { gpuBackend } from './gpu.js';
+import { shown } from '../../util/format.js';
 
 const backends: Record<BackendName, Backend> = { reference: referenceBackend, gpu: gpuBackend };
 
@@ -9,7 +10,7 @@ let defaultBackend: BackendName = 'reference';
 
 export function getBackend(name: BackendName): Backend {
   const b = backends[name];
-  if (!b) throw new Error(`backend must be 'reference' or 'gpu'; got ${JSON.stringify(name)}`);
+  if (!b) throw new Error(`backend must be 'reference' or 'gpu'; got ${shown(name)}`);
   return b;
 }
 

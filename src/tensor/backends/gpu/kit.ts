@@ -7,6 +7,7 @@ import type { CpuKernels, CpuResults, Flat, GpuKit, OnDevice, Thread } from '../
 import { run } from './kernels.js';
 import { deviceArray, isTexture, ownedByOp, release, sizeOfDevice } from './memory.js';
 import { device } from './mode.js';
+import { shown } from '../../../util/format.js';
 
 // ── the shared reduction ──
 
@@ -37,7 +38,7 @@ let simdEnabled = true;
  * for testing those kernels. Takes effect from the next op.
  */
 export function setSimdKernels(enabled: boolean): void {
-  if (typeof enabled !== 'boolean') throw new Error(`setSimdKernels: expected true or false; got ${JSON.stringify(enabled)}`);
+  if (typeof enabled !== 'boolean') throw new Error(`setSimdKernels: expected true or false; got ${shown(enabled)}`);
   simdEnabled = enabled;
 }
 

@@ -12,6 +12,7 @@
  * and gpuInfo() reports that class and, in the GL modes, the renderer.
  */
 import type { GPU } from 'gpu.js';
+import { shown } from '../../../util/format.js';
 
 /** A gpu.js mode the gpu backend can run in. */
 export type GpuMode = 'webasm' | 'headlessgl' | 'webgl2' | 'webgl' | 'cpu';
@@ -119,7 +120,7 @@ export function resolveGpuMode(request: ModeRequest, glWorks: () => boolean): Mo
   } else if (request.fromEnv !== undefined && request.fromEnv !== '') {
     const env = request.fromEnv.trim().toLowerCase();
     if (env !== 'auto' && !isGpuMode(env)) {
-      throw new Error(`GRADLAB_GPU_MODE must be 'auto' or one of ${GPU_MODES.join(', ')}; got ${JSON.stringify(request.fromEnv)}`);
+      throw new Error(`GRADLAB_GPU_MODE must be 'auto' or one of ${GPU_MODES.join(', ')}; got ${shown(request.fromEnv)}`);
     }
     wanted = env;
     source = `GRADLAB_GPU_MODE=${env}`;
@@ -167,7 +168,7 @@ export function setGpuMode(mode: GpuMode | 'auto'): void {
   const modes = platform?.modes ?? ALL_MODES;
   if (mode !== 'auto' && !modes.some((m) => m === mode)) {
     const elsewhere = isAnyGpuMode(mode) ? ` ('${mode}' runs ${GPU_MODES.includes(mode) ? 'in Node' : 'in a browser'}, not in ${platform?.name ?? 'this platform'})` : '';
-    throw new Error(`setGpuMode: mode must be 'auto' or one of ${modes.map((m) => `'${m}'`).join(', ')}${elsewhere}; got ${JSON.stringify(mode)}`);
+    throw new Error(`setGpuMode: mode must be 'auto' or one of ${modes.map((m) => `'${m}'`).join(', ')}${elsewhere}; got ${shown(mode)}`);
   }
   if (running !== null && mode !== 'auto' && mode !== running.mode) {
     throw new Error(`setGpuMode: the gpu backend already runs in '${running.mode}' mode (${running.reason}); choose the mode before the first gpu op`);

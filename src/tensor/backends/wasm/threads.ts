@@ -10,6 +10,7 @@
  */
 import type { Gemm } from './gemm.js';
 import { runJob, type Job } from './jobs.js';
+import { shown } from '../../../util/format.js';
 
 /** A pool of threads that run SIMD jobs over one GEMM kernel's shared memory. */
 export interface SimdThreadPool {
@@ -28,7 +29,7 @@ export const MAX_THREADS = 64;
 export function parseThreads(where: string, value: unknown): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
-    throw new Error(`${where} must be a whole number of threads from 1 to ${MAX_THREADS}; got ${JSON.stringify(value)}`);
+    throw new Error(`${where} must be a whole number of threads from 1 to ${MAX_THREADS}; got ${shown(value)}`);
   }
   return n;
 }

@@ -97,15 +97,17 @@ test('SIGTERM to gradlab train (the restarting parent): stops after the step, sa
   assert.is(readTrainCheckpoint(join(out, 'checkpoint.gckpt')).epoch, 2);
 });
 
-test('SIGINT (Ctrl-C) to the parent: exit 130 with the same message', async () => {
-  const out = join(root, 'int');
-  const run = start([...SMALL, '--epochs', '50', '--out', out]);
-  await run.waitFor(EPOCH1);
-  run.child.kill('SIGINT');
-  assert.is(await run.exit, 130, run.output());
-  assert.match(run.output(), /stopped at epoch 2 step \d+ \(SIGINT\); the checkpoint holds epoch 1; --resume continues/);
-  intactAfterEpoch1(out);
-});
+for (const [signal, code] of [['SIGINT', 130], ['SIGHUP', 129]] as const) {
+  test(`${signal} (${signal === 'SIGINT' ? 'Ctrl-C' : 'the terminal closed'}) to the parent: exit ${code} with the same message`, async () => {
+    const out = join(root, signal);
+    const run = start([...SMALL, '--epochs', '50', '--out', out]);
+    await run.waitFor(EPOCH1);
+    run.child.kill(signal);
+    assert.is(await run.exit, code, run.output());
+    assert.match(run.output(), new RegExp(`stopped at epoch 2 step \\d+ \\(${signal}\\); the checkpoint holds epoch 1; --resume continues`));
+    intactAfterEpoch1(out);
+  });
+}
 
 test('kill -9 of the parent: the trainer notices (its IPC channel closes), stops and leaves no lock', async () => {
   const out = join(root, 'orphan');

@@ -8,7 +8,11 @@
  * threads, so CPU time would count their work twice; profile on a quiet machine) into
  *
  *   ops        inside the gpu backend's forward/backward of each op, per op and shape;
- *     of which, in webasm mode, SIMD kernels  matmul/conv2d's hand-written kernels (all threads),
+ *     of which, in webasm mode, SIMD kernels  the hand-written kernels (all threads): matmul and
+ *                                             conv2d's products, and the streaming kernels of
+ *                                             batchNorm, batchStats, pooling, relu, frelu, add —
+ *                                             these split again into their threads' jobs and the
+ *                                             copying of operands in and results out around them,
  *              gpu.js computing               the compiled wasm kernels of gpu.js themselves,
  *              gpu.js marshalling             gpu.js copying arguments into wasm memory and
  *                                             results out (the rest of each kernel call),
@@ -21,7 +25,8 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import * as g from '../src/index.js';
 import { GPU_MODES, gpuBackend } from '../src/tensor/backends/gpu.js';
-import { simdKernels } from '../src/tensor/backends/wasm/kernels.js';
+import { simdKernels, start as simdEngine } from '../src/tensor/backends/wasm/kernels.js';
+import { loopKernels } from '../src/tensor/backends/wasm/loops.js';
 import { machineInfo } from './harness.js';
 import { stepSetup, type ModelName } from './workloads.js';
 
@@ -103,6 +108,9 @@ function main(argv: readonly string[]): void {
   let kernelMs = 0;
   let computeMs = 0;
   let simdMs = 0;
+  let streamMs = 0; // the streaming kernels (loopKernels), part of simdMs
+  let streamJobsMs = 0; // of which their threads' jobs (the pool's run), the rest being copies and JS
+  let poolMs = 0;
   const undo: (() => void)[] = [];
   for (const kind of ['forward', 'backward'] as const) {
     undo.push(
@@ -130,6 +138,16 @@ function main(argv: readonly string[]): void {
     undo.push(timeMethod(WebAssemblyKernel.prototype, 'run', () => null, (ms) => (kernelMs += ms)));
     undo.push(timeMethod(WebAssemblyKernel, 'dispatchSpans', () => null, (ms) => (computeMs += ms)));
     for (const name of Object.keys(simdKernels)) undo.push(timeMethod(simdKernels, name, () => null, (ms) => (simdMs += ms)));
+    for (const name of Object.keys(loopKernels)) {
+      undo.push(
+        timeMethod(loopKernels, name, () => poolMs, (ms, _args, poolBefore) => {
+          simdMs += ms;
+          streamMs += ms;
+          streamJobsMs += poolMs - poolBefore;
+        }),
+      );
+    }
+    undo.push(timeMethod(simdEngine().pool, 'run', () => null, (ms) => (poolMs += ms)));
   }
 
   const start = performance.now();
@@ -148,7 +166,10 @@ function main(argv: readonly string[]): void {
   console.log(`steady step (mean of ${steps}): ${wallMs.toFixed(0)} ms wall = ${((batch / wallMs) * 1000).toFixed(1)} img/s; ${cpuMs.toFixed(0)} ms cpu = ${((batch / cpuMs) * 1000).toFixed(1)} img/s`);
   console.log(`  ops (gpu backend forward/backward)   ${(opsMs / steps).toFixed(0).padStart(7)} ms  ${pct(opsMs)}`);
   if (mode === 'webasm') {
-    console.log(`    SIMD kernels (matmul, conv2d)      ${(simdMs / steps).toFixed(0).padStart(7)} ms  ${pct(simdMs)}`);
+    console.log(`    SIMD kernels (all)                 ${(simdMs / steps).toFixed(0).padStart(7)} ms  ${pct(simdMs)}`);
+    console.log(`      matmul, conv2d                   ${((simdMs - streamMs) / steps).toFixed(0).padStart(7)} ms  ${pct(simdMs - streamMs)}`);
+    console.log(`      streaming (BN, pool, relu, add)  ${(streamJobsMs / steps).toFixed(0).padStart(7)} ms  ${pct(streamJobsMs)}`);
+    console.log(`      streaming: copies in/out, JS     ${((streamMs - streamJobsMs) / steps).toFixed(0).padStart(7)} ms  ${pct(streamMs - streamJobsMs)}`);
     console.log(`    gpu.js kernels computing           ${(computeMs / steps).toFixed(0).padStart(7)} ms  ${pct(computeMs)}`);
     console.log(`    gpu.js marshalling (args, results) ${((kernelMs - computeMs) / steps).toFixed(0).padStart(7)} ms  ${pct(kernelMs - computeMs)}`);
     console.log(`    kit and op JS around the kernels   ${((opsMs - kernelMs - simdMs) / steps).toFixed(0).padStart(7)} ms  ${pct(opsMs - kernelMs - simdMs)}`);

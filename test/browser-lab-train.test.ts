@@ -12,7 +12,7 @@
  *   - export: the CSV has a row per step with the logged losses and test passes; the safetensors
  *     bytes hold SmallNet's state dict under its names and shapes (decoded here, in Node) and,
  *     loaded back, give the same test loss and predictions
- *   - compare: a second activation on the same seed; the same options give the same first loss
+ *   - compare: ReLU on the same seed beside the FReLU run; the same options give the same first loss
  *   - screenshots of both views at 1280×800 and 390×844 (paths printed); no horizontal overflow at 390 px
  *
  * The frame rate while training and the charts' cost per step are printed (not asserted: timings).
@@ -135,6 +135,30 @@ function totals(confusion: number[][]): { total: number; trace: number } {
   return { total: confusion.flat().reduce((a, b) => a + b, 0), trace: confusion.reduce((t, row, i) => t + row[i], 0) };
 }
 
+/** Screenshots of one view at 1280×800 and 390×844 (full page), and a 1280×800 clip for the README; checks for horizontal overflow. */
+async function screenshots(view: string): Promise<void> {
+  const { page } = s();
+  mkdirSync(OUT, { recursive: true });
+  const shots: string[] = [];
+  await page.click(`#tab-${view}`);
+  for (const [w, h] of [[390, 844], [1280, 800]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await sleep(300); // the charts follow the new width
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    assert.ok(overflow <= 0, `view ${view} at ${w} px is ${overflow} px too wide`);
+    const path = join(OUT, `lab-${view}-${w}x${h}.png`);
+    await page.screenshot({ path, fullPage: true });
+    shots.push(path);
+  }
+  // The README's picture: the 1280×800 viewport from the status line down (view 3's curves), or from the tabs (view 4).
+  const from = view === 'train' ? '#status' : 'nav[role=tablist]';
+  const top = await page.evaluate<number>(`document.querySelector('${from}').getBoundingClientRect().top + scrollY - 8`);
+  const path = join(OUT, `lab-${view}-readme.png`);
+  await page.screenshot({ path, clip: { x: 0, y: top, width: 1280, height: 800 }, fullPage: true });
+  shots.push(path);
+  console.log(`\nlab view ${view} screenshots: ${shots.join(', ')}`);
+}
+
 if (found.path === null) {
   console.log(`browser lab tests skipped: ${found.why}`);
 } else {
@@ -251,6 +275,24 @@ if (found.path === null) {
     assert.ok(captions.every((c) => c === 'right' || c === 'wrong'), captions.join(' '));
   });
 
+  test('lab compare: ReLU on the same seed, 20 steps drawn dashed beside the FReLU run', async () => {
+    const other = await lab<RunResult>('compare', 'relu');
+    assert.is(other.options.activation, 'relu');
+    assert.is(other.options.seed, OPTIONS.seed);
+    assert.is(other.losses.length, 20);
+    assert.is(other.b[0].length, 0, 'ReLU has no b');
+    assert.is((await progress()).compareStep, 20);
+    const data = await lab<{ main: RunData; compare: RunData }>('runData');
+    assert.equal(data.compare.layers, ['features.2', 'features.7', 'features.12', 'classifier.2']);
+    assert.is(data.main.rows.length, 20, 'the first run stays');
+    await sleep(200);
+    assert.is((await lab<TrainStats>('trainStats')).lossChartSteps, 20);
+  });
+
+  test('lab view 3: screenshots at 1280×800 and 390×844 (and the 1280×800 viewport for the README); no horizontal overflow at 390 px', async () => {
+    await screenshots('train');
+  });
+
   test('lab export: the CSV has a row per step with the logged losses, b and test passes', async () => {
     const r = firstRun();
     const csv = await lab<string>('exportCsv');
@@ -296,38 +338,22 @@ if (found.path === null) {
     assert.match(await s().page.textContent('#loaded') ?? '', /^loaded: test loss/);
   });
 
-  test('lab compare: another activation on the same seed, drawn beside the first; the same options give the same first loss', async () => {
-    const again = await lab<RunResult>('train', { ...OPTIONS, steps: 3 });
-    assert.ok(Math.abs(again.losses[0] - firstRun().losses[0]) <= 1e-6 * firstRun().losses[0], `first loss ${again.losses[0]}, earlier ${firstRun().losses[0]}`);
-    const other = await lab<RunResult>('compare', 'relu');
-    assert.is(other.options.activation, 'relu');
-    assert.is(other.options.seed, OPTIONS.seed);
-    assert.is(other.losses.length, 3);
-    assert.is(other.b[0].length, 0, 'ReLU has no b');
-    assert.is((await progress()).compareStep, 3);
-    const data = await lab<{ main: RunData; compare: RunData }>('runData');
-    assert.equal(data.compare.layers, ['features.2', 'features.7', 'features.12', 'classifier.2']);
+  test('lab view 4: screenshots at 1280×800 and 390×844; no horizontal overflow at 390 px; no console error', async () => {
+    await screenshots('export'); // its tensor table is the 20-step run's, exported above
+    assert.equal(s().errors, []);
   });
 
-  test('lab views 3 and 4: screenshots at 1280×800 and 390×844; no horizontal overflow at 390 px', async () => {
-    const { page } = s();
-    await page.evaluate(() => Reflect.get(Reflect.get(globalThis, 'lab'), 'exportWeights')()); // fills the export view's tensor table
-    mkdirSync(OUT, { recursive: true });
-    const shots: string[] = [];
-    for (const [w, h] of [[1280, 800], [390, 844]]) {
-      await page.setViewportSize({ width: w, height: h });
-      for (const view of ['train', 'export']) {
-        await page.click(`#tab-${view}`);
-        await sleep(300); // the charts follow the new width
-        const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-        assert.ok(overflow <= 0, `view ${view} at ${w} px is ${overflow} px too wide`);
-        const path = join(OUT, `lab-${view}-${w}x${h}.png`);
-        await page.screenshot({ path, fullPage: true });
-        shots.push(path);
-      }
-    }
-    console.log(`\nlab screenshots: ${shots.join(', ')}`);
-    assert.equal(s().errors, []);
+  test('lab train: the same seed and options give the same first-step loss (the same weights and batches); a file that is no safetensors is refused in one line', async () => {
+    const again = await lab<RunResult>('train', { ...OPTIONS, steps: 3 });
+    assert.ok(Math.abs(again.losses[0] - firstRun().losses[0]) <= 1e-6 * firstRun().losses[0], `first loss ${again.losses[0]}, earlier ${firstRun().losses[0]}`);
+    const refused = await s().page.evaluate(() =>
+      (Reflect.get(Reflect.get(globalThis, 'lab'), 'loadWeights')(new Uint8Array([1, 2, 3])) as Promise<unknown>).then(
+        () => 'loaded',
+        (e: Error) => e.message,
+      ),
+    );
+    assert.is(refused, 'safetensors: the weights file is not a valid safetensors file: it has 3 bytes, fewer than the 8 of the header length');
+    assert.equal(s().errors, [], 'no console error in the whole session');
   });
 }
 

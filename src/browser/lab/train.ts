@@ -382,19 +382,25 @@ export class TrainSession {
   }
 
   /**
-   * A session (0 steps) whose network holds the weights of a safetensors file. The file's metadata
+   * A session whose network holds the weights of a safetensors file, ready for a test pass. The file's metadata
    * names the activation, data set, seed and test size (gradlab's exports carry them); `fallback`
    * (the page's settings) fills in what a file does not say. BN is on when the file has BN's running means.
    */
   static fromWeights(bytes: Uint8Array, fallback: TrainOptions, cifar: CifarParts | null): TrainSession {
     const { tensors, metadata } = g.io.decodeSafetensors(bytes, 'the weights file');
     const activation = metadata.activation ?? fallback.activation;
-    if (activation === undefined) throw new Error("lab.loadWeights: the file names no activation (metadata 'activation'); gradlab's exports do");
-    const whole = (key: string): number | undefined => (metadata[key] === undefined ? undefined : Number(metadata[key]));
+    const known = g.models.ACTIVATIONS.find((a) => a === activation);
+    if (known === undefined) throw new Error(`lab.loadWeights: the file's activation (metadata 'activation') is ${JSON.stringify(activation)}; SmallNet's are ${g.models.ACTIVATIONS.join(', ')}`);
+    const whole = (key: string): number | undefined => {
+      const text = metadata[key];
+      if (text === undefined) return undefined;
+      if (!/^\d+$/.test(text)) throw new Error(`lab.loadWeights: the file's metadata '${key}' is ${JSON.stringify(text)}, not a whole number`);
+      return Number(text);
+    };
     const session = new TrainSession(
       {
         ...fallback,
-        activation: g.models.ACTIVATIONS.find((a) => a === activation) ?? (activation as g.models.Activation),
+        activation: known,
         bn: Object.keys(tensors).some((k) => k.endsWith('running_mean')),
         dataset: metadata.dataset === 'cifar10' || metadata.dataset === 'synthetic' ? metadata.dataset : fallback.dataset,
         seed: whole('seed') ?? fallback.seed,
@@ -403,12 +409,13 @@ export class TrainSession {
       },
       cifar,
     );
+    session.step = whole('step') ?? 0; // the steps the weights were trained for
     const loaded = g.io.tensorsOf(tensors, { backend: 'gpu' });
     try {
       session.net.loadStateDict(loaded);
     } catch (e) {
       session.dispose();
-      throw e;
+      throw new Error(`lab.loadWeights: the file does not fit SmallNet (${known}${session.options.bn ? ', BN' : ''}): ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       for (const t of Object.values(loaded)) t.dispose();
     }

@@ -497,16 +497,16 @@ export function mount(root: HTMLElement, pageShell: Shell): Record<string, unkno
     { label: `${what} train`, color: PALETTE[0] },
     { label: `${what} test`, color: PALETTE[1], points: true },
     { label: 'compare train', color: PALETTE[0], dash: true },
-    { label: 'compare test', color: PALETTE[1], dash: true, points: true },
+    { label: 'compare test', color: PALETTE[4], points: true },
   ];
   const layers = (prefix: string, dash = false): { label: string; color: string; dash: boolean }[] => [0, 1, 2, 3].map((l) => ({ label: `${prefix}${l + 1}`, color: PALETTE[l + 2], dash }));
   charts = {
     loss: lineChart($('lossChart', HTMLDivElement), { title: 'loss (dashed: compare run)', x: 'step', series: both('loss') }),
     error: lineChart($('errorChart', HTMLDivElement), { title: 'error (fraction labelled wrong)', x: 'step', series: both('error') }),
-    b: lineChart($('bChart', HTMLDivElement), { title: "FReLU's b per layer", x: 'step', series: [...layers('b'), ...layers('compare b', true)] }),
-    mean: lineChart($('meanChart', HTMLDivElement), { title: 'activation mean per layer', x: 'step', series: layers('layer ') }),
-    variance: lineChart($('varChart', HTMLDivElement), { title: 'activation variance per layer', x: 'step', series: layers('layer '), logY: true }),
-    gradNorm: lineChart($('gradChart', HTMLDivElement), { title: '‖∂loss/∂activation‖ per layer', x: 'step', series: layers('layer '), logY: true }),
+    b: lineChart($('bChart', HTMLDivElement), { title: "FReLU's b per layer", x: 'step', series: [...layers('b'), ...layers('compare b', true)], height: 180 }),
+    mean: lineChart($('meanChart', HTMLDivElement), { title: 'activation mean per layer', x: 'step', series: layers('layer '), height: 180 }),
+    variance: lineChart($('varChart', HTMLDivElement), { title: 'activation variance per layer', x: 'step', series: layers('layer '), logY: true, height: 180 }),
+    gradNorm: lineChart($('gradChart', HTMLDivElement), { title: '‖∂loss/∂activation‖ per layer', x: 'step', series: layers('layer '), logY: true, height: 180 }),
   };
   wire();
   watchLongTasks();

@@ -4,7 +4,7 @@
 The workloads of bench/workloads.ts that PyTorch has ops for, under the same ids and work counts,
 on PyTorch's CPU kernels (oneDNN for conv, BLAS for matmul) at a chosen number of threads:
 
-  python3 bench/pytorch.py time --threads 1 --batch 128 [--only step] [--quick] --json FILE
+  python3 bench/pytorch.py time --threads 1 --batch 128 [--only step] [--quick] [--device cuda] --json FILE
   python3 bench/pytorch.py list --batch 128          # every workload's id and work, as JSON
   python3 bench/pytorch.py check --model smallnet-frelu --data IN.safetensors --json FILE
 
@@ -54,6 +54,10 @@ if _T is not None and _T.isdigit() and int(_T) > 0:
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+
+# Where the timed workloads run: 'cpu', or 'cuda' with --device cuda (bench/device/ on a GPU machine).
+DEVICE = 'cpu'
 
 
 # ── the networks ──
@@ -176,7 +180,7 @@ def op_pair(group, name, what, unit, fwd_work, bwd_work, make_inputs, apply):
         inputs = make_inputs()
         with_grad = [t for t in inputs.values() if t.requires_grad]
         y = apply(inputs)
-        dy = torch.randn(y.shape)
+        dy = torch.randn(y.shape, device=DEVICE)
         def run():
             for t in with_grad:
                 t.grad = None
@@ -192,7 +196,7 @@ def op_pair(group, name, what, unit, fwd_work, bwd_work, make_inputs, apply):
 def gemm(n):
     flop = 2 * n ** 3
     pair = op_pair('gemm', str(n), f'matmul [{n},{n}]·[{n},{n}]', 'FLOP', flop, 2 * flop,
-                   lambda: dict(a=torch.randn(n, n, requires_grad=True), b=torch.randn(n, n, requires_grad=True)),
+                   lambda: dict(a=torch.randn(n, n, device=DEVICE, requires_grad=True), b=torch.randn(n, n, device=DEVICE, requires_grad=True)),
                    lambda i: torch.mm(i['a'], i['b']))
     return pair if n == 512 else pair[:1]
 
@@ -203,7 +207,7 @@ def conv(name, x, out, stride, dx):
     OW = (W + 2 - 3) // stride + 1
     flop = 2 * N * out * OH * OW * C * 9
     return op_pair('conv', name, f'x[{N},{C},{H},{W}] w[{out},{C},3,3] stride {stride} pad 1', 'FLOP', flop, 2 * flop if dx else flop,
-                   lambda: dict(x=torch.randn(*x, requires_grad=dx), w=torch.randn(out, C, 3, 3, requires_grad=True)),
+                   lambda: dict(x=torch.randn(*x, device=DEVICE, requires_grad=dx), w=torch.randn(out, C, 3, 3, device=DEVICE, requires_grad=True)),
                    lambda i: F.conv2d(i['x'], i['w'], stride=stride, padding=1))
 
 
@@ -211,8 +215,8 @@ def norm(name, shape):
     C = shape[1]
     size = math.prod(shape)
     return op_pair('norm', name, f'batchNorm (training) x[{",".join(map(str, shape))}]', 'elements', size, size,
-                   lambda: dict(x=torch.randn(*shape, requires_grad=True), gamma=torch.ones(C, requires_grad=True), beta=torch.zeros(C, requires_grad=True),
-                                running_mean=torch.zeros(C), running_var=torch.ones(C)),
+                   lambda: dict(x=torch.randn(*shape, device=DEVICE, requires_grad=True), gamma=torch.ones(C, device=DEVICE, requires_grad=True),
+                                beta=torch.zeros(C, device=DEVICE, requires_grad=True), running_mean=torch.zeros(C, device=DEVICE), running_var=torch.ones(C, device=DEVICE)),
                    lambda i: F.batch_norm(i['x'], i['running_mean'], i['running_var'], i['gamma'], i['beta'], training=True, eps=1e-5))
 
 
@@ -220,14 +224,14 @@ def pool(name, kind, shape, size):
     n = math.prod(shape)
     op = F.max_pool2d if kind == 'max' else F.avg_pool2d
     return op_pair('pool', name, f'{kind}Pool2d {size}×{size} stride {size} x[{",".join(map(str, shape))}]', 'elements', n, n,
-                   lambda: dict(x=torch.randn(*shape, requires_grad=True)),
+                   lambda: dict(x=torch.randn(*shape, device=DEVICE, requires_grad=True)),
                    lambda i: op(i['x'], size, size))
 
 
 def frelu(name, shape):
     n = math.prod(shape)
     return op_pair('frelu', name, f'frelu, scalar b, x[{",".join(map(str, shape))}]', 'elements', n, n,
-                   lambda: dict(x=torch.randn(*shape, requires_grad=True), b=torch.tensor(-1.0, requires_grad=True)),
+                   lambda: dict(x=torch.randn(*shape, device=DEVICE, requires_grad=True), b=torch.tensor(-1.0, device=DEVICE, requires_grad=True)),
                    lambda i: F.relu(i['x']) + i['b'])
 
 
@@ -235,11 +239,11 @@ def train_step(name, batch, sgd):
     make, classes = MODELS[name]
 
     def prepare():
-        model = make()
+        model = make().to(DEVICE)
         model.train()
         optimizer = torch.optim.SGD(model.parameters(), lr=sgd['lr'], momentum=sgd['momentum'])
-        x = torch.randn(batch, 3, 32, 32)
-        labels = torch.tensor([(i * 37) % classes for i in range(batch)])
+        x = torch.randn(batch, 3, 32, 32, device=DEVICE)
+        labels = torch.tensor([(i * 37) % classes for i in range(batch)], device=DEVICE)
         return step_fn(model, optimizer, x, labels)
 
     what = 'ResNet-20 (block a, shortcut A, ReLU, 10 classes)' if name == 'resnet20' else f'SmallNet (BN, {"FReLU" if name == "smallnet-frelu" else "ReLU"}, 100 classes)'
@@ -278,7 +282,13 @@ def selected(w, only):
 
 # ── timing (bench/harness.ts's scheme) ──
 
-def time_calls(fn, quick):
+def time_calls(work, quick):
+    """Times `work` as bench/harness.ts does (see the file comment). On a GPU each call waits for
+    the device to finish (torch.cuda.synchronize), so the time includes the work, not its queueing."""
+    def fn():
+        work()
+        if DEVICE == 'cuda':
+            torch.cuda.synchronize()
     t0 = time.perf_counter()
     fn()
     first_ms = (time.perf_counter() - t0) * 1e3
@@ -320,6 +330,10 @@ def loaded_blas():
 
 
 def cmd_time(args):
+    global DEVICE
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit('pytorch.py: --device cuda, but torch.cuda.is_available() is False here')
+    DEVICE = args.device
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     sgd = dict(lr=args.lr, momentum=args.momentum)
@@ -327,8 +341,9 @@ def cmd_time(args):
     load = lambda: round(os.getloadavg()[0], 2)
     torch.mm(torch.ones(2, 2), torch.ones(2, 2))  # loads the BLAS, so that loaded_blas sees it
     info = dict(torch=torch.__version__, threads=torch.get_num_threads(), python=sys.version.split()[0],
-                mkldnn=torch.backends.mkldnn.is_available(), blas=loaded_blas())
-    print(f'# torch {info["torch"]} on {info["threads"]} thread(s) (set_num_threads({args.threads})), oneDNN {"on" if info["mkldnn"] else "off"}; BLAS {", ".join(info["blas"]) or "none found"}; load average {load()} at the start; batch {args.batch}{", quick" if args.quick else ""}', flush=True)
+                mkldnn=torch.backends.mkldnn.is_available(), blas=loaded_blas(), device=DEVICE,
+                gpu=torch.cuda.get_device_name(0) if DEVICE == 'cuda' else None)
+    print(f'# torch {info["torch"]} on {info["gpu"] or "the CPU"}, {info["threads"]} thread(s) (set_num_threads({args.threads})), oneDNN {"on" if info["mkldnn"] else "off"}; BLAS {", ".join(info["blas"]) or "none found"}; load average {load()} at the start; batch {args.batch}{", quick" if args.quick else ""}', flush=True)
     started = time.perf_counter()
     load_start = load()
     results = []
@@ -418,6 +433,7 @@ def main():
     sub = ap.add_subparsers(dest='command', required=True)
     t = sub.add_parser('time')
     t.add_argument('--threads', type=int, required=True)
+    t.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     t.add_argument('--batch', type=int, default=128)
     t.add_argument('--only', default='')
     t.add_argument('--quick', action='store_true')

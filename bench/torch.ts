@@ -23,6 +23,12 @@ export const PYTORCH_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'pyt
 /** A Python that imports torch, or why none was found. */
 export type TorchPython = { python: string; version: string } | { python: null; reason: string };
 
+/** Whether `python`'s torch sees a CUDA GPU. */
+export function torchHasCuda(python: string): boolean {
+  const probe = spawnSync(python, ['-c', 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'], { stdio: 'ignore', timeout: 120_000 });
+  return probe.status === 0;
+}
+
 /** The first Python (see the file comment) whose `import torch` works, with torch's version. */
 export function findTorchPython(env: NodeJS.ProcessEnv = process.env): TorchPython {
   const asked = env.GRADLAB_PYTHON;
@@ -46,12 +52,14 @@ export interface TorchRunOptions {
   quick: boolean;
   /** Where bench/pytorch.py writes its JSON. */
   json: string;
+  /** 'cuda' runs on PyTorch's first GPU (bench/device/); default 'cpu'. */
+  device?: 'cpu' | 'cuda';
 }
 
 /** What bench/pytorch.py's `time` command writes. */
 interface PytorchOutput {
   threads: number;
-  info: { torch: string; threads: number; python: string; mkldnn: boolean; blas: string[] };
+  info: { torch: string; threads: number; python: string; mkldnn: boolean; blas: string[]; device: 'cpu' | 'cuda'; gpu: string | null };
   loadAverage: number;
   loadAverageAfter: number;
   seconds: number;
@@ -74,6 +82,7 @@ export function runTorch(options: TorchRunOptions): SuiteResult | string {
     '--lr', String(STEP_SGD.lr),
     '--momentum', String(STEP_SGD.momentum),
     '--json', options.json,
+    '--device', options.device ?? 'cpu',
     ...(options.quick ? ['--quick'] : []),
   ];
   const child = spawnSync(options.python, args, { stdio: 'inherit', env: { ...process.env, PYTHONUNBUFFERED: '1' } });
@@ -97,7 +106,7 @@ export function runTorch(options: TorchRunOptions): SuiteResult | string {
     results: out.results,
     memory: null,
     notes: [
-      `PyTorch ${out.info.torch} (Python ${out.info.python}, ${options.python}) on ${out.threads} thread(s); conv on oneDNN: ${out.info.mkldnn ? 'yes' : 'no'}`,
+      `PyTorch ${out.info.torch} (Python ${out.info.python}, ${options.python}) on ${out.info.gpu ?? 'the CPU'}, ${out.threads} thread(s); conv on oneDNN: ${out.info.mkldnn ? 'yes' : 'no'}`,
       `matmul's BLAS: ${blas}${netlib ? ' — the netlib reference BLAS (Debian libblas3): PyTorch GEMM and Linear layers run far below its best here' : ''}`,
     ],
   };

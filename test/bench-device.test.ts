@@ -71,6 +71,9 @@ test('bench/device: the prepared bundle, started by run.sh without a display, fa
       assert.is(w.work, 2, `${w.id}: images per step`);
       assert.ok(Number.isFinite(w.rate.wall) && w.rate.wall > 0, `${w.id}: a rate`);
     }
+    // No CUDA here: PyTorch's GPU figures are absent, and the note says why (no torch, or no GPU for it).
+    assert.is(result.torchCuda, null);
+    assert.match(result.torchCudaNote, /no Python with torch|sees no CUDA GPU/);
     assert.ok(existsSync(join(out, 'log.txt')), 'run.sh keeps the log');
     assert.match(readFileSync(join(out, 'log.txt'), 'utf8'), /FALLBACK to webasm: no GL context/);
   } finally {

@@ -12,6 +12,9 @@
  * bench/device/run.sh starts it on the device. From a checkout it also runs as it is:
  * `npx tsx bench/device/main.ts --out /tmp/device --rows 5 --batch 2 --quick`.
  *
+ * Where a Python has torch with CUDA (the device machine has), the same benchmarks also run in
+ * PyTorch on the GPU (bench/pytorch.py --device cuda): `torchCuda` in the JSON.
+ *
  * --mode auto (the default) first starts the GL mode in a child process (a gpu.js mode is fixed for
  * a process's life) and looks at which GL driver it loaded: headless-gl reports its renderer only as
  * 'ANGLE', so the probe reads the libraries mapped into its process (/proc/self/maps) — NVIDIA's
@@ -31,6 +34,7 @@ import { COMPOSITE_ROWS, OP_ROWS } from '../../test/op-table/index.js';
 import { compareWithReference } from '../../test/op-table/compare.js';
 import { rowLabel } from '../../test/op-table/row.js';
 import { runSuite, type SuiteResult } from '../suite.js';
+import { findTorchPython, runTorch, torchHasCuda } from '../torch.js';
 
 const HELP = `usage: node main.mjs --out DIR [options]   (bench/device/README.md)
 
@@ -84,6 +88,10 @@ export interface DeviceResult {
   gpu: g.GpuInfo;
   opRows: { total: number; passed: number; failed: number; rows: RowResult[] };
   bench: SuiteResult;
+  /** The same benchmarks in PyTorch on the GPU (bench/pytorch.py --device cuda), where a Python has torch with CUDA; else null. */
+  torchCuda: SuiteResult | null;
+  /** Why torchCuda is null, or which Python ran it. */
+  torchCudaNote: string;
 }
 
 interface Options {
@@ -194,6 +202,17 @@ function nvidiaSmi(): string {
   return smi.status === 0 ? smi.stdout.trim() : `nvidia-smi exited with ${smi.status}: ${smi.stderr.trim()}`;
 }
 
+/** The benchmarks in PyTorch on the GPU, beside gradlab's (the device has torch with CUDA). */
+function torchOnGpu(options: Options, print: (line: string) => void): { torchCuda: SuiteResult | null; torchCudaNote: string } {
+  const found = findTorchPython();
+  if (found.python === null) return { torchCuda: null, torchCudaNote: found.reason };
+  if (!torchHasCuda(found.python)) return { torchCuda: null, torchCudaNote: `${found.python} (torch ${found.version}) sees no CUDA GPU` };
+  print(`# PyTorch ${found.version} on the GPU (${found.python}), the same workloads`);
+  const json = join(options.out, 'torch-cuda.json');
+  const r = runTorch({ python: found.python, threads: availableParallelism(), batch: options.batch, only: options.only.join(','), quick: options.quick, json, device: 'cuda' });
+  return typeof r === 'string' ? { torchCuda: null, torchCudaNote: r } : { torchCuda: r, torchCudaNote: `${found.python}, torch ${found.version}` };
+}
+
 function runRows(limit: number | 'all', print: (line: string) => void): DeviceResult['opRows'] {
   const all = [...OP_ROWS, ...COMPOSITE_ROWS];
   const chosen = limit === 'all' ? all : all.slice(0, limit);
@@ -224,6 +243,7 @@ export function main(argv: readonly string[]): number {
   if (options === null) return 0;
   const started = performance.now();
   const startedAt = new Date().toISOString();
+  makeFolder(options.out);
   const print = (line: string): void => console.log(line);
 
   let glProbe: GlProbe | null = null;
@@ -240,6 +260,7 @@ export function main(argv: readonly string[]): number {
 
   const opRows = runRows(options.rows, print);
   const bench = runSuite({ target: mode, batch: options.batch, quick: options.quick, only: options.only, memorySteps: 0, memoryBatch: 2, print });
+  const { torchCuda, torchCudaNote } = torchOnGpu(options, print);
   const env = ['DISPLAY', '__GLX_VENDOR_LIBRARY_NAME', 'GRADLAB_THREADS', 'LIBGL_ALWAYS_SOFTWARE', 'LD_LIBRARY_PATH'];
   const result: DeviceResult = {
     startedAt,
@@ -256,8 +277,9 @@ export function main(argv: readonly string[]): number {
     gpu: g.gpuInfo(),
     opRows,
     bench,
+    torchCuda,
+    torchCudaNote,
   };
-  makeFolder(options.out);
   const file = join(options.out, 'device.json');
   writeJsonAtomic(file, result);
   print(`# wrote ${file}: mode ${mode}${result.fallback ? ' (fallback)' : ''}, ${opRows.passed}/${opRows.total} rows passed, ${bench.results.length} benchmarks`);

@@ -5,6 +5,8 @@
  *   app/device.mjs       bench/device/main.ts with the library, the op table and the bench suite,
  *                        bundled by esbuild into one ES module (no node_modules to carry)
  *   app/start.mjs        the launcher run.sh starts (it calls device.mjs's main)
+ *   app/pytorch.py       bench/pytorch.py: the same benchmarks in PyTorch on the GPU, where the
+ *                        device's Python has torch with CUDA
  *   app/simd-worker.js   the SIMD kernels' worker thread (src/node/simd-worker.ts), bundled beside it
  *                        (src/node/threads.ts loads ./simd-worker.js next to the code)
  *   app/node_modules/    what is loaded at run time by name: gpu.js (its CommonJS sources, required
@@ -84,6 +86,7 @@ export async function prepareApp(dir: string): Promise<number> {
   await build({ ...common, entryPoints: [join(ROOT, 'bench/device/main.ts')], outfile: join(app, 'device.mjs') });
   await build({ ...common, entryPoints: [join(ROOT, 'src/node/simd-worker.ts')], outfile: join(app, 'simd-worker.js') });
   writeFileSync(join(app, 'start.mjs'), LAUNCHER);
+  copyFileSync(join(ROOT, 'bench/pytorch.py'), join(app, 'pytorch.py')); // bench/torch.ts looks for it beside the code
   writeFileSync(join(app, 'package.json'), '{ "type": "module", "private": true }\n');
   for (const [name, files] of Object.entries(RUNTIME_PACKAGES)) {
     const from = join(ROOT, 'node_modules', name);

@@ -5,6 +5,12 @@
  * against them carries that run's conditions and this run's, so read it as ±30 % — more when the
  * CPU differs (each benchmark header prints this machine's).
  *
+ * bench/run.ts divides by these only where the run has no figure of its own: PyTorch is measured in
+ * the run itself wherever a Python has torch (the 'torch' target, at 1 thread and at all cores), and
+ * those figures replace torch1T; note that they were recorded with OpenBLAS forced to its AVX-512
+ * kernels, while a plain `apt-get install python3-torch` brings the netlib reference BLAS (its
+ * GEMM ~30× slower; conv runs on oneDNN either way), which the torch target's notes name.
+ *
  * Rates are in the workload's unit per second: GFLOP/s for gemm and conv, images/s for steps.
  * "conv peers" is the peers' own layer, x[64,32,16,16] * w[64,32,3,3] stride 1 pad 1; its backward
  * (dx + dw) rate is derived from their fwd+bwd time (counted 3× the forward FLOP) minus the forward.

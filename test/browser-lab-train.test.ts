@@ -14,6 +14,7 @@
  *     loaded back, give the same test loss and predictions
  *   - compare: ReLU on the same seed beside the FReLU run; the same options give the same first loss
  *   - screenshots of both views at 1280×800 and 390×844 (paths printed); no horizontal overflow at 390 px
+ *   - in webgl2 mode the live textures stay flat over the steps (the measured gradients are freed)
  *
  * The frame rate while training and the charts' cost per step are printed (not asserted: timings).
  * Without Chromium no test here runs, and one line says why.
@@ -354,6 +355,14 @@ if (found.path === null) {
     );
     assert.is(refused, 'safetensors: the weights file is not a valid safetensors file: it has 3 bytes, fewer than the 8 of the header length');
     assert.equal(s().errors, [], 'no console error in the whole session');
+  });
+
+  test('lab train in webgl2 (SwiftShader here): live textures stay flat over the steps, measuring included', async () => {
+    const r = await lab<RunResult & { liveTextures: number[] }>('train', { steps: 3, batchSize: 4, seed: 1, syntheticCount: 12, testCount: 4, mode: 'webgl2' });
+    assert.ok(r.info.summary?.startsWith('WebGL2 on '), r.info.summary ?? '');
+    assert.ok(r.liveTextures.every((n) => n === r.liveTextures[0]), `live textures per step: ${r.liveTextures.join(', ')}`);
+    assert.ok(r.losses.every(Number.isFinite), `losses ${r.losses.join(', ')}`);
+    assert.equal(s().errors, []);
   });
 }
 

@@ -268,7 +268,13 @@ export class TrainSession {
       this.optimizer.step();
       const lossValue = l.item();
       const stepDone = performance.now();
-      return { loss: lossValue, scores: logits.toArray(), stats: kept.map(layerStats), t1: stepDone };
+      const measured = kept.map(layerStats);
+      // A retained gradient outlives tidy (as a parameter's does): free it, or each step leaks one per layer.
+      for (const a of kept) {
+        a.grad?.dispose();
+        a.grad = null;
+      }
+      return { loss: lossValue, scores: logits.toArray(), stats: measured, t1: stepDone };
     });
     const labels = batch.labels;
     batch.x.dispose();

@@ -85,6 +85,7 @@ export interface MetricsRow {
   error: number;
   /** FReLU's b of each FReLU layer after the step. */
   b: readonly number[];
+  /** The step's own rate: its batch over its time. */
   imagesPerSecond: number;
   testLoss?: number;
   testError?: number;

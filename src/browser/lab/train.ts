@@ -73,6 +73,8 @@ export interface StepReport {
   filters: { shape: number[]; values: Float32Array };
   /** The step itself (forward, backward, update), and the measuring of the activations after it. */
   ms: number;
+  /** The batch's images over the step's time (the first step also compiles the kernels). */
+  imagesPerSecond: number;
   measureMs: number;
   liveTextures: number;
 }
@@ -290,6 +292,7 @@ export class TrainSession {
       gradNorm: stats.map((st) => st.gradNorm),
       filters: { shape: [...this.firstConv.weight.shape], values: Float32Array.from(this.firstConv.weight.toArray()) },
       ms: t1 - t0,
+      imagesPerSecond: labels.length / ((t1 - t0) / 1000),
       measureMs: performance.now() - t1,
       liveTextures: g.gpuInfo().liveTextures,
     };

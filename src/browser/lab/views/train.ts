@@ -108,11 +108,19 @@ function schedule(): void {
   });
 }
 
-/** Counts animation frames while a run trains: the page's frame rate, which a frozen page would show. */
-function countFrames(run: Run): void {
+/** Whether the frame counter runs (one, however many runs train). */
+let counting = false;
+
+/** Counts animation frames while a run trains (not while paused): the page's frame rate, which a frozen page would show. */
+function countFrames(): void {
+  if (counting) return;
+  counting = true;
   let last = performance.now();
   const frame = (now: number): void => {
-    if (run.finished) return;
+    if (!progress().running) {
+      counting = false;
+      return;
+    }
     if (!paused) {
       stats.frames++;
       stats.frameSeconds += (now - last) / 1000;
@@ -184,6 +192,8 @@ function worker(mode: NonNullable<TrainOptions['mode']>): Worker {
       const error = new Error(`lab: the training worker failed: ${e.message}`);
       for (const f of finish.values()) f.reject(error);
       finish.clear();
+      for (const run of [main, compared]) if (run !== null) run.finished = true;
+      log(error.message);
     };
     current = { worker: w, mode };
   }
@@ -211,10 +221,8 @@ function received(m: FromWorker): void {
   } else if (m.kind === 'step') {
     const r = m.report;
     if (run === null) return;
-    const timed = run.stepMs.length > 0 ? [...run.stepMs.slice(1), r.ms] : [r.ms];
     run.stepMs.push(r.ms);
-    const seconds = timed.reduce((s, t) => s + t, 0) / 1000;
-    run.rows.push({ step: r.step, loss: r.loss, error: r.error, b: r.b, imagesPerSecond: (run.options.batchSize ?? 16) * timed.length / seconds });
+    run.rows.push({ step: r.step, loss: r.loss, error: r.error, b: r.b, imagesPerSecond: r.imagesPerSecond });
     run.stats.push({ mean: r.activationMean, variance: r.activationVar, gradNorm: r.gradNorm });
     run.filters = r.filters;
     if (run === main) log(`step ${r.step}: loss ${r.loss.toFixed(4)}  error ${r.error.toFixed(2)}  b ${r.b.map((v) => v.toFixed(3)).join(' ')}  ${r.ms.toFixed(0)} ms (+${r.measureMs.toFixed(0)} ms measuring)  textures ${r.liveTextures}`);
@@ -233,7 +241,10 @@ function received(m: FromWorker): void {
     finish.get(m.run)?.resolve(m.result);
     finish.delete(m.run);
   } else {
-    if (run !== null) log(`error: ${m.message}`);
+    if (run !== null) {
+      run.finished = true;
+      log(`error: ${m.message}`);
+    }
     finish.get(m.run ?? -1)?.reject(new Error(m.message));
     finish.delete(m.run ?? -1);
   }
@@ -259,7 +270,6 @@ async function startRun(options: TrainOptions): Promise<{ run: Run; done: Promis
   const done = new Promise<TrainResult>((resolve, reject) => finish.set(run.id, { resolve, reject }));
   const message: ToWorker = { kind: 'start', run: run.id, options, cifar };
   w.postMessage(message, cifar === null ? [] : cifar.parts.map((p) => p.bytes.buffer));
-  countFrames(run);
   return { run, done };
 }
 
@@ -269,6 +279,7 @@ async function train(options: TrainOptions = {}): Promise<TrainResult> {
   reset();
   const { run, done } = await startRun(options);
   main = run;
+  countFrames();
   schedule();
   return done;
 }
@@ -281,6 +292,7 @@ async function compare(activation?: g.models.Activation): Promise<TrainResult> {
   const chosen = activation ?? g.models.ACTIVATIONS.find((a) => a === $('compareActivation', HTMLSelectElement).value) ?? 'relu';
   const { run, done } = await startRun({ ...main.options, activation: chosen });
   compared = run;
+  countFrames();
   schedule();
   return done;
 }

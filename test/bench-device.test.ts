@@ -11,12 +11,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseMode, loadedGLLibraries, type DeviceResult, type GlProbe } from '../bench/device/main.js';
+import { chooseMode, drawsOnGpu, loadedGLLibraries, type DeviceResult, type GlProbe } from '../bench/device/main.js';
 import { prepareApp } from '../bench/device/prepare.js';
 import { OP_ROWS } from './op-table/index.js';
 import { rowLabel } from './op-table/row.js';
 
-const probe = (over: Partial<GlProbe>): GlProbe => ({ ok: true, renderer: 'ANGLE', glLibraries: [], hardware: false, kernelClass: 'HeadlessGLKernel', error: null, ...over });
+const probe = (over: Partial<GlProbe>): GlProbe => ({
+  ok: true, renderer: 'ANGLE', glLibraries: [], gpuMemoryMiB: { before: null, during: null }, hardware: false, kernelClass: 'HeadlessGLKernel', error: null, ...over,
+});
 
 test('the GL probe names the GL driver libraries a process has mapped', () => {
   const maps = [
@@ -30,6 +32,15 @@ test('the GL probe names the GL driver libraries a process has mapped', () => {
   assert.equal(loadedGLLibraries(maps), ['libGLX_nvidia.so.550.54.15', 'libnvidia-glcore.so.550.54.15', 'swrast_dri.so']);
 });
 
+test('GL draws on the GPU only with NVIDIA\'s driver loaded and GPU memory taken (where nvidia-smi tells)', () => {
+  const unknown = { before: null, during: null };
+  assert.is(drawsOnGpu(['libGLX_nvidia.so.0', 'libnvidia-glcore.so.550'], { before: 0, during: 130 }), true);
+  assert.is(drawsOnGpu(['libGLX_nvidia.so.0'], unknown), true, 'no nvidia-smi: the driver decides');
+  assert.is(drawsOnGpu(['libGLX_nvidia.so.0'], { before: 130, during: 130 }), false, 'no memory taken: not on the GPU');
+  assert.is(drawsOnGpu(['libGLX_mesa.so.0', 'swrast_dri.so'], { before: 0, during: 130 }), false, 'Mesa');
+  assert.is(drawsOnGpu([], unknown), false);
+});
+
 test('auto mode: GL on an NVIDIA driver; webasm, with the reason, on no context or on Mesa unless software GL is allowed', () => {
   assert.equal(chooseMode(probe({ glLibraries: ['libGLX_nvidia.so.0'], hardware: true }), false), { mode: 'headlessgl', fallbackReason: null });
   const noContext = chooseMode(probe({ ok: false, error: 'no display' }), true);
@@ -38,6 +49,8 @@ test('auto mode: GL on an NVIDIA driver; webasm, with the reason, on no context 
   assert.is(mesa.mode, 'webasm');
   assert.match(mesa.fallbackReason ?? '', /libGLX_mesa\.so\.0, swrast_dri\.so/);
   assert.equal(chooseMode(probe({ glLibraries: ['libGLX_mesa.so.0'] }), true), { mode: 'headlessgl', fallbackReason: null });
+  const indirect = chooseMode(probe({ glLibraries: ['libGLX_nvidia.so.0'], gpuMemoryMiB: { before: 512, during: 512 } }), false);
+  assert.equal(indirect, { mode: 'webasm', fallbackReason: "GL runs on NVIDIA's client library, but its context took no GPU memory (512 → 512 MiB): it draws elsewhere (the X server's software GLX?)" });
 });
 
 test('bench/device: the prepared bundle, started by run.sh without a display, falls back to webasm, passes 4 op rows and times each step at batch 2', async () => {

@@ -17,9 +17,10 @@
  *
  * --mode auto (the default) first starts the GL mode in a child process (a gpu.js mode is fixed for
  * a process's life) and looks at which GL driver it loaded: headless-gl reports its renderer only as
- * 'ANGLE', so the probe reads the libraries mapped into its process (/proc/self/maps) — NVIDIA's
- * (libGLX_nvidia, libnvidia-glcore) → GL; no GL context, or Mesa's (llvmpipe, which draws on the CPU)
- * → webasm, with the reason in the JSON (`fallback`). --allow-software-gl takes a software GL driver
+ * 'ANGLE', so the probe reads the libraries mapped into its process (/proc/self/maps) and the GPU
+ * memory in use (nvidia-smi) before and while it holds its context — NVIDIA's driver (libGLX_nvidia,
+ * libnvidia-glcore) and memory taken → GL; no GL context, Mesa's driver (llvmpipe, which draws on
+ * the CPU) or no memory taken → webasm, with the reason in the JSON (`fallback`). --allow-software-gl takes a software GL driver
  * all the same (to try the GL path without a GPU).
  */
 import { spawnSync } from 'node:child_process';
@@ -53,7 +54,16 @@ export interface GlProbe {
   renderer: string | null;
   /** The GL libraries the probe process had loaded after its first kernel (file names). */
   glLibraries: string[];
-  /** Whether a GPU vendor's GL driver (NVIDIA's) is among them. */
+  /**
+   * GPU memory in use (nvidia-smi, MiB, all processes) before the probe made its GL context and
+   * while it held it; null where nvidia-smi cannot tell.
+   */
+  gpuMemoryMiB: { before: number | null; during: number | null };
+  /**
+   * Whether GL draws on the GPU: NVIDIA's GL driver is among the libraries and, where nvidia-smi
+   * tells, the context took GPU memory (NVIDIA's client library loaded but drawing through the X
+   * server's software GLX would take none).
+   */
   hardware: boolean;
   kernelClass: string | null;
   /** Why GL could not start (the probe's error), when ok is false. */
@@ -151,12 +161,21 @@ export function loadedGLLibraries(maps: string): string[] {
   return [...names].sort();
 }
 
+/** GlProbe's `hardware`: NVIDIA's GL driver loaded and, where nvidia-smi tells, GPU memory taken. */
+export function drawsOnGpu(glLibraries: readonly string[], memory: GlProbe['gpuMemoryMiB']): boolean {
+  const nvidiaDriver = glLibraries.some((l) => /nvidia/i.test(l));
+  const tookMemory = memory.before === null || memory.during === null || memory.during > memory.before;
+  return nvidiaDriver && tookMemory;
+}
+
 /** The probe's child: starts GL mode, runs one kernel and prints what it found as one JSON line. */
 function probeChild(): void {
   let probe: GlProbe;
   try {
+    const before = gpuMemoryUsedMiB();
     g.setGpuMode('headlessgl');
     g.noGrad(() => g.tidy(() => g.add(g.ones([4], { backend: 'gpu' }), 1).toArray()));
+    const during = gpuMemoryUsedMiB();
     const info = g.gpuInfo();
     let maps = '';
     try {
@@ -166,9 +185,9 @@ function probeChild(): void {
     }
     const glLibraries = loadedGLLibraries(maps);
     const ok = info.mode === 'headlessgl';
-    probe = { ok, renderer: info.renderer, glLibraries, hardware: glLibraries.some((l) => /nvidia/i.test(l)), kernelClass: info.kernelClass, error: ok ? null : `ran in mode ${info.mode}` };
+    probe = { ok, renderer: info.renderer, glLibraries, gpuMemoryMiB: { before, during }, hardware: drawsOnGpu(glLibraries, { before, during }), kernelClass: info.kernelClass, error: ok ? null : `ran in mode ${info.mode}` };
   } catch (err) {
-    probe = { ok: false, renderer: null, glLibraries: [], hardware: false, kernelClass: null, error: err instanceof Error ? err.message : String(err) };
+    probe = { ok: false, renderer: null, glLibraries: [], gpuMemoryMiB: { before: null, during: null }, hardware: false, kernelClass: null, error: err instanceof Error ? err.message : String(err) };
   }
   console.log(`GLPROBE ${JSON.stringify(probe)}`);
 }
@@ -183,7 +202,7 @@ function probeGL(): GlProbe {
   const line = (child.stdout ?? '').split('\n').find((l) => l.startsWith('GLPROBE '));
   if (line !== undefined) return JSON.parse(line.slice('GLPROBE '.length)) as GlProbe;
   const why = child.error?.message ?? (`exit ${child.status ?? child.signal}: ${(child.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
-  return { ok: false, renderer: null, glLibraries: [], hardware: false, kernelClass: null, error: `the GL probe printed no result (${why})` };
+  return { ok: false, renderer: null, glLibraries: [], gpuMemoryMiB: { before: null, during: null }, hardware: false, kernelClass: null, error: `the GL probe printed no result (${why})` };
 }
 
 /** The mode to run, and why not GL when auto mode wanted it. */
@@ -191,9 +210,20 @@ export function chooseMode(probe: GlProbe, allowSoftwareGL: boolean): { mode: 'h
   if (!probe.ok) return { mode: 'webasm', fallbackReason: `no GL context: ${probe.error ?? 'unknown error'}` };
   if (!probe.hardware && !allowSoftwareGL) {
     const drivers = probe.glLibraries.length > 0 ? probe.glLibraries.join(', ') : 'none seen';
+    const { before, during } = probe.gpuMemoryMiB;
+    if (probe.glLibraries.some((l) => /nvidia/i.test(l))) {
+      return { mode: 'webasm', fallbackReason: `GL runs on NVIDIA's client library, but its context took no GPU memory (${before} → ${during} MiB): it draws elsewhere (the X server's software GLX?)` };
+    }
     return { mode: 'webasm', fallbackReason: `GL runs, but on no GPU vendor's driver (GL libraries loaded: ${drivers}; Mesa here is llvmpipe, on the CPU)` };
   }
   return { mode: 'headlessgl', fallbackReason: null };
+}
+
+/** GPU memory in use on the first GPU, MiB (nvidia-smi), or null where it cannot tell. */
+function gpuMemoryUsedMiB(): number | null {
+  const smi = spawnSync('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits'], { encoding: 'utf8', timeout: 30_000 });
+  const value = smi.status === 0 ? Number(smi.stdout.trim().split('\n')[0]) : NaN;
+  return Number.isFinite(value) ? value : null;
 }
 
 function nvidiaSmi(): string {

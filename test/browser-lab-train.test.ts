@@ -15,6 +15,7 @@
  *   - compare: ReLU on the same seed beside the FReLU run; the same options give the same first loss
  *   - screenshots of both views at 1280×800 and 390×844 (paths printed); no horizontal overflow at 390 px
  *   - in webgl2 mode the live textures stay flat over the steps (the measured gradients are freed)
+ *   - served without COOP/COEP (not cross-origin isolated, as from a plain static host), pause and resume still work
  *
  * The frame rate while training and the charts' cost per step are printed (not asserted: timings).
  * Without Chromium no test here runs, and one line says why.
@@ -22,7 +23,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -91,7 +93,7 @@ interface RunData {
 }
 
 const found = findChromium();
-let session: { browser: Browser; server: LabServer; page: Page; errors: string[] } | null = null;
+let session: { browser: Browser; server: LabServer; dir: string; page: Page; errors: string[] } | null = null;
 /** The 20-step run, for the tests after the first. */
 let first: RunResult | null = null;
 
@@ -178,7 +180,7 @@ if (found.path === null) {
     page.on('pageerror', (e) => errors.push(`uncaught ${e.message}`));
     await page.goto(`${server.url}#train`);
     await page.waitForFunction(() => Reflect.has(globalThis, 'lab'), undefined, { timeout: 60_000 });
-    session = { browser, server, page, errors };
+    session = { browser, server, dir, page, errors };
   });
 
   test.after(async () => {
@@ -216,6 +218,7 @@ if (found.path === null) {
     const held = (await progress()).step;
     await sleep(3000);
     const later = await progress();
+    const badge = await page.textContent('#backend');
     assert.ok(later.paused && later.running, JSON.stringify(later));
     assert.is(later.step, held, 'no step while paused');
     assert.ok(held < 20, `paused at step ${held}`);
@@ -224,6 +227,7 @@ if (found.path === null) {
 
     const r = await page.evaluate(() => Reflect.get(globalThis, 'firstRun') as Promise<RunResult>);
     first = r;
+    assert.is(badge, `backend: ${r.info.summary}`, 'the badge names the backend while the run trains');
     assert.is(r.losses.length, 20);
     assert.not.ok(r.stopped);
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -363,6 +367,50 @@ if (found.path === null) {
     assert.ok(r.liveTextures.every((n) => n === r.liveTextures[0]), `live textures per step: ${r.liveTextures.join(', ')}`);
     assert.ok(r.losses.every(Number.isFinite), `losses ${r.losses.join(', ')}`);
     assert.equal(s().errors, []);
+  });
+
+  test('lab train on a page that is not cross-origin isolated (a plain static host): it trains, and pause holds the step count', async () => {
+    // The lab's files without COOP/COEP headers: no SharedArrayBuffer, so no SIMD threads; pause is a message between steps.
+    const plain: Server = createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      try {
+        const body = readFileSync(join(s().dir, path === '/' ? 'index.html' : path.slice(1)));
+        res.writeHead(200, { 'Content-Type': path.endsWith('.js') ? 'text/javascript' : path.endsWith('.css') ? 'text/css' : 'text/html' }).end(body);
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((done) => plain.listen(0, '127.0.0.1', done));
+    const address = plain.address();
+    const page = await s().browser.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(`uncaught ${e.message}`));
+    try {
+      await page.goto(`http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/#train`);
+      await page.waitForFunction(() => Reflect.has(globalThis, 'lab'), undefined, { timeout: 60_000 });
+      assert.is(await page.evaluate('crossOriginIsolated'), false);
+      const call = (name: string, ...args: unknown[]): Promise<unknown> => page.evaluate(([n, a]) => Reflect.get(Reflect.get(globalThis, 'lab'), n)(...a), [name, args] as const);
+      const step = async (): Promise<number> => Reflect.get(Object(await call('progress')), 'step');
+      await page.evaluate((o) => Reflect.set(globalThis, 'plainRun', Reflect.get(Reflect.get(globalThis, 'lab'), 'train')(o)), { ...OPTIONS, steps: 4, batchSize: 8, syntheticCount: 32, testCount: 10 });
+      await until('step 1 on the plain page', async () => (await step()) >= 1);
+      await call('pause');
+      await sleep(4000); // the step in flight finishes (about 1 s a step here, without SIMD)
+      const held = await step();
+      await sleep(3000);
+      assert.is(await step(), held, 'no step while paused');
+      await call('resume');
+      const r = await page.evaluate(() => Reflect.get(globalThis, 'plainRun') as Promise<RunResult>);
+      assert.is(r.losses.length, 4);
+      assert.ok(r.losses.every(Number.isFinite), `losses ${r.losses.join(', ')}`);
+      assert.not.ok(r.info.summary?.includes('SIMD'), r.info.summary ?? '');
+      assert.equal(errors, []);
+    } finally {
+      await page.close();
+      await new Promise<void>((done) => plain.close(() => done()));
+    }
   });
 }
 

@@ -14,11 +14,13 @@
  *                  { kind: 'export', request, run }                → reply: the weights as safetensors bytes
  *                  { kind: 'load', request, run, bytes, options, cifar }
  *                                                                  → a session from the file, a test pass; reply: its TestReport
- *   worker → page  { kind: 'setup', run, setup }, then { kind: 'step', run, report } per step and
+ *   worker → page  { kind: 'setup', run, setup }, then { kind: 'step', run, report } per step (after the
+ *                  first, { kind: 'backend', run, info }: what the kernels run on) and
  *                  { kind: 'test', run, report } per test pass, then { kind: 'done', run, result } or { kind: 'error', run, message };
  *                  { kind: 'reply', request, value } or { kind: 'error', request, message }
  */
 import { TrainSession, type CifarParts, type RunControl, type RunSetup, type StepReport, type TestReport, type TrainOptions, type TrainResult } from './train.js';
+import { gpuInfo, type GpuInfo } from '../index.js';
 import { startSimdWorkers } from '../threads.js';
 import { crossOriginIsolatedHere } from '../gpu.js';
 import { setSimdThreadPool, setSimdThreads } from '../../tensor/backends/gpu.js';
@@ -32,6 +34,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { kind: 'setup'; run: number; setup: RunSetup }
+  | { kind: 'backend'; run: number; info: GpuInfo }
   | { kind: 'step'; run: number; report: StepReport }
   | { kind: 'test'; run: number; report: TestReport }
   | { kind: 'done'; run: number; result: TrainResult }
@@ -79,7 +82,10 @@ async function start(run: number, options: TrainOptions, cifar: CifarParts | nul
   post({ kind: 'setup', run, setup: entry.session.setup });
   const result = await entry.session.run(
     entry.control,
-    (report) => post({ kind: 'step', run, report }),
+    (report) => {
+      post({ kind: 'step', run, report });
+      if (report.step === 1) post({ kind: 'backend', run, info: gpuInfo() }); // the mode is settled by the first kernel
+    },
     (report) => post({ kind: 'test', run, report }),
   );
   // The session stays (for export and more test passes) unless it was stopped, which freed it.

@@ -218,6 +218,8 @@ function received(m: FromWorker): void {
   const run = runOf(m.run);
   if (m.kind === 'setup') {
     if (run !== null) run.setup = m.setup;
+  } else if (m.kind === 'backend') {
+    if (run === main) shell.showBackend(m.info);
   } else if (m.kind === 'step') {
     const r = m.report;
     if (run === null) return;

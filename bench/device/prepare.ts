@@ -20,11 +20,13 @@
  *   debs/x/*.deb         Xvfb, xkbcomp and the keyboard data — headless-gl's ANGLE draws through GLX,
  *                        which needs an X server; run.sh unpacks them under /tmp and starts Xvfb
  *
- *   npx tsx bench/device/prepare.ts [--dir .device] [--no-node] [--no-x]
+ *   npx tsx bench/device/prepare.ts [--dir .device] [--no-node] [--no-x] [--mesa]
  *
  * --no-node and --no-x leave those parts out (test/bench-device.test.ts prepares the app alone and
- * runs it with this machine's node). Mesa is not carried: with its LLVM it is ~50 MB, which does
- * not fit beside Node in the 64 MiB a call carries; the GL path then needs the device's own.
+ * runs it with this machine's node). --mesa also fills .device-mesa/ with Mesa's GL driver and what
+ * it loads (~47 MiB of .debs): Xvfb offers GLX only where it can load Mesa's swrast_dri.so, and Mesa
+ * with its LLVM does not fit beside Node in the 64 MiB of one call, so it travels in a call of its
+ * own before the run (README.md: `run.sh --stage-mesa`).
  */
 import { build, type BuildOptions } from 'esbuild';
 import { spawnSync } from 'node:child_process';
@@ -42,6 +44,17 @@ export const CARRY_LIMIT_BYTES = 64 * 2 ** 20;
 const GL_DEBS = ['libegl1', 'libglvnd0', 'libopengl0', 'libgl1', 'libglx0', 'libgles2'];
 /** An X server for GLX without a display, and what it loads (Debian 12 names). */
 const X_DEBS = ['xvfb', 'x11-xkb-utils', 'xkb-data', 'libxfont2', 'libfontenc1', 'libpixman-1-0', 'libxkbfile1', 'libunwind8', 'libxau6', 'libxdmcp6', 'libbsd0', 'libmd0', 'libxcb1', 'libx11-6', 'libx11-data', 'libxext6', 'libfreetype6', 'libpng16-16', 'libbrotli1', 'libaudit1', 'libcap-ng0'];
+
+/**
+ * Mesa's GL driver (swrast_dri.so, for Xvfb's GLX) and its libraries, less what every machine has
+ * (glibc, libstdc++, zlib, xz, zstd) and what X_DEBS already carry.
+ */
+const MESA_DEBS = [
+  'libgl1-mesa-dri', 'libglapi-mesa', 'libglx-mesa0', 'libllvm15', 'libz3-4', 'libxml2', 'libicu72', 'libedit2', 'libtinfo6', 'libffi8', 'libelf1',
+  'libexpat1', 'libsensors5', 'libsensors-config', 'libdrm2', 'libdrm-common', 'libdrm-amdgpu1', 'libdrm-intel1', 'libdrm-nouveau2', 'libdrm-radeon1',
+  'libpciaccess0', 'libx11-xcb1', 'libxcb-dri2-0', 'libxcb-dri3-0', 'libxcb-glx0', 'libxcb-present0', 'libxcb-randr0', 'libxcb-shm0', 'libxcb-sync1',
+  'libxcb-xfixes0', 'libxfixes3', 'libxshmfence1', 'libxxf86vm1',
+];
 
 /** The packages loaded by name at run time, and (for gl) the files of each that are needed. */
 const RUNTIME_PACKAGES: Record<string, string[] | 'all'> = {
@@ -135,7 +148,13 @@ function sizeOf(path: string): number {
 async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { dir: { type: 'string', default: join(ROOT, '.device') }, 'no-node': { type: 'boolean', default: false }, 'no-x': { type: 'boolean', default: false } },
+    options: {
+      dir: { type: 'string', default: join(ROOT, '.device') },
+      'no-node': { type: 'boolean', default: false },
+      'no-x': { type: 'boolean', default: false },
+      mesa: { type: 'boolean', default: false },
+      'mesa-dir': { type: 'string', default: join(ROOT, '.device-mesa') },
+    },
     strict: true,
   });
   const dir = resolve(values.dir);
@@ -155,6 +174,13 @@ async function main(argv: readonly string[]): Promise<void> {
   const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
   console.log(`${relative(ROOT, dir) || dir}: ${mib(total)} MiB; with the repository's tracked files (${mib(treeBytes)} MiB) ${mib(total + treeBytes)} of the ${mib(CARRY_LIMIT_BYTES)} MiB a call carries`);
   if (total + treeBytes > CARRY_LIMIT_BYTES) throw new Error('device prepare: too big to carry in one call');
+  if (values.mesa) {
+    const mesa = resolve(values['mesa-dir']);
+    downloadDebs(mesa, MESA_DEBS);
+    const bytes = sizeOf(mesa);
+    console.log(`${relative(ROOT, mesa) || mesa}: ${mib(bytes)} MiB; with the repository's tracked files ${mib(bytes + treeBytes)} of the ${mib(CARRY_LIMIT_BYTES)} MiB of its own call`);
+    if (bytes + treeBytes > CARRY_LIMIT_BYTES) throw new Error('device prepare: Mesa is too big to carry in one call');
+  }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

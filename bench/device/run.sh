@@ -6,6 +6,12 @@
 #
 #   bash bench/device/run.sh --rows all --only step --batch 128
 #
+#   bash bench/device/run.sh --stage-mesa      # a call of its own first: .device-mesa carried
+#
+# --stage-mesa unpacks the Mesa .debs of .device-mesa/ (prepare.ts --mesa) into .device-mesa-root/
+# in the repository — git-ignored, so a warm device machine keeps it for the next call — and stops;
+# a later run gives Xvfb that Mesa (its GLX needs swrast_dri.so) where the folder is there.
+#
 # Settings: OUT (where results go; default ./device-out), GRADLAB_DEVICE_DIR (default .device),
 # GRADLAB_DEVICE_NODE (a node binary to use instead of the carried one), GRADLAB_DEVICE_NO_X=1
 # (start no X server). The whole output also goes to $OUT/log.txt, the X server's to $OUT/xvfb.log.
@@ -13,10 +19,21 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dev=${GRADLAB_DEVICE_DIR:-$root/.device}
+mesa=$root/.device-mesa-root
 out=${OUT:-$root/device-out}
 work=${TMPDIR:-/tmp}/gradlab-device
 mkdir -p "$out" "$work"
 say() { echo "run.sh: $*"; }
+
+if [ "${1:-}" = --stage-mesa ]; then
+  debs=$root/.device-mesa
+  ls "$debs"/*.deb >/dev/null 2>&1 || { say "no .debs in $debs: run 'npx tsx bench/device/prepare.ts --mesa' and carry .device-mesa"; exit 2; }
+  rm -rf "$mesa.tmp" && mkdir -p "$mesa.tmp"
+  for f in "$debs"/*.deb; do dpkg -x "$f" "$mesa.tmp" || exit 2; done
+  rm -rf "$mesa" && mv "$mesa.tmp" "$mesa"
+  say "Mesa unpacked into $mesa ($(du -sh "$mesa" | cut -f1)); now the run, in the next call while the machine is warm"
+  exit 0
+fi
 
 if [ ! -f "$dev/app/start.mjs" ]; then
   say "$dev/app/start.mjs is missing: run 'npx tsx bench/device/prepare.ts' first (and carry .device)"
@@ -66,8 +83,16 @@ if [ -z "${DISPLAY:-}" ] && [ "${GRADLAB_DEVICE_NO_X:-0}" != 1 ] && [ -d "$dev/d
   # Xvfb runs xkbcomp from the path it was built with; give it the carried one where there is none
   if [ ! -x /usr/bin/xkbcomp ] && [ "$(id -u)" = 0 ]; then ln -s "$x/usr/bin/xkbcomp" /usr/bin/xkbcomp; fi
   xlibs=$x/usr/lib/x86_64-linux-gnu:$x/lib/x86_64-linux-gnu
-  LD_LIBRARY_PATH="$xlibs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$x/usr/bin/Xvfb" :97 -screen 0 1280x1024x24 -nolisten tcp \
-    -xkbdir "$x/usr/share/X11/xkb" +extension GLX > "$out/xvfb.log" 2>&1 &
+  # Xvfb offers GLX only where it loads Mesa's swrast_dri.so: the staged Mesa (--stage-mesa), if any
+  xdri=
+  if [ -d "$mesa/usr/lib/x86_64-linux-gnu/dri" ]; then
+    xlibs=$xlibs:$mesa/usr/lib/x86_64-linux-gnu:$mesa/lib/x86_64-linux-gnu
+    xdri=$mesa/usr/lib/x86_64-linux-gnu/dri
+    say "Xvfb gets the staged Mesa ($mesa)"
+  fi
+  xenv=("LD_LIBRARY_PATH=$xlibs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+  [ -n "$xdri" ] && xenv+=("LIBGL_DRIVERS_PATH=$xdri")
+  env "${xenv[@]}" "$x/usr/bin/Xvfb" :97 -screen 0 1280x1024x24 -nolisten tcp -xkbdir "$x/usr/share/X11/xkb" +extension GLX > "$out/xvfb.log" 2>&1 &
   xvfb_pid=$!
   for _ in $(seq 1 50); do [ -e /tmp/.X11-unix/X97 ] && break; sleep 0.2; done
   if [ -e /tmp/.X11-unix/X97 ]; then

@@ -224,7 +224,7 @@ export interface Ratio {
   workload: string;
   /** The gradlab run (its column name: 'webasm', 'webasm @1T'). */
   gradlab: string;
-  /** What it is divided by: a run's column name ('torch @1T', 'reference'), or a recorded peer figure. */
+  /** What it is divided by: a run's column name ('torch @1T', 'reference'), or a recorded peer figure ('torch-1T', 'tfjs-wasm' marked 'rec'). */
   against: string;
   /** 'run': measured in this run; 'rec': the peers' recorded figure (bench/peers.ts), not this run. */
   mark: 'run' | 'rec';
@@ -252,7 +252,7 @@ export function ratios(results: readonly SuiteResult[]): Ratio[] {
       add('reference', 'run', rate(find('reference'), w.id));
       const peer = PEERS[w.id];
       if (torch !== undefined) add(label(torch), 'run', rate(torch, w.id));
-      else add('torch @1T', 'rec', peer?.torch1T);
+      else add('torch-1T', 'rec', peer?.torch1T);
       const tfjs = rate(find(TFJS_TARGET), w.id);
       if (tfjs !== undefined) add(TFJS_TARGET, 'run', tfjs);
       else add(TFJS_TARGET, 'rec', peer?.tfjsWasm);
@@ -270,8 +270,7 @@ function summary(results: SuiteResult[], all: readonly Ratio[]): string[] {
   // One ratio column per (gradlab run, denominator) pair that has a ratio somewhere; rec/run marked in the cell.
   const columns: { gradlab: string; against: string }[] = [];
   for (const r of all) {
-    const against = r.against === 'torch @1T' && r.mark === 'rec' ? 'torch-1T' : r.against;
-    if (!columns.some((c) => c.gradlab === r.gradlab && c.against === against)) columns.push({ gradlab: r.gradlab, against });
+    if (!columns.some((c) => c.gradlab === r.gradlab && c.against === r.against)) columns.push({ gradlab: r.gradlab, against: r.against });
   }
   const width = (text: string, min: number): number => Math.max(min, text.length + 1);
   const header = [
@@ -293,7 +292,7 @@ function summary(results: SuiteResult[], all: readonly Ratio[]): string[] {
         return cell.padStart(width(`${names[i]} wall (cpu)`, 22));
       }),
       ...columns.map((c) => {
-        const r = all.find((x) => x.workload === id && x.gradlab === c.gradlab && (x.against === c.against || (c.against === 'torch-1T' && x.mark === 'rec' && x.against === 'torch @1T')));
+        const r = all.find((x) => x.workload === id && x.gradlab === c.gradlab && x.against === c.against);
         const cell = r === undefined ? '—' : c.against === 'reference' ? fmt(r.ratio) : `${fmt(r.ratio)} ${r.mark}`;
         return cell.padStart(width(`${c.gradlab}/${c.against}`, 14));
       }),

@@ -64,7 +64,7 @@ test('ratios: gradlab over PyTorch at the same thread count only; over the recor
       ['webasm @1T', 'step resnet20', 'torch @1T', 'run', 0.1],
       ['webasm @2T', 'step smallnet', 'torch @2T', 'run', 0.25],
       // headlessgl has no thread count: against the recorded 1-thread PyTorch figure (bench/peers.ts: 621 img/s)
-      ['headlessgl', 'step smallnet', 'torch @1T', 'rec', 62 / 621],
+      ['headlessgl', 'step smallnet', 'torch-1T', 'rec', 62 / 621],
     ],
   );
 });

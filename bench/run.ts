@@ -50,8 +50,8 @@ const ALL_TARGETS: readonly AnyTarget[] = [...TARGETS, TFJS_TARGET, TORCH_TARGET
 const HELP = `usage: npm run bench -- [options]      (or: gradlab bench [options])
 
 Op-level benchmarks (GEMM 256/512/1024; conv2d forward and backward at SmallNet's and ResNet-20's
-layer shapes and the peers' layer; batchNorm; max and average pooling; FReLU) and SmallNet / ResNet-20
-training-step images/s (SmallNet with ReLU and with FReLU, ResNet-20), on each backend and gpu.js
+layer shapes and the peers' layer; batchNorm; max and average pooling; FReLU) and training-step
+images/s (SmallNet with ReLU and with FReLU, ResNet-20), on each backend and gpu.js
 mode, with ratios to the reference backend, to PyTorch and to TensorFlow.js (wasm backend): measured
 in this run by the '${TORCH_TARGET}' target (every workload; at 1 thread and at all cores, against
 webasm at the same threads; marked 'run') and the '${TFJS_TARGET}' target (GEMM, conv2d, the SmallNet

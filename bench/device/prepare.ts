@@ -101,14 +101,17 @@ export async function prepareApp(dir: string): Promise<number> {
   writeFileSync(join(app, 'start.mjs'), LAUNCHER);
   copyFileSync(join(ROOT, 'bench/pytorch.py'), join(app, 'pytorch.py')); // bench/torch.ts looks for it beside the code
   writeFileSync(join(app, 'package.json'), '{ "type": "module", "private": true }\n');
+  const glBuilt = existsSync(join(ROOT, 'node_modules/gl/build/Release/webgl.node'));
+  if (!glBuilt) console.warn('device prepare: node_modules/gl has no built webgl.node (npm rebuild gl); the bundle goes without gl, so its run can only fall back to webasm');
   for (const [name, files] of Object.entries(RUNTIME_PACKAGES)) {
+    if (name === 'gl' && !glBuilt) continue;
     const from = join(ROOT, 'node_modules', name);
     if (!existsSync(from)) throw new Error(`device prepare: node_modules/${name} is missing (npm install${name === 'gl' ? '; gl needs its native build' : ''})`);
     const to = join(app, 'node_modules', name);
     for (const f of files === 'all' ? [''] : files) {
       if (!existsSync(join(from, f))) {
         if (f === 'LICENSE') continue;
-        throw new Error(`device prepare: node_modules/${name}/${f} is missing${name === 'gl' ? ' (is the gl package built? npm rebuild gl)' : ''}`);
+        throw new Error(`device prepare: node_modules/${name}/${f} is missing`);
       }
       cpSync(join(from, f), join(to, f), { recursive: true });
     }

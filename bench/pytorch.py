@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The PyTorch target of `npm run bench` (started by bench/torch.ts; never a dependency of gradlab).
 
-The workloads of bench/workloads.ts that PyTorch has ops for, under the same ids and work counts,
-on PyTorch's CPU kernels (oneDNN for conv, BLAS for matmul) at a chosen number of threads:
+Every workload of bench/workloads.ts, under the same ids and work counts, on PyTorch's CPU kernels
+(oneDNN for conv, the BLAS for matmul and Linear) at a chosen number of threads — or, with
+--device cuda, on its first GPU (bench/device/; each timed call waits for the GPU):
 
   python3 bench/pytorch.py time --threads 1 --batch 128 [--only step] [--quick] [--device cuda] --json FILE
   python3 bench/pytorch.py list --batch 128          # every workload's id and work, as JSON
@@ -24,7 +25,7 @@ safetensors package) and writes the loss, the logits and every gradient, and the
 step: test/bench-torch.test.ts compares them with gradlab's, which shows the benchmark times the
 same computation on both sides.
 
-Timing follows bench/harness.ts: one untimed call (and two more when it was quick), then calls until
+Timing follows bench/harness.ts: one untimed call (then two more unless it took over 10 s), then calls until
 at least 5 samples and 2 s (2 samples when --quick or when the first call took over 1 s); wall time
 is the mean per call, CPU time is this process's (every thread) per call.
 """

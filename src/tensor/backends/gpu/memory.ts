@@ -24,6 +24,7 @@ import type { Texture } from 'gpu.js';
 import type { DeviceArray } from '../../op-def.js';
 import type { Storage } from '../backend.js';
 import { loadedGpuJs } from './mode.js';
+import { disposeTensorArray } from '../wasm/kernels.js';
 
 // gpu.js's typings omit the `output` every texture carries (src/texture.js sets it); declaring it
 // makes a gpu.js Texture a DeviceTexture (src/tensor/op-def.ts) without casts.
@@ -70,6 +71,8 @@ export function free(a: DeviceArray): void {
   if (released.has(a)) return;
   released.add(a);
   if (isTexture(a) && liveTextures.delete(a)) a.delete();
+  // webasm: an array in the SIMD kernels' memory gives its block back (src/tensor/backends/wasm/arena.ts)
+  if (a instanceof Float32Array) disposeTensorArray(a);
 }
 
 /**

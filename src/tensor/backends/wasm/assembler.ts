@@ -9,8 +9,9 @@
 /** Value types, by their binary codes. */
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
-export type ValType = typeof I32 | typeof F32 | typeof V128;
+export type ValType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
 
 /** Unsigned LEB128, the encoding of every size and index in a module. */
 function uleb(value: number): number[] {
@@ -89,6 +90,11 @@ export class FunctionBody {
   /** Stores an f32 (popped last) at address + offset bytes. */
   f32Store(offset = 0): this { return this.emit(0x38, 2, ...uleb(offset)); }
   f32Add(): this { return this.emit(0x92); }
+  f64Add(): this { return this.emit(0xa0); }
+  /** Stores an f64 (popped last) at address + offset bytes. */
+  f64Store(offset = 0): this { return this.emit(0x39, 3, ...uleb(offset)); }
+  /** f64 at address (popped) + offset bytes. */
+  f64Load(offset = 0): this { return this.emit(0x2b, 3, ...uleb(offset)); }
   /** 16 bytes at address (popped) + offset bytes, as a v128. */
   v128Load(offset = 0): this { return this.emit(...simd(0x00), 4, ...uleb(offset)); }
   /** Stores a v128 (popped last) at address + offset bytes. */
@@ -96,6 +102,15 @@ export class FunctionBody {
   v128Zero(): this { return this.emit(...simd(0x0c), ...new Array<number>(16).fill(0)); }
   f32x4Splat(): this { return this.emit(...simd(0x13)); }
   f32x4ExtractLane(lane: number): this { return this.emit(...simd(0x1f), lane); }
+  f64x2Splat(): this { return this.emit(...simd(0x14)); }
+  f64x2ExtractLane(lane: number): this { return this.emit(...simd(0x21), lane); }
+  /** The two low floats of a v128 as two f64s. */
+  f64x2PromoteLow(): this { return this.emit(...simd(0x5f)); }
+  /** Two f64s as the two low floats of a v128 (the high two zero). */
+  f32x4DemoteZero(): this { return this.emit(...simd(0x5e)); }
+  f64x2Add(): this { return this.emit(...simd(0xf0)); }
+  f64x2Sub(): this { return this.emit(...simd(0xf1)); }
+  f64x2Mul(): this { return this.emit(...simd(0xf2)); }
   f32x4Add(): this { return this.emit(...simd(0xe4)); }
   f32x4Sub(): this { return this.emit(...simd(0xe5)); }
   f32x4Mul(): this { return this.emit(...simd(0xe6)); }

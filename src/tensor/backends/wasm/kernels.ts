@@ -8,6 +8,7 @@
  * ./lowering.ts. gpu-vs-reference.test.ts and simd-kernels.test.ts check every one against the
  * reference kernels of src/autograd/ops/matmul.ts and src/nn/ops/conv2d.ts.
  */
+import { Arena } from './arena.js';
 import { createSharedMemory, Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
 import { wideSizes, type Job, type Padded } from './jobs.js';
 import { packB, placeA, type ConvDims } from './lowering.js';
@@ -16,15 +17,27 @@ import { callingThreadOnly, parseThreads, type SimdThreadPool, type SimdThreadPo
 let makePool: SimdThreadPoolFactory = callingThreadOnly;
 /** Threads asked for with setSimdThreads (GRADLAB_THREADS in Node), or null: the pool's default. */
 let requestedThreads: number | null = null;
-let engine: { gemm: Gemm; pool: SimdThreadPool } | null = null;
+let engine: Engine | null = null;
 
-/** The kernels' shared memory (with its GEMM) and thread pool, started on first use. */
-export function start(): { gemm: Gemm; pool: SimdThreadPool } {
+/** The kernels' shared memory with its GEMM, the blocks it is carved into (./arena.ts), and the threads. */
+interface Engine {
+  gemm: Gemm;
+  arena: Arena;
+  pool: SimdThreadPool;
+}
+
+/** The engine, started on first use. */
+export function start(): Engine {
   if (engine === null) {
     const gemm = new Gemm(createSharedMemory());
-    engine = { gemm, pool: newPool(gemm) };
+    engine = { gemm, arena: new Arena(gemm), pool: newPool(gemm) };
   }
   return engine;
+}
+
+/** Gives back the memory of a tensor array that lives in the kernels' memory (its tensor was disposed); any other array is ignored. */
+export function disposeTensorArray(a: Float32Array): void {
+  engine?.arena.dispose(a);
 }
 
 function newPool(gemm: Gemm): SimdThreadPool {
@@ -72,7 +85,11 @@ export function share(count: number, shares: number, t: number): [number, number
 /** Regions start on 64-byte (cache line) boundaries. */
 const align = (floats: number): number => roundUp(floats, 16);
 
-/** Lays out consecutive regions of the given float sizes; returns their offsets and the end. */
+/**
+ * Lays out consecutive regions of the given float sizes in the scratch block of the kernels'
+ * memory (./arena.ts); returns their offsets and the end. The block is the call's own until the
+ * next call lays out its operands.
+ */
 export function layout(sizes: readonly number[]): { at: number[]; end: number } {
   const at: number[] = [];
   let end = 0;
@@ -80,7 +97,8 @@ export function layout(sizes: readonly number[]): { at: number[]; end: number } 
     at.push(end);
     end = align(end + s);
   }
-  return { at, end };
+  const base = start().arena.scratch(end);
+  return { at: at.map((a) => base + a), end: base + end };
 }
 
 /** Sizes of a batched matrix product: `batch` times [M×K]·[K×N]. */

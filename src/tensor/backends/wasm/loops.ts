@@ -34,12 +34,42 @@ function threadsFor(floats: number, parts: number): number {
   return Math.max(1, Math.min(start().pool.threads, parts, Math.floor(floats / MIN_FLOATS_PER_THREAD)));
 }
 
-/** Lays out regions of the given float sizes in the kernels' memory (reserving it); their offsets. */
-function regions(sizes: readonly number[]): { at: number[]; heap: Float32Array } {
-  const { at, end } = layout(sizes);
-  const { gemm } = start();
-  gemm.reserve(end);
-  return { at, heap: gemm.heap };
+/** A result of a call: where the kernel writes it, and the tensor array it is (null: scratch, copied out at the end). */
+interface Output {
+  at: number;
+  readonly size: number;
+  readonly view: Float32Array | null;
+}
+
+/**
+ * Places one call's arrays in the kernels' memory: each input where it already lives (./arena.ts)
+ * or copied into the scratch block; each output as a new tensor array there (or in scratch when
+ * the memory is full); then scratch regions of the given sizes. Offsets in floats.
+ */
+function place(inputs: readonly Float32Array[], outputSizes: readonly number[], scratchSizes: readonly number[] = []): { heap: Float32Array; inputs: number[]; outputs: Output[]; scratch: number[] } {
+  const { arena, gemm } = start();
+  const outputs: Output[] = outputSizes.map((size) => {
+    const view = arena.tensor(size);
+    return { at: view === null ? -1 : (arena.offsetOf(view) ?? -1), size, view };
+  });
+  const lives = inputs.map((a) => arena.offsetOf(a));
+  const { at } = layout([...inputs.map((a, i) => (lives[i] === null ? a.length : 0)), ...outputs.map((o) => (o.view === null ? o.size : 0)), ...scratchSizes]);
+  const heap = gemm.heap; // after every block is taken: the memory may have grown
+  const inputAt = inputs.map((a, i) => {
+    const home = lives[i];
+    if (home !== null) return home;
+    heap.set(a, at[i]);
+    return at[i];
+  });
+  outputs.forEach((o, j) => {
+    if (o.view === null) o.at = at[inputs.length + j];
+  });
+  return { heap, inputs: inputAt, outputs, scratch: at.slice(inputs.length + outputs.length) };
+}
+
+/** An output as the tensor array it becomes. */
+function result(heap: Float32Array, o: Output): Float32Array {
+  return o.view ?? heap.slice(o.at, o.at + o.size);
 }
 
 /** Runs elementwise kernel `name` over `count` floats of the arrays at float offsets `arrays`. */
@@ -54,7 +84,7 @@ function elementwise(name: StreamName, arrays: readonly number[], count: number)
   start().pool.run(jobs);
 }
 
-/** How a per-plane kernel's argument is read: one plane after another, one value per channel, one value per plane. */
+/** How a per-plane kernel's argument is read: one plane after another, one value per channel, one float64 per plane (a sum). */
 type Reads = 'planes' | 'channels' | 'perPlane';
 
 /** Runs per-plane kernel `name` over the N·C planes of x [N, C, S]; `args` are float offsets, each read as said. */
@@ -63,7 +93,7 @@ function perPlane(name: StreamName, args: readonly (readonly [number, Reads])[],
   const jobs: Job[] = [];
   for (let t = 0; t < threads; t++) {
     const [p0, p1] = share(N * C, threads, t);
-    const at = args.map(([a, reads]) => 4 * (reads === 'planes' ? a + p0 * S : reads === 'perPlane' ? a + p0 : a));
+    const at = args.map(([a, reads]) => 4 * (reads === 'planes' ? a + p0 * S : reads === 'perPlane' ? a + 2 * p0 : a));
     jobs.push({ kind: 'stream', name, args: [...at, p1 - p0, C, p0 % C, S * 4] });
   }
   start().pool.run(jobs);
@@ -78,12 +108,16 @@ interface Layout {
 /** Whether the per-channel kernels can run on vectors: whole vectors per plane. */
 const vectorPlanes = (S: number): boolean => S % 4 === 0;
 
-/** Per-channel totals, in float64, of per-plane sums at `sums` (N·C of them, plane n·C + c). */
+/** Per-channel totals of the per-plane sums at `sums` (N·C float64s, plane n·C + c). */
 function channelTotals(heap: Float32Array, sums: number, { N, C }: Layout, scale: number): Float64Array {
+  const planes = new Float64Array(heap.buffer, sums * 4, N * C);
   const totals = new Float64Array(C);
-  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) totals[c] += heap[sums + n * C + c];
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) totals[c] += planes[n * C + c];
   return totals.map((t) => t * scale);
 }
+
+/** Floats of a region holding one float64 per plane. */
+const perPlaneSums = ({ N, C }: Layout): number => 2 * N * C;
 
 /**
  * The batch's per-channel μ and biased σ² of x, already at X in the memory, in two passes (μ, then
@@ -105,8 +139,7 @@ function batchStats(x: Float32Array, N: number, C: number, S: number): Float32Ar
   const d = { N, C, S };
   let stats: { mean: Float64Array; variance: Float64Array };
   if (vectorPlanes(S)) {
-    const { at: [X, SUMS, MEAN], heap } = regions([x.length, N * C, C]);
-    heap.set(x, X);
+    const { heap, inputs: [X], scratch: [SUMS, MEAN] } = place([x], [], [perPlaneSums(d), C]);
     stats = meanVarianceSimd(heap, X, SUMS, MEAN, d);
   } else {
     stats = plain.meanVariance(x, d);
@@ -121,13 +154,15 @@ function batchStats(x: Float32Array, N: number, C: number, S: number): Float32Ar
 function batchNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, runningMean: Float32Array, runningVar: Float32Array, N: number, C: number, S: number, training: boolean, eps: number): Float32Array {
   const d = { N, C, S };
   if (!vectorPlanes(S)) return plain.batchNorm(x, gamma, beta, runningMean, runningVar, d, training, eps);
-  const { at: [X, Y, SUMS, MEAN, SCALE, BETA], heap } = regions([x.length, x.length, N * C, C, C, C]);
-  heap.set(x, X);
-  const variance = training ? meanVarianceSimd(heap, X, SUMS, MEAN, d).variance : (heap.set(runningMean, MEAN), runningVar);
-  heap.set(variance.map((v, c) => gamma[c] / Math.sqrt(v + eps)), SCALE);
-  heap.set(beta, BETA);
-  perPlane('affine', [[X, 'planes'], [MEAN, 'channels'], [SCALE, 'channels'], [BETA, 'channels'], [Y, 'planes']], d);
-  return heap.slice(Y, Y + x.length);
+  const { heap, inputs: [X], outputs: [y], scratch: [SUMS, MEAN, MEAN64, SCALE64, BETA64] } = place([x], [x.length], [perPlaneSums(d), C, 2 * C, 2 * C, 2 * C]);
+  const { mean, variance } = training ? meanVarianceSimd(heap, X, SUMS, MEAN, d) : { mean: runningMean, variance: runningVar };
+  // the normalisation runs in float64: its per-channel values as float64 arrays (2 floats each)
+  const float64 = (at: number, values: ArrayLike<number>): void => new Float64Array(heap.buffer, at * 4, C).set(values);
+  float64(MEAN64, mean);
+  float64(SCALE64, Float64Array.from(variance, (v, c) => gamma[c] / Math.sqrt(v + eps)));
+  float64(BETA64, beta);
+  perPlane('normalize', [[X, 'planes'], [MEAN64, 'channels'], [SCALE64, 'channels'], [BETA64, 'channels'], [y.at, 'planes']], d);
+  return result(heap, y);
 }
 
 /**
@@ -139,9 +174,7 @@ function batchNormBackward(x: Float32Array, gamma: Float32Array, runningMean: Fl
   const d = { N, C, S };
   if (!vectorPlanes(S)) return plain.batchNormBackward(x, gamma, runningMean, runningVar, dy, d, training, eps, wantDx);
   const m = N * S;
-  const { at: [X, DY, DX, SUMS, MEAN, INVSTD, DBM, DGM, SCALE, ZERO], heap } = regions([x.length, x.length, x.length, N * C, C, C, C, C, C, C]);
-  heap.set(x, X);
-  heap.set(dy, DY);
+  const { heap, inputs: [X, DY], outputs: [dx], scratch: [SUMS, MEAN, INVSTD, DBM, DGM, SCALE, ZERO] } = place([x, dy], wantDx ? [x.length] : [], [perPlaneSums(d), C, C, C, C, C, C]);
   heap.fill(0, ZERO, ZERO + C);
   const variance = training ? meanVarianceSimd(heap, X, SUMS, MEAN, d).variance : (heap.set(runningMean, MEAN), runningVar);
   const invStd = Float64Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
@@ -157,11 +190,11 @@ function batchNormBackward(x: Float32Array, gamma: Float32Array, runningMean: Fl
     heap.set(dbeta.map((s) => s / m), DBM);
     heap.set(dgamma.map((s) => s / m), DGM);
     const args = [X, DY, MEAN, INVSTD, DBM, DGM, SCALE].map((a, i): [number, Reads] => [a, i < 2 ? 'planes' : 'channels']);
-    perPlane('bnGrad', [...args, [DX, 'planes']], d);
+    perPlane('bnGrad', [...args, [dx.at, 'planes']], d);
   } else {
-    perPlane('affine', [[DY, 'planes'], [ZERO, 'channels'], [SCALE, 'channels'], [ZERO, 'channels'], [DX, 'planes']], d);
+    perPlane('affine', [[DY, 'planes'], [ZERO, 'channels'], [SCALE, 'channels'], [ZERO, 'channels'], [dx.at, 'planes']], d);
   }
-  grads.dx = heap.slice(DX, DX + x.length);
+  grads.dx = result(heap, dx);
   return grads;
 }
 
@@ -170,11 +203,9 @@ function batchNormBackward(x: Float32Array, gamma: Float32Array, runningMean: Fl
 /** Runs elementwise kernel `name` over the inputs; returns its output (the last region). */
 function elementwiseOf(name: StreamName, ...inputs: Float32Array[]): Float32Array {
   const n = inputs[0].length;
-  const { at, heap } = regions([...inputs.map(() => n), n]);
-  inputs.forEach((a, i) => heap.set(a, at[i]));
-  elementwise(name, at, n);
-  const Y = at[inputs.length];
-  return heap.slice(Y, Y + n);
+  const { heap, inputs: at, outputs: [y] } = place(inputs, [n]);
+  elementwise(name, [...at, y.at], n);
+  return result(heap, y);
 }
 
 /** relu: x where x > 0 or x is NaN, else 0 (src/nn/ops/relu.ts). */
@@ -184,25 +215,26 @@ const reluBackward = (x: Float32Array, dy: Float32Array): Float32Array => elemen
 const add = (a: Float32Array, b: Float32Array): Float32Array => elementwiseOf('add', a, b);
 
 /** A new array with a's values (a gradient passed on unchanged: each tensor owns its own array). */
-const copy = (a: Float32Array): Float32Array => a.slice();
+function copy(a: Float32Array): Float32Array {
+  const { heap, outputs: [y] } = place([], [a.length]);
+  heap.set(a, y.at);
+  return result(heap, y);
+}
 
 /** frelu: max(x, 0) + b[c] over x [N, C, S] (src/nn/ops/frelu.ts; N = C = 1 for a scalar b). */
 function frelu(x: Float32Array, b: Float32Array, N: number, C: number, S: number): Float32Array {
   const d = { N, C, S };
   if (!vectorPlanes(S)) return plain.frelu(x, b, d);
-  const { at: [X, B, Y], heap } = regions([x.length, C, x.length]);
-  heap.set(x, X);
-  heap.set(b, B);
-  perPlane('reluPlus', [[X, 'planes'], [B, 'channels'], [Y, 'planes']], d);
-  return heap.slice(Y, Y + x.length);
+  const { heap, inputs: [X, B], outputs: [y] } = place([x, b], [x.length]);
+  perPlane('reluPlus', [[X, 'planes'], [B, 'channels'], [y.at, 'planes']], d);
+  return result(heap, y);
 }
 
 /** frelu's db = scale · Σ dy, per channel of dy [N, C, S] (one value for a scalar b). */
 function freluBiasGrad(dy: Float32Array, N: number, C: number, S: number, scale: number): Float32Array {
   const d = { N, C, S };
   if (!vectorPlanes(S)) return Float32Array.from(plain.channelSums(dy, d), (s) => s * scale);
-  const { at: [DY, SUMS], heap } = regions([dy.length, N * C]);
-  heap.set(dy, DY);
+  const { heap, inputs: [DY], scratch: [SUMS] } = place([dy], [], [perPlaneSums(d)]);
   perPlane('planeSums', [[DY, 'planes'], [SUMS, 'perPlane']], d);
   return Float32Array.from(channelTotals(heap, SUMS, d, scale));
 }
@@ -227,20 +259,16 @@ function windowRows(name: StreamName, args: readonly (readonly [number, 'x' | 'y
 
 /** maxPool2d with 2×2 windows at stride 2, no padding, over x [planes, H, W] (H even, W a multiple of 8). */
 function maxPool2x2(x: Float32Array, planes: number, H: number, W: number): Float32Array {
-  const size = x.length / 4;
-  const { at: [X, Y], heap } = regions([x.length, size]);
-  heap.set(x, X);
-  windowRows('maxPool2x2', [[X, 'x'], [Y, 'y']], (planes * H) / 2, W);
-  return heap.slice(Y, Y + size);
+  const { heap, inputs: [X], outputs: [y] } = place([x], [x.length / 4]);
+  windowRows('maxPool2x2', [[X, 'x'], [y.at, 'y']], (planes * H) / 2, W);
+  return result(heap, y);
 }
 
 /** Its dx: each window's dy at the window's argmax (the first maximal element in scan order, or its first NaN). */
 function maxPool2x2Backward(x: Float32Array, dy: Float32Array, planes: number, H: number, W: number): Float32Array {
-  const { at: [X, DY, DX], heap } = regions([x.length, dy.length, x.length]);
-  heap.set(x, X);
-  heap.set(dy, DY);
-  windowRows('maxPool2x2Grad', [[X, 'x'], [DY, 'y'], [DX, 'x']], (planes * H) / 2, W);
-  return heap.slice(DX, DX + x.length);
+  const { heap, inputs: [X, DY], outputs: [dx] } = place([x, dy], [x.length]);
+  windowRows('maxPool2x2Grad', [[X, 'x'], [DY, 'y'], [dx.at, 'x']], (planes * H) / 2, W);
+  return result(heap, dx);
 }
 
 // ── the same as plain loops, for planes that are not whole vectors ──

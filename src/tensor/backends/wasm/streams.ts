@@ -61,10 +61,10 @@ function add(): FunctionBody {
 }
 
 /**
- * A per-plane loop: `first` params are the kernel's arrays, then planes, C, c0, planeBytes.
- * `perPlane(channelByte)` runs before each plane (loading its channel's values: channelByte pushes
- * c·4), `perVector(at)` for each vector of it (at(array) pushes the vector's address in `array`),
- * `afterPlane(p)` after it.
+ * A per-plane loop: the first `arrays` params are the kernel's arrays, then planes, C, c0,
+ * planeBytes. `plane(channelByte)` runs before each plane (loading its channel's values:
+ * channelByte pushes c·4), `vector(at)` for each vector of it (at(array) pushes the vector's
+ * address in `array`), `afterPlane(p)` after it.
  */
 function perPlane(
   name: string,
@@ -78,14 +78,15 @@ function perPlane(
   const f = new FunctionBody(name, arrays + 4);
   const [planes, C, c0, planeBytes] = [arrays, arrays + 1, arrays + 2, arrays + 3];
   const p = f.local(I32), c = f.local(I32), j = f.local(I32), base = f.local(I32), at = f.local(I32);
+  const vector = (): void => {
+    f.get(base).get(j).add().set(at);
+    body.vector(f, (array) => f.get(array).get(at).add());
+  };
   f.get(c0).set(c);
   f.i32(0).set(base);
   f.forRange(p, 0, planes, 1, () => {
     body.plane?.(f, () => f.get(c).i32(4).mul());
-    f.forRange(j, 0, planeBytes, 16, () => {
-      f.get(base).get(j).add().set(at);
-      body.vector(f, (array) => f.get(array).get(at).add());
-    });
+    f.forRange(j, 0, planeBytes, 16, vector);
     body.afterPlane?.(f, p);
     f.addTo(base, () => f.get(planeBytes));
     f.addTo(c, () => f.i32(1));
@@ -101,54 +102,79 @@ function splatAt(f: FunctionBody, array: number, channelByte: () => void, into: 
   f.add().f32Load(0).f32x4Splat().set(into);
 }
 
-/** planeSums(x, out, planes, C, c0, planeBytes): out[p] = Σ of plane p of x (float32, four running sums). */
-function planeSums(): FunctionBody {
-  let acc = 0;
-  return perPlane('planeSums', 2, {
+/**
+ * The sum of a per-plane loop, in float64 like the reference's: each vector of terms (`add(f)`
+ * pushes one, a v128 of four floats) goes into two float64 pairs of running sums, and after the
+ * plane out[p] = their total, a float64 (8 bytes a plane). Float32 running sums would be ~10⁻⁶
+ * off over a plane of 10⁴ values: a channel's μ moved that much shifts every value of the
+ * channel the same way, and moves a training step's results visibly away from the reference's.
+ */
+function summing(out: number, add: (f: FunctionBody) => void): { plane: (f: FunctionBody) => void; vector: (f: FunctionBody) => void; afterPlane: (f: FunctionBody, p: number) => void } {
+  let low = 0, high = 0, terms = 0;
+  return {
     plane: (f) => {
-      acc = f.local(V128);
-      f.v128Zero().set(acc);
+      [low, high, terms] = [f.local(V128), f.local(V128), f.local(V128)];
+      f.v128Zero().set(low).v128Zero().set(high);
     },
-    vector: (f, at) => {
-      f.get(acc);
-      at(0);
-      f.v128Load(0).f32x4Add().set(acc);
+    vector: (f) => {
+      add(f);
+      f.set(terms);
+      f.get(low).get(terms).f64x2PromoteLow().f64x2Add().set(low);
+      f.get(high).get(terms).get(terms).f32x4Shuffle([2, 3, 0, 1]).f64x2PromoteLow().f64x2Add().set(high);
     },
-    afterPlane: (f, p) => horizontalSum(f, acc, 1, p),
-  });
+    afterPlane: (f, p) => {
+      f.get(out).get(p).i32(8).mul().add();
+      f.get(low).get(high).f64x2Add().set(low);
+      f.get(low).f64x2ExtractLane(0).get(low).f64x2ExtractLane(1).f64Add().f64Store(0);
+    },
+  };
 }
 
-/** out[p] = the four lanes of acc added (params[out] + 4p). */
-function horizontalSum(f: FunctionBody, acc: number, out: number, p: number): void {
-  f.get(out).get(p).i32(4).mul().add();
-  f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Add().get(acc).f32x4ExtractLane(2).f32Add().get(acc).f32x4ExtractLane(3).f32Add();
-  f.f32Store(0);
+/** planeSums(x, out, planes, C, c0, planeBytes): out[p] = Σ of plane p of x (out: float64s). */
+function planeSums(): FunctionBody {
+  let at: (array: number) => void = () => {};
+  const sum = summing(1, (f) => {
+    at(0);
+    f.v128Load(0);
+  });
+  return perPlane('planeSums', 2, {
+    plane: sum.plane,
+    vector: (f, vectorAt) => {
+      at = vectorAt;
+      sum.vector(f);
+    },
+    afterPlane: sum.afterPlane,
+  });
 }
 
 /**
  * planeSumsCentred(a, aShift, x, mean, out, planes, C, c0, planeBytes):
  * out[p] = Σ (a − aShift[c])·(x − mean[c]) over plane p — σ²'s squared deviations with a = x and
- * aShift = mean; batchNorm's Σ dy·(x − μ) with a = dy and aShift zeros.
+ * aShift = mean; batchNorm's Σ dy·(x − μ) with a = dy and aShift zeros (out: float64s; the
+ * terms are float32 products, their sum float64).
  */
 function planeSumsCentred(): FunctionBody {
-  let acc = 0, shiftA = 0, mu = 0;
+  let shiftA = 0, mu = 0;
+  let at: (array: number) => void = () => {};
+  const sum = summing(4, (f) => {
+    at(0);
+    f.v128Load(0).get(shiftA).f32x4Sub();
+    at(2);
+    f.v128Load(0).get(mu).f32x4Sub().f32x4Mul();
+  });
   return perPlane('planeSumsCentred', 5, {
     plane: (f, channelByte) => {
-      acc = f.local(V128);
+      sum.plane(f);
       shiftA = f.local(V128);
       mu = f.local(V128);
-      f.v128Zero().set(acc);
       splatAt(f, 1, channelByte, shiftA);
       splatAt(f, 3, channelByte, mu);
     },
-    vector: (f, at) => {
-      f.get(acc);
-      at(0);
-      f.v128Load(0).get(shiftA).f32x4Sub();
-      at(2);
-      f.v128Load(0).get(mu).f32x4Sub().f32x4Mul().f32x4Add().set(acc);
+    vector: (f, vectorAt) => {
+      at = vectorAt;
+      sum.vector(f);
     },
-    afterPlane: (f, p) => horizontalSum(f, acc, 4, p),
+    afterPlane: sum.afterPlane,
   });
 }
 
@@ -168,6 +194,42 @@ function affine(): FunctionBody {
       at(4);
       at(0);
       f.v128Load(0).get(shift).f32x4Sub().get(scale).f32x4Mul().get(offset).f32x4Add().v128Store(0);
+    },
+  });
+}
+
+/**
+ * normalize(x, shift, scale, offset, y, planes, C, c0, planeBytes): batchNorm's forward,
+ * y = (x − shift[c])·scale[c] + offset[c], computed in float64 (the per-channel values are
+ * float64 arrays, 8 bytes each) and rounded once to float32, as the reference kernel rounds it:
+ * a step's later ops (pooling's argmax, the activations' kinks) then see the same values as the
+ * reference's, where float32 arithmetic would move some of them by an ulp.
+ */
+function normalize(): FunctionBody {
+  let shift = 0, scale = 0, offset = 0, v = 0, lo = 0;
+  const affine64 = (f: FunctionBody): void => {
+    f.get(shift).f64x2Sub().get(scale).f64x2Mul().get(offset).f64x2Add().f32x4DemoteZero();
+  };
+  return perPlane('normalize', 5, {
+    plane: (f, channelByte) => {
+      [shift, scale, offset, v, lo] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+      for (const [array, into] of [[1, shift], [2, scale], [3, offset]] as const) {
+        f.get(array);
+        channelByte();
+        f.i32(2).mul().add().f64Load(0).f64x2Splat().set(into); // 8 bytes a value: 2·(c·4)
+      }
+    },
+    vector: (f, at) => {
+      at(0);
+      f.v128Load(0).set(v);
+      f.get(v).f64x2PromoteLow();
+      affine64(f);
+      f.set(lo);
+      at(4);
+      f.get(lo);
+      f.get(v).get(v).f32x4Shuffle([2, 3, 0, 1]).f64x2PromoteLow();
+      affine64(f);
+      f.f32x4Shuffle([0, 1, 4, 5]).v128Store(0);
     },
   });
 }
@@ -305,7 +367,7 @@ const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
 
 /** The functions by name, as callable exports. */
 export type StreamKernels = Readonly<Record<StreamName, (...args: number[]) => void>>;
-export type StreamName = 'relu' | 'reluGrad' | 'add' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'reluPlus' | 'bnGrad' | 'maxPool2x2' | 'maxPool2x2Grad';
+export type StreamName = 'relu' | 'reluGrad' | 'add' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'normalize' | 'reluPlus' | 'bnGrad' | 'maxPool2x2' | 'maxPool2x2Grad';
 
 let compiled: WebAssembly.Module | null = null;
 const instances = new WeakMap<WebAssembly.Memory, StreamKernels>();
@@ -315,7 +377,7 @@ export function streamKernels(memory: WebAssembly.Memory): StreamKernels {
   let kernels = instances.get(memory);
   if (kernels === undefined) {
     compiled ??= new WebAssembly.Module(
-      assemble([relu(), reluGrad(), add(), planeSums(), planeSumsCentred(), affine(), reluPlus(), bnGrad(), maxPool2x2(), maxPool2x2Grad()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
+      assemble([relu(), reluGrad(), add(), planeSums(), planeSumsCentred(), affine(), normalize(), reluPlus(), bnGrad(), maxPool2x2(), maxPool2x2Grad()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
     );
     const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
     kernels = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function')) as StreamKernels;

@@ -2,9 +2,11 @@
  * matmul and conv2d on the CPU as matrix products for the SIMD GEMM of ./gemm.ts — what the gpu
  * backend runs for these ops in webasm mode (`k.simd(simdKernels)` in an op's gpu implementation,
  * see GpuKit in src/tensor/op-def.ts; a new kernel is a function here, in `simdKernels`, and its
- * call in the op file). Each call copies its operands into the kernel's shared memory, splits the
- * work between threads (images of a convolution, row tiles of a product: ./jobs.ts, ./threads.ts),
- * and copies the result out into a new Float32Array. How a convolution becomes matrix products:
+ * call in the op file). Each call copies its operands into the kernel's shared memory (unless
+ * they already live there: results of earlier kernels, ./arena.ts), splits the work between
+ * threads (images of a convolution, row tiles of a product: ./jobs.ts, ./threads.ts), and writes
+ * a convolution's result as a new tensor array in that memory (a product's is copied out into a
+ * new Float32Array). How a convolution becomes matrix products:
  * ./lowering.ts. gpu-vs-reference.test.ts and simd-kernels.test.ts check every one against the
  * reference kernels of src/autograd/ops/matmul.ts and src/nn/ops/conv2d.ts.
  */
@@ -101,6 +103,21 @@ export function layout(sizes: readonly number[]): { at: number[]; end: number } 
   return { at: at.map((a) => base + a), end: base + end };
 }
 
+/**
+ * A result of `size` floats as a new tensor array in the kernels' memory, where the next kernel
+ * reads it in place (./arena.ts), or null when the memory is full (the caller then lays it out in
+ * scratch and copies it out). Take it before the call's layout: both may grow the memory.
+ */
+function resultArray(size: number): { array: Float32Array; at: number } | null {
+  const { arena } = start();
+  const array = arena.tensor(size);
+  const at = array === null ? null : arena.offsetOf(array);
+  return array === null || at === null ? null : { array, at };
+}
+
+/** Where `a` lives in the kernels' memory (a result of an earlier kernel), or null: then it is copied into scratch. */
+const homeOf = (a: Float32Array): number | null => start().arena.offsetOf(a);
+
 /** Sizes of a batched matrix product: `batch` times [M×K]·[K×N]. */
 export interface MatmulDims {
   readonly batch: number;
@@ -183,7 +200,9 @@ function correlate(x: Float32Array, N: number, C: number, H: number, W: number, 
   const threads = threadsFor(2 * N * O * p.OH * p.OW * R, N);
   const slack = p.WP + 2 * TILE_N;
   const ySize = N * O * p.OH * p.OW;
-  const { at: [XP, WM, WROWS, WIN, Y, TILES], end } = layout([N * C * p.HP * p.WP + slack, O * R, Op, R, ySize, threads * Op * Qp]);
+  const result = resultArray(ySize);
+  const { at: [XP, WM, WROWS, WIN, YS, TILES], end } = layout([N * C * p.HP * p.WP + slack, O * R, Op, R, result === null ? ySize : 0, threads * Op * Qp]);
+  const Y = result?.at ?? YS;
   gemm.reserve(end);
   const heap = gemm.heap;
   padInto(heap, XP, x, N, C, H, W, py, px, slack);
@@ -196,7 +215,7 @@ function correlate(x: Float32Array, N: number, C: number, H: number, W: number, 
     jobs.push({ kind: 'correlate', p, xp: XP, w: WM, wRows: WROWS, windows: WIN, y: Y, tile: TILES + t * Op * Qp, n0, n1 });
   }
   pool.run(jobs);
-  return heap.slice(Y, Y + ySize);
+  return result?.array ?? heap.slice(Y, Y + ySize);
 }
 
 /** dwᵀ [Rp × Opad] summed over the threads' shares, as dw [O, C·KH·KW]. */
@@ -219,11 +238,13 @@ function correlateWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Fl
   const threads = threadsFor(convFlop(d), d.N);
   const slack = p.WP + 2 * TILE_N;
   const part = align(Rp * Opad), dytSize = align(Q * Opad);
-  const { at: [XP, DY, WIN, DYTROWS, DWT, DYT], end } = layout([d.N * d.C * p.HP * p.WP + slack, dy.length, Rp, Q, threads * part, threads * dytSize]);
+  const dyHome = homeOf(dy);
+  const { at: [XP, DYS, WIN, DYTROWS, DWT, DYT], end } = layout([d.N * d.C * p.HP * p.WP + slack, dyHome === null ? dy.length : 0, Rp, Q, threads * part, threads * dytSize]);
   gemm.reserve(end);
   const heap = gemm.heap;
   padInto(heap, XP, x, d.N, d.C, d.H, d.W, d.PY, d.PX, slack);
-  heap.set(dy, DY);
+  const DY = dyHome ?? DYS;
+  if (dyHome === null) heap.set(dy, DY);
   gemm.writeRows(WIN, Rp, R, windowRow(p));
   gemm.writeRows(DYTROWS, Q, Q, (q) => TILE_N * q);
   const jobs: Job[] = [];
@@ -242,10 +263,13 @@ function im2colConv(x: Float32Array, w: Float32Array, d: ConvDims): Float32Array
   const R = d.C * d.KH * d.KW, P = d.OH * d.OW, Op = roundUp(d.O, TILE_M), Pp = roundUp(P, TILE_N);
   const threads = threadsFor(convFlop(d), d.N);
   const scratch = align(R * Pp + Op * Pp); // cols (packed) | y tile
-  const { at: [X, W, WROWS, COLROWS, Y, S], end } = layout([x.length, d.O * R, Op, R, d.N * d.O * P, threads * scratch]);
+  const result = resultArray(d.N * d.O * P);
+  const xHome = homeOf(x);
+  const { at: [XS, W, WROWS, COLROWS, YS, S], end } = layout([xHome === null ? x.length : 0, d.O * R, Op, R, result === null ? d.N * d.O * P : 0, threads * scratch]);
   gemm.reserve(end);
   const heap = gemm.heap;
-  heap.set(x, X);
+  const X = xHome ?? XS, Y = result?.at ?? YS;
+  if (xHome === null) heap.set(x, X);
   heap.set(w, W);
   gemm.writeRows(WROWS, Op, d.O, (o) => o * R);
   gemm.writeRows(COLROWS, R, R, (k) => TILE_N * k);
@@ -256,7 +280,7 @@ function im2colConv(x: Float32Array, w: Float32Array, d: ConvDims): Float32Array
     jobs.push({ kind: 'im2col', d, x: X, w: W, wRows: WROWS, colRows: COLROWS, y: Y, cols, tile: cols + R * Pp, n0, n1 });
   }
   pool.run(jobs);
-  return heap.slice(Y, Y + d.N * d.O * P);
+  return result?.array ?? heap.slice(Y, Y + d.N * d.O * P);
 }
 
 function col2imInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float32Array {
@@ -265,10 +289,13 @@ function col2imInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float3
   const dxSize = d.N * d.C * d.H * d.W;
   const threads = threadsFor(convFlop(d), d.N);
   const scratch = align(d.O * Pp + Rp * Pp); // dy[n] (packed) | dcols
-  const { at: [DY, WT, WTROWS, DYROWS, DX, S], end } = layout([dy.length, R * d.O, Rp, d.O, dxSize, threads * scratch]);
+  const result = resultArray(dxSize);
+  const dyHome = homeOf(dy);
+  const { at: [DYS, WT, WTROWS, DYROWS, DXS, S], end } = layout([dyHome === null ? dy.length : 0, R * d.O, Rp, d.O, result === null ? dxSize : 0, threads * scratch]);
   gemm.reserve(end);
   const heap = gemm.heap;
-  heap.set(dy, DY);
+  const DY = dyHome ?? DYS, DX = result?.at ?? DXS;
+  if (dyHome === null) heap.set(dy, DY);
   placeA(heap, WT, d.O, w, 0, R, d.O, true);
   gemm.writeRows(WTROWS, Rp, R, (r) => r * d.O);
   gemm.writeRows(DYROWS, d.O, d.O, (k) => TILE_N * k);
@@ -280,7 +307,7 @@ function col2imInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float3
     jobs.push({ kind: 'col2im', d, dy: DY, wt: WT, wtRows: WTROWS, dyRows: DYROWS, dx: DX, dyn, dcols: dyn + d.O * Pp, n0, n1 });
   }
   pool.run(jobs);
-  return heap.slice(DX, DX + dxSize);
+  return result?.array ?? heap.slice(DX, DX + dxSize);
 }
 
 function im2colWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float32Array {
@@ -289,11 +316,13 @@ function im2colWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float
   const threads = threadsFor(convFlop(d), d.N);
   const scratch = align(Rp * P + P * Opad); // cols (row-major) | dy[n]ᵀ (packed)
   const part = align(Rp * Opad);
-  const { at: [DY, X, COLROWS, DYTROWS, DWT, S], end } = layout([dy.length, x.length, Rp, P, threads * part, threads * scratch]);
+  const dyHome = homeOf(dy), xHome = homeOf(x);
+  const { at: [DYS, XS, COLROWS, DYTROWS, DWT, S], end } = layout([dyHome === null ? dy.length : 0, xHome === null ? x.length : 0, Rp, P, threads * part, threads * scratch]);
   gemm.reserve(end);
   const heap = gemm.heap;
-  heap.set(dy, DY);
-  heap.set(x, X);
+  const DY = dyHome ?? DYS, X = xHome ?? XS;
+  if (dyHome === null) heap.set(dy, DY);
+  if (xHome === null) heap.set(x, X);
   gemm.writeRows(COLROWS, Rp, Rp, (r) => r * P);
   gemm.writeRows(DYTROWS, P, P, (k) => TILE_N * k);
   const jobs: Job[] = [];

@@ -1,6 +1,6 @@
 /**
  * The webasm mode's streaming kernels (src/tensor/backends/wasm/loops.ts, streams.ts): batchNorm,
- * batchStats, relu, frelu, add and 2×2 max pooling, forward and every gradient, on 1 and 2 threads against the
+ * batchStats, relu, frelu, add, sub, mul, a scalar's expand and 2×2 max pooling, forward and every gradient, on 1 and 2 threads against the
  * reference backend — at sizes big enough that the work is split between the threads (the op-test
  * table's shapes are too small to be split), with the planes' channels counted on from a thread's
  * first plane.
@@ -10,6 +10,9 @@ import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
 import { batchNorm, batchStats, frelu, maxPool2d, relu } from '../src/nn/ops/index.js';
 import { add } from '../src/autograd/ops/add.js';
+import { sub } from '../src/autograd/ops/sub.js';
+import { mul } from '../src/autograd/ops/mul.js';
+import { expand } from '../src/autograd/ops/expand.js';
 import { randomStream } from '../src/tensor/random.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 
@@ -67,6 +70,9 @@ const cases: Record<string, Case> = {
   'frelu, scalar b': (t) => frelu.apply({ x: t('x', values(N_X, 'x'), X), b: t('b', Float32Array.of(-0.5), []) }),
   'frelu, b per channel': (t) => frelu.apply({ x: t('x', values(N_X, 'x'), X), b: t('b', values(12, 'b'), [12]) }),
   'add': (t) => add.apply({ a: t('a', values(N_X, 'a'), X), b: t('b', values(N_X, 'b'), X) }),
+  'sub': (t) => sub.apply({ a: t('a', values(N_X, 'a'), X), b: t('b', values(N_X, 'b'), X) }),
+  'mul': (t) => mul.apply({ a: t('a', values(N_X, 'a'), X), b: t('b', values(N_X, 'b'), X) }),
+  'expand of a scalar': (t) => expand.apply({ x: t('x', Float32Array.of(-1.5), []) }, { shape: X }),
   'maxPool2d 2×2 stride 2': (t) => maxPool2d.apply({ x: t('x', values(N_X, 'x'), X) }, pool2x2),
   // Values rounded to whole numbers: most windows hold ties, and the first maximum (scan order) takes dy.
   'maxPool2d 2×2 stride 2, ties': (t) => maxPool2d.apply({ x: t('x', values(N_X, 'x').map(Math.round), X) }, pool2x2),

@@ -7,7 +7,8 @@
  *                                                  backward is broadcast: an adjoint pair)
  */
 import { defineOp } from '../op.js';
-import { broadcastShapes, sameShape, shapeToString, type Shape } from '../../tensor/shape.js';
+import { broadcastShapes, sameShape, shapeToString, sizeOf, type Shape } from '../../tensor/shape.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 import { expandGpu, expandInto } from './gather.js';
 import { sumGpu, sumInto } from './reduce.js';
 
@@ -31,8 +32,10 @@ export const expand = defineOp({
     },
   },
 
+  // In webasm mode a one-element x (an optimiser's scalar stretched over a parameter) is a fill instead (k.simd(loopKernels)).
   gpu: {
-    forward: (k, { x }, { shapes, outShape }) => expandGpu(k, x, shapes.x, outShape),
+    forward: (k, { x }, { shapes, outShape }) =>
+      (sizeOf(shapes.x) === 1 ? k.simd(loopKernels)?.fill(x, sizeOf(outShape)) : undefined) ?? expandGpu(k, x, shapes.x, outShape),
     backward: (k, _, dy, { shapes, outShape }) => ({ dx: sumGpu(k, dy, outShape, stretchedAxes(shapes.x, outShape)) }),
   },
 });

@@ -6,6 +6,7 @@
 import { defineOp } from '../op.js';
 import { sameShapes } from './elementwise.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 
 export const mul = defineOp({
   name: 'mul',
@@ -23,9 +24,13 @@ export const mul = defineOp({
     },
   },
 
+  // In webasm mode the backend runs a wasm SIMD streaming kernel instead (k.simd(loopKernels), src/tensor/backends/wasm/loops.ts).
   gpu: {
-    forward: (k, { a, b }) => k.map(product, a, b),
-    backward: (k, { a, b }, dy) => ({ da: k.map(product, dy, b), db: k.map(product, dy, a) }),
+    forward: (k, { a, b }) => k.simd(loopKernels)?.mul(a, b) ?? k.map(product, a, b),
+    backward: (k, { a, b }, dy) => {
+      const loops = k.simd(loopKernels);
+      return loops ? { da: loops.mul(dy, b), db: loops.mul(dy, a) } : { da: k.map(product, dy, b), db: k.map(product, dy, a) };
+    },
   },
 });
 

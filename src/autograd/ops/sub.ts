@@ -5,7 +5,8 @@
  */
 import { defineOp } from '../op.js';
 import { sameShapes } from './elementwise.js';
-import type { Flat, Thread } from '../../tensor/op-def.js';
+import type { DeviceArray, Flat, GpuKit, Thread } from '../../tensor/op-def.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 
 export const sub = defineOp({
   name: 'sub',
@@ -23,18 +24,28 @@ export const sub = defineOp({
     },
   },
 
+  // In webasm mode the backend runs wasm SIMD streaming kernels instead (k.simd(loopKernels), src/tensor/backends/wasm/loops.ts).
   gpu: {
     forward: (k, { a, b }) =>
+      k.simd(loopKernels)?.sub(a, b) ??
       k.map(function (this: Thread, a: Flat, b: Flat) {
         return a[this.thread.x] - b[this.thread.x];
       }, a, b),
-    backward: (k, _, dy) => ({
-      da: k.map(function (this: Thread, dy: Flat) {
-        return dy[this.thread.x];
-      }, dy),
-      db: k.map(function (this: Thread, dy: Flat) {
-        return -dy[this.thread.x];
-      }, dy),
-    }),
+    backward: (k, _, dy) => {
+      const loops = k.simd(loopKernels);
+      return loops ? { da: loops.copy(dy), db: loops.neg(dy) } : subGrads(k, dy);
+    },
   },
 });
+
+/** sub's gradients as gpu.js kernels. */
+function subGrads(k: GpuKit, dy: DeviceArray): { da: DeviceArray; db: DeviceArray } {
+  return {
+    da: k.map(function (this: Thread, dy: Flat) {
+      return dy[this.thread.x];
+    }, dy),
+    db: k.map(function (this: Thread, dy: Flat) {
+      return -dy[this.thread.x];
+    }, dy),
+  };
+}

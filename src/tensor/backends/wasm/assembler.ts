@@ -114,6 +114,7 @@ export class FunctionBody {
   f32x4Add(): this { return this.emit(...simd(0xe4)); }
   f32x4Sub(): this { return this.emit(...simd(0xe5)); }
   f32x4Mul(): this { return this.emit(...simd(0xe6)); }
+  f32x4Neg(): this { return this.emit(...simd(0xe1)); }
   /** Lane masks (all ones where true): a > b, a ≠ b (true where either is NaN), a = b. */
   f32x4Gt(): this { return this.emit(...simd(0x44)); }
   f32x4Ne(): this { return this.emit(...simd(0x42)); }

@@ -1,6 +1,6 @@
 /**
  * The memory-bound ops of a training step — batch normalisation and its statistics, relu, frelu,
- * addition, 2×2 max pooling — as the gpu backend runs them in webasm mode (`k.simd(loopKernels)` in the op files,
+ * elementwise add, sub, mul, a scalar's expand, 2×2 max pooling — as the gpu backend runs them in webasm mode (`k.simd(loopKernels)` in the op files,
  * beside the matrix products of ./kernels.ts).
  *
  * Why. Each of these ops touches every element a few times and computes little. As gpu.js webasm
@@ -213,6 +213,16 @@ const relu = (x: Float32Array): Float32Array => elementwiseOf('relu', x);
 /** relu's and frelu's dx: dy where x > 0, else 0. */
 const reluBackward = (x: Float32Array, dy: Float32Array): Float32Array => elementwiseOf('reluGrad', x, dy);
 const add = (a: Float32Array, b: Float32Array): Float32Array => elementwiseOf('add', a, b);
+const sub = (a: Float32Array, b: Float32Array): Float32Array => elementwiseOf('sub', a, b);
+const mul = (a: Float32Array, b: Float32Array): Float32Array => elementwiseOf('mul', a, b);
+const neg = (x: Float32Array): Float32Array => elementwiseOf('neg', x);
+
+/** n copies of x's one value (expand of a one-element tensor: an optimiser's scalar stretched over a parameter). */
+function fill(x: Float32Array, n: number): Float32Array {
+  const { heap, outputs: [y] } = place([], [n]);
+  heap.fill(x[0], y.at, y.at + n);
+  return result(heap, y);
+}
 
 /** A new array with a's values (a gradient passed on unchanged: each tensor owns its own array). */
 function copy(a: Float32Array): Float32Array {
@@ -350,4 +360,4 @@ const plain = {
 };
 
 /** The kernels the op files ask the kit for (GpuKit.simd), in webasm mode. */
-export const loopKernels = { batchStats, batchNorm, batchNormBackward, relu, reluBackward, frelu, freluBiasGrad, add, copy, maxPool2x2, maxPool2x2Backward };
+export const loopKernels = { batchStats, batchNorm, batchNormBackward, relu, reluBackward, frelu, freluBiasGrad, add, sub, mul, neg, fill, copy, maxPool2x2, maxPool2x2Backward };

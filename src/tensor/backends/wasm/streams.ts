@@ -1,6 +1,6 @@
 /**
  * WebAssembly SIMD kernels that stream over arrays in the SIMD kernels' shared memory, four floats
- * a step: the arithmetic of batch normalisation, the activations and addition (./loops.ts lays
+ * a step: the arithmetic of batch normalisation, the activations, elementwise arithmetic and 2×2 max pooling (./loops.ts lays
  * their operands out, splits the work between the threads and reads the results back).
  *
  * Two shapes of loop:
@@ -49,14 +49,25 @@ function reluGrad(): FunctionBody {
   });
 }
 
-/** add(a, b, y, bytes): y = a + b. */
-function add(): FunctionBody {
-  return elementwise('add', 3, (f, at) => {
+/** add(a, b, y, bytes): y = a + b; sub and mul likewise (`name` the kernel, `op` its instruction). */
+function binary(name: 'add' | 'sub' | 'mul', op: (f: FunctionBody) => void): FunctionBody {
+  return elementwise(name, 3, (f, at) => {
     at(2);
     at(0);
     f.v128Load(0);
     at(1);
-    f.v128Load(0).f32x4Add().v128Store(0);
+    f.v128Load(0);
+    op(f);
+    f.v128Store(0);
+  });
+}
+
+/** neg(x, y, bytes): y = −x. */
+function neg(): FunctionBody {
+  return elementwise('neg', 2, (f, at) => {
+    at(1);
+    at(0);
+    f.v128Load(0).f32x4Neg().v128Store(0);
   });
 }
 
@@ -367,7 +378,7 @@ const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
 
 /** The functions by name, as callable exports. */
 export type StreamKernels = Readonly<Record<StreamName, (...args: number[]) => void>>;
-export type StreamName = 'relu' | 'reluGrad' | 'add' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'normalize' | 'reluPlus' | 'bnGrad' | 'maxPool2x2' | 'maxPool2x2Grad';
+export type StreamName = 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'normalize' | 'reluPlus' | 'bnGrad' | 'maxPool2x2' | 'maxPool2x2Grad';
 
 let compiled: WebAssembly.Module | null = null;
 const instances = new WeakMap<WebAssembly.Memory, StreamKernels>();
@@ -377,7 +388,7 @@ export function streamKernels(memory: WebAssembly.Memory): StreamKernels {
   let kernels = instances.get(memory);
   if (kernels === undefined) {
     compiled ??= new WebAssembly.Module(
-      assemble([relu(), reluGrad(), add(), planeSums(), planeSumsCentred(), affine(), normalize(), reluPlus(), bnGrad(), maxPool2x2(), maxPool2x2Grad()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
+      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), planeSums(), planeSumsCentred(), affine(), normalize(), reluPlus(), bnGrad(), maxPool2x2(), maxPool2x2Grad()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
     );
     const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
     kernels = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function')) as StreamKernels;

@@ -84,6 +84,7 @@ interface TrainStats {
   chartMsPerStep: number;
   stepMs: number;
   lossChartSteps: number;
+  stepsDrawn: number;
 }
 interface RunData {
   rows: Row[];
@@ -119,7 +120,7 @@ async function lab<T>(name: string, ...args: unknown[]): Promise<T> {
   }
 }
 
-const progress = (): Promise<{ step: number; compareStep: number; paused: boolean; running: boolean }> => lab('progress');
+const progress = (): Promise<{ step: number; compareStep: number; paused: boolean; held: boolean; running: boolean }> => lab('progress');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, ok: () => Promise<boolean>, ms = 120_000): Promise<void> {
   const end = Date.now() + ms;
@@ -146,9 +147,12 @@ async function screenshots(view: string): Promise<void> {
   await page.click(`#tab-${view}`);
   for (const [w, h] of [[390, 844], [1280, 800]]) {
     await page.setViewportSize({ width: w, height: h });
-    await sleep(300); // the charts follow the new width
-    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-    assert.ok(overflow <= 0, `view ${view} at ${w} px is ${overflow} px too wide`);
+    // The charts follow the new width (a ResizeObserver, a frame or more later); then nothing is wider than the screen.
+    const overflow = (): Promise<number> => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    await until(`view ${view} fits ${w} px`, async () => (await overflow()) <= 0, 15_000).catch(() => undefined);
+    const extra = await overflow();
+    assert.ok(extra <= 0, `view ${view} at ${w} px is ${extra} px too wide`);
+    await sleep(300); // the charts' redraw at the new size
     const path = join(OUT, `lab-${view}-${w}x${h}.png`);
     await page.screenshot({ path, fullPage: true });
     shots.push(path);
@@ -208,13 +212,12 @@ if (found.path === null) {
     const { page } = s();
     await page.evaluate((o) => Reflect.set(globalThis, 'firstRun', Reflect.get(Reflect.get(globalThis, 'lab'), 'train')(o)), OPTIONS);
     await until('step 1 is drawn', async () => (await progress()).step >= 1 && (await lab<{ lossChartSteps: number }>('trainStats')).lossChartSteps >= 1);
-    await sleep(100); // the frame that draws step 1's filters
     const filtersBefore = await filterPixels();
     const chartBefore = (await lab<{ lossChartSteps: number }>('trainStats')).lossChartSteps;
 
     await until('step 3', async () => (await progress()).step >= 3);
     await lab('pause');
-    await sleep(3000); // the step in flight when the pause arrived finishes (about 0.6 s a step here)
+    await until('the pause takes hold (the step in flight is done)', async () => (await progress()).held);
     const held = (await progress()).step;
     await sleep(3000);
     const later = await progress();
@@ -237,7 +240,7 @@ if (found.path === null) {
     assert.ok(r.b[19].some((b) => Math.abs(b + 1) > 1e-3), `b moved from −1: ${r.b[19].join(', ')}`);
     assert.ok(r.b[19].some((b, l) => b !== r.b[0][l]), 'b changed over the steps');
 
-    await sleep(200); // the last frame
+    await until('the last step is drawn', async () => (await lab<TrainStats>('trainStats')).lossChartSteps === 20, 30_000).catch(() => undefined);
     const stats = await lab<TrainStats>('trainStats');
     assert.ok(chartBefore >= 1 && chartBefore < 20, `the loss chart had ${chartBefore} step(s) early on`);
     assert.is(stats.lossChartSteps, 20, 'the loss chart ends with a point per step');
@@ -273,8 +276,10 @@ if (found.path === null) {
       assert.ok(Math.abs(trace / total - (1 - t.error)) < 1e-12, `trace ${trace} / ${total} vs error ${t.error}`);
       assert.is(t.predicted.length, OPTIONS.testCount);
     }
-    const cells = await s().page.$$eval('#confusion tbody td', (tds) => tds.map((td) => Number(td.textContent)));
-    assert.equal(cells, r.tests[1].confusion.flat());
+    const cells = (): Promise<number[]> => s().page.$$eval('#confusion tbody td', (tds) => tds.map((td) => Number(td.textContent)));
+    const last = r.tests[1].confusion.flat();
+    await until('the last test pass is drawn', async () => JSON.stringify(await cells()) === JSON.stringify(last), 30_000).catch(() => undefined);
+    assert.equal(await cells(), last);
     const captions = await s().page.$$eval('#grid figcaption', (fs) => fs.map((f) => f.className));
     assert.is(captions.length, 16);
     assert.ok(captions.every((c) => c === 'right' || c === 'wrong'), captions.join(' '));
@@ -290,8 +295,8 @@ if (found.path === null) {
     const data = await lab<{ main: RunData; compare: RunData }>('runData');
     assert.equal(data.compare.layers, ['features.2', 'features.7', 'features.12', 'classifier.2']);
     assert.is(data.main.rows.length, 20, 'the first run stays');
-    await sleep(200);
-    assert.is((await lab<TrainStats>('trainStats')).lossChartSteps, 20);
+    await until('the compare run is drawn', async () => (await lab<TrainStats>('trainStats')).stepsDrawn === 40, 30_000).catch(() => undefined);
+    assert.is((await lab<TrainStats>('trainStats')).stepsDrawn, 40, 'both runs drawn, 20 steps each');
   });
 
   test('lab view 3: screenshots at 1280×800 and 390×844 (and the 1280×800 viewport for the README); no horizontal overflow at 390 px', async () => {
@@ -348,7 +353,7 @@ if (found.path === null) {
     assert.equal(s().errors, []);
   });
 
-  test('lab train: the same seed and options give the same first-step loss (the same weights and batches); a file that is no safetensors is refused in one line', async () => {
+  test('lab train: the same seed and options give the same first-step loss (the same weights and batches); a file that is no safetensors, and a batch larger than the data, are refused in one line', async () => {
     const again = await lab<RunResult>('train', { ...OPTIONS, steps: 3 });
     assert.ok(Math.abs(again.losses[0] - firstRun().losses[0]) <= 1e-6 * firstRun().losses[0], `first loss ${again.losses[0]}, earlier ${firstRun().losses[0]}`);
     const refused = await s().page.evaluate(() =>
@@ -358,6 +363,13 @@ if (found.path === null) {
       ),
     );
     assert.is(refused, 'safetensors: the weights file is not a valid safetensors file: it has 3 bytes, fewer than the 8 of the header length');
+    const tooBig = await s().page.evaluate(() =>
+      (Reflect.get(Reflect.get(globalThis, 'lab'), 'train')({ steps: 2, batchSize: 16, syntheticCount: 8 }) as Promise<unknown>).then(
+        () => 'trained',
+        (e: Error) => e.message,
+      ),
+    );
+    assert.is(tooBig, 'lab.train: batchSize 16 is more than the 8 training images; lower it or use more images');
     assert.equal(s().errors, [], 'no console error in the whole session');
   });
 
@@ -397,7 +409,7 @@ if (found.path === null) {
       await page.evaluate((o) => Reflect.set(globalThis, 'plainRun', Reflect.get(Reflect.get(globalThis, 'lab'), 'train')(o)), { ...OPTIONS, steps: 4, batchSize: 8, syntheticCount: 32, testCount: 10 });
       await until('step 1 on the plain page', async () => (await step()) >= 1);
       await call('pause');
-      await sleep(4000); // the step in flight finishes (about 1 s a step here, without SIMD)
+      await until('the pause takes hold on the plain page', async () => Reflect.get(Object(await call('progress')), 'held') === true);
       const held = await step();
       await sleep(3000);
       assert.is(await step(), held, 'no step while paused');

@@ -1,9 +1,13 @@
 /**
  * The lab training view's arithmetic (src/browser/lab/train-metrics.ts), against values worked out
- * by hand: predictions, error rate, the confusion matrix, the filter images and the metrics CSV.
+ * by hand: predictions, error rate, the confusion matrix, the filter images and the metrics CSV;
+ * and what it measures inside SmallNet (src/browser/lab/train-layers.ts): the layer-by-layer
+ * forward equals SmallNet.forward, and each layer's statistics.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as g from '../src/index.js';
+import { forwardKeeping, layerStats } from '../src/browser/lab/train-layers.js';
 import { CIFAR10_CLASSES, confusionMatrix, errorRate, filterPixels, metricsCsv, predictions } from '../src/browser/lab/train-metrics.js';
 
 test('predictions: the first largest score of each row', () => {
@@ -69,6 +73,33 @@ test('metricsCsv: a header, one row per step in full precision, test columns onl
 
 test("CIFAR10_CLASSES: the ten names of batches.meta.txt, in label order", () => {
   assert.equal([...CIFAR10_CLASSES], ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
+});
+
+test('forwardKeeping: the same logits as SmallNet.forward, keeping the 4 activation outputs; backward leaves a gradient on each', () => {
+  g.setBackend('reference');
+  const net = g.models.smallNet({ activation: 'frelu', batchNorm: true, classes: 10, seed: 3 });
+  net.eval(); // dropout off, BN on its running statistics: two forwards are the same computation
+  const x = g.randn([2, 3, 32, 32], { seed: 4 });
+  const kept: g.Tensor[] = [];
+  const logits = forwardKeeping(net, x, kept);
+  assert.equal(Array.from(logits.toArray()), Array.from(net.forward(x).toArray()));
+  assert.equal(kept.map((a) => a.shape), [[2, 32, 32, 32], [2, 64, 16, 16], [2, 128, 8, 8], [2, 512]]);
+  g.nn.functional.crossEntropy(logits, [1, 7]).backward();
+  for (const a of kept) assert.equal(a.grad?.shape, a.shape);
+  net.dispose();
+});
+
+test('layerStats: mean and variance of a layer output, and the norm of its gradient', () => {
+  g.setBackend('reference');
+  // h = 2x = [2, 4, 6, 8]: mean 5, variance (4 + 16 + 36 + 64) / 4 − 25 = 5.
+  // loss = Σ h² / 2, so ∂loss/∂h = h and its norm is √(4 + 16 + 36 + 64) = √120.
+  const x = g.tensor([1, 2, 3, 4], { requiresGrad: true });
+  const h = g.mul(x, 2).retainGrad();
+  g.div(g.sum(g.mul(h, h)), 2).backward();
+  const st = layerStats(h);
+  assert.is(st.mean, 5);
+  assert.is(st.variance, 5);
+  assert.ok(Math.abs(st.gradNorm - Math.sqrt(120)) < 1e-12, String(st.gradNorm));
 });
 
 test.run();

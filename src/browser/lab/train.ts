@@ -1,7 +1,7 @@
 /**
  * The lab's training run, in its Web Worker (./worker.ts): SmallNet (Table 3) trained on a data set
- * the page supplies, with the paper's SGD (Nesterov momentum 0.9, weight decay 1e-4), one step per
- * batch. DOM-free: it needs only the library.
+ * the page supplies, with the paper's SGD (Nesterov momentum, 0.9 unless asked otherwise; weight
+ * decay 1e-4), one step per batch. DOM-free: it needs only the library.
  *
  * A TrainSession holds one network, its optimizer and its data. `run` steps it in an async loop
  * that yields to the worker's event loop between steps, so the page's pause, resume and stop
@@ -19,6 +19,7 @@
  */
 import * as g from '../index.js';
 import { confusionMatrix, errorRate, predictions, CIFAR10_CLASSES } from './train-metrics.js';
+import { forwardKeeping, isActivation, layerStats } from './train-layers.js';
 
 export interface TrainOptions {
   model?: 'smallnet';
@@ -158,46 +159,6 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   };
 }
 
-const isActivation = (m: g.nn.Module): boolean =>
-  m instanceof g.nn.ReLU || m instanceof g.nn.LeakyReLU || m instanceof g.nn.PReLU || m instanceof g.nn.ELU || m instanceof g.nn.FReLU;
-
-/**
- * SmallNet's forward, layer by layer (features, flatten, classifier: what SmallNet.forward does),
- * keeping each activation layer's output with retainGrad, so that backward leaves ∂loss/∂output on it.
- */
-function forwardKeeping(net: g.models.SmallNet, x: g.Tensor, kept: g.Tensor[]): g.Tensor {
-  const through = (layers: g.nn.Sequential, h: g.Tensor): g.Tensor => {
-    for (const [, m] of layers.namedChildren()) {
-      h = m.forward(h);
-      if (isActivation(m)) kept.push(h.retainGrad());
-    }
-    return h;
-  };
-  return through(net.classifier, net.flatten.forward(through(net.features, x)));
-}
-
-/**
- * An activation layer's output a (kept by forwardKeeping, after backward): the mean and the
- * variance of its values over the batch, and ‖∂loss/∂a‖₂. Computed on the host from one copy of
- * each: a few extra kernels per layer would cost more here (webasm compiles a kernel per shape).
- */
-function layerStats(a: g.Tensor): { mean: number; variance: number; gradNorm: number } {
-  const da = a.grad;
-  if (da === null) throw new Error('lab.train: an activation output got no gradient');
-  const values = a.toArray();
-  const grads = da.toArray();
-  let sum = 0;
-  let squares = 0;
-  let gradSquares = 0;
-  for (let i = 0; i < values.length; i++) {
-    sum += values[i];
-    squares += values[i] * values[i];
-    gradSquares += grads[i] * grads[i];
-  }
-  const mean = sum / values.length;
-  return { mean, variance: Math.max(0, squares / values.length - mean * mean), gradNorm: Math.sqrt(gradSquares) };
-}
-
 /** One network in training, its data and its optimizer (see the module comment). */
 export class TrainSession {
   readonly options: ResolvedOptions;
@@ -219,6 +180,7 @@ export class TrainSession {
     g.setGpuMode(o.mode);
     g.setBackend('gpu');
     const { train, test } = dataSets(o, options.syntheticCount ?? Math.min(1024, Math.max(1, o.steps) * o.batchSize), cifar);
+    if (train.length < o.batchSize) throw new Error(`lab.train: batchSize ${o.batchSize} is more than the ${train.length} training images; lower it or use more images`);
     this.options = { ...o, images: train.length };
     this.classes = train.classes;
     this.net = g.models.smallNet({ activation: o.activation, batchNorm: o.bn, classes: train.classes, seed: o.seed });
@@ -332,9 +294,10 @@ export class TrainSession {
 
   /**
    * Trains to `options.steps`, yielding between steps; a test pass every `testEvery` steps and
-   * after the last. Stops early when `control.stopped` is set; waits while `control.paused`.
+   * after the last. Stops early when `control.stopped` is set; waits while `control.paused`
+   * (`onHold` says when a pause has taken hold: the step in flight has finished).
    */
-  async run(control: RunControl, onStep: (r: StepReport) => void, onTest: (r: TestReport) => void): Promise<TrainResult> {
+  async run(control: RunControl, onStep: (r: StepReport) => void, onTest: (r: TestReport) => void, onHold: (step: number) => void = () => {}): Promise<TrainResult> {
     const reports: StepReport[] = [];
     const tests: TestReport[] = [];
     const test = (): void => {
@@ -343,7 +306,7 @@ export class TrainSession {
       onTest(t);
     };
     while (this.step < this.options.steps) {
-      await betweenSteps(control);
+      await betweenSteps(control, () => onHold(this.step));
       if (control.stopped) break;
       const r = this.trainStep();
       reports.push(r);
@@ -436,10 +399,15 @@ export class TrainSession {
   }
 }
 
-/** Lets the worker's messages in; then waits while paused (polling: a pause lasts seconds, not microseconds). */
-async function betweenSteps(control: RunControl): Promise<void> {
-  do await new Promise((resolve) => setTimeout(resolve, control.paused ? 50 : 0));
-  while (control.paused && !control.stopped);
+/**
+ * Lets the worker's messages in; then, while paused, waits (polling: a pause lasts seconds, not
+ * microseconds), calling `onHold` once when the wait begins.
+ */
+async function betweenSteps(control: RunControl, onHold: () => void): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (!control.paused || control.stopped) return;
+  onHold();
+  while (control.paused && !control.stopped) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 /** The training set and the held-out test set (see TrainOptions). */

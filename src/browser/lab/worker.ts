@@ -16,7 +16,7 @@
  *                                                                  → a session from the file, a test pass; reply: its TestReport
  *   worker → page  { kind: 'setup', run, setup }, then { kind: 'step', run, report } per step (after the
  *                  first, { kind: 'backend', run, info }: what the kernels run on) and
- *                  { kind: 'test', run, report } per test pass, then { kind: 'done', run, result } or { kind: 'error', run, message };
+ *                  { kind: 'test', run, report } per test pass, { kind: 'held', run, step } when a pause takes hold, then { kind: 'done', run, result } or { kind: 'error', run, message };
  *                  { kind: 'reply', request, value } or { kind: 'error', request, message }
  */
 import { TrainSession, type CifarParts, type RunControl, type RunSetup, type StepReport, type TestReport, type TrainOptions, type TrainResult } from './train.js';
@@ -35,6 +35,7 @@ export type ToWorker =
 export type FromWorker =
   | { kind: 'setup'; run: number; setup: RunSetup }
   | { kind: 'backend'; run: number; info: GpuInfo }
+  | { kind: 'held'; run: number; step: number }
   | { kind: 'step'; run: number; report: StepReport }
   | { kind: 'test'; run: number; report: TestReport }
   | { kind: 'done'; run: number; result: TrainResult }
@@ -87,6 +88,7 @@ async function start(run: number, options: TrainOptions, cifar: CifarParts | nul
       if (report.step === 1) post({ kind: 'backend', run, info: gpuInfo() }); // the mode is settled by the first kernel
     },
     (report) => post({ kind: 'test', run, report }),
+    (step) => post({ kind: 'held', run, step }),
   );
   // The session stays (for export and more test passes) unless it was stopped, which freed it.
   post({ kind: 'done', run, result });

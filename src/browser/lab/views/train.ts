@@ -41,13 +41,15 @@ export interface Run {
   tests: TestReport[];
   filters: StepReport['filters'] | null;
   stepMs: number[];
+  /** The step at which the worker's loop stopped for a pause (null while it trains). */
+  heldAt: number | null;
   /** Set when the worker says the run is done (a run of loaded weights has no steps and is done at once). */
   finished: boolean;
   /** The worker's summary, when the run trained to its end or was stopped. */
   result: TrainResult | null;
 }
 
-const newRun = (id: number, options: TrainOptions, finished = false): Run => ({ id, options, setup: null, rows: [], stats: [], tests: [], filters: null, stepMs: [], finished, result: null });
+const newRun = (id: number, options: TrainOptions, finished = false): Run => ({ id, options, setup: null, rows: [], stats: [], tests: [], filters: null, stepMs: [], heldAt: null, finished, result: null });
 
 const files: { source: string; bytes: Uint8Array }[] = [];
 /** The training worker, kept while the gpu.js mode asked for stays the same (../worker.ts). */
@@ -220,6 +222,8 @@ function received(m: FromWorker): void {
     if (run !== null) run.setup = m.setup;
   } else if (m.kind === 'backend') {
     if (run === main) shell.showBackend(m.info);
+  } else if (m.kind === 'held') {
+    if (run !== null && paused) run.heldAt = m.step;
   } else if (m.kind === 'step') {
     const r = m.report;
     if (run === null) return;
@@ -301,7 +305,11 @@ async function compare(activation?: g.models.Activation): Promise<TrainResult> {
 
 function setPaused(value: boolean): void {
   paused = value;
-  for (const run of [main, compared]) if (run !== null && !run.finished) post({ kind: value ? 'pause' : 'resume', run: run.id });
+  for (const run of [main, compared]) {
+    if (run === null || run.finished) continue;
+    run.heldAt = null;
+    post({ kind: value ? 'pause' : 'resume', run: run.id });
+  }
   $('pauseButton', HTMLButtonElement).textContent = value ? 'Resume' : 'Pause';
   $('pauseButton', HTMLButtonElement).setAttribute('aria-pressed', String(value));
   schedule();
@@ -332,7 +340,7 @@ const LONG_FRAME_MS = 50;
  */
 function trainStats(): {
   fps: number; frames: number; worstFrameMs: number; longFrames: number; longTasks: number; longTaskMs: number; draws: number;
-  chartMsPerDraw: number; pictureMsPerDraw: number; chartMsPerStep: number; stepMs: number; lossChartSteps: number;
+  chartMsPerDraw: number; pictureMsPerDraw: number; chartMsPerStep: number; stepMs: number; lossChartSteps: number; stepsDrawn: number;
 } {
   const stepMs = main === null || main.stepMs.length < 2 ? 0 : main.stepMs.slice(1).reduce((s, t) => s + t, 0) / (main.stepMs.length - 1);
   const per = (ms: number, n: number): number => (n > 0 ? ms / n : 0);
@@ -349,6 +357,7 @@ function trainStats(): {
     chartMsPerStep: per(stats.chartMs, stats.stepsDrawn),
     stepMs,
     lossChartSteps: stats.lossChartSteps,
+    stepsDrawn: stats.stepsDrawn,
   };
 }
 
@@ -358,13 +367,15 @@ function runData(): Record<'main' | 'compare', Pick<Run, 'options' | 'rows' | 's
   return { main: of(main), compare: of(compared) };
 }
 
-/** lab.progress: where the runs are. */
-function progress(): { step: number; compareStep: number; paused: boolean; running: boolean } {
+/** lab.progress: where the runs are; `held`: paused, and every running run's loop has stopped (its step in flight done). */
+function progress(): { step: number; compareStep: number; paused: boolean; held: boolean; running: boolean } {
+  const running = [main, compared].filter((r): r is Run => r !== null && !r.finished);
   return {
     step: main?.rows.length ?? 0,
     compareStep: compared?.rows.length ?? 0,
     paused,
-    running: [main, compared].some((r) => r !== null && !r.finished),
+    held: paused && running.every((r) => r.heldAt !== null),
+    running: running.length > 0,
   };
 }
 

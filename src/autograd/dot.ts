@@ -24,23 +24,34 @@ export function toDot(t: Tensor, options: ToDotOptions = {}): string {
   const shown = options.values ?? 0;
   if (!Number.isInteger(shown) || shown < 0) throw new Error(`toDot: values must be an integer ≥ 0 (how many values to show); got ${JSON.stringify(options.values)}`);
   const lines: string[] = ['digraph gradlab {', '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=11];'];
+  for (const u of graphTensors(t)) {
+    lines.push(`  t${u.id} [${tensorAttrs(u, u === t, shown)}];`);
+    if (u.node === null) continue;
+    lines.push(`  op${u.id} [shape=ellipse, label="${u.node.op.name}"];`);
+    lines.push(`  op${u.id} -> t${u.id};`);
+    for (const [name, input] of Object.entries(u.node.inputs)) lines.push(`  t${input.id} -> op${u.id} [label="${name}"];`);
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * The graph walk behind toDot: every tensor `t` was computed from, t first, each once — leaves
+ * (with or without requiresGrad) included. An op application is `u.node` (its inputs by name).
+ * The lab's autograd view draws this same graph.
+ */
+export function graphTensors(t: Tensor): Tensor[] {
+  const order: Tensor[] = [];
   const seen = new Set<Tensor>();
   const stack: Tensor[] = [t];
   while (stack.length > 0) {
     const u = stack.pop()!;
     if (seen.has(u)) continue;
     seen.add(u);
-    lines.push(`  t${u.id} [${tensorAttrs(u, u === t, shown)}];`);
-    if (u.node === null) continue;
-    lines.push(`  op${u.id} [shape=ellipse, label="${u.node.op.name}"];`);
-    lines.push(`  op${u.id} -> t${u.id};`);
-    for (const [name, input] of Object.entries(u.node.inputs)) {
-      lines.push(`  t${input.id} -> op${u.id} [label="${name}"];`);
-      stack.push(input);
-    }
+    order.push(u);
+    if (u.node !== null) stack.push(...Object.values(u.node.inputs));
   }
-  lines.push('}');
-  return lines.join('\n') + '\n';
+  return order;
 }
 
 function tensorAttrs(t: Tensor, root: boolean, shown: number): string {

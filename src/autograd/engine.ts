@@ -62,47 +62,72 @@ export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions =
       accumulateLeaf(t, dy, owned.has(dy));
       continue;
     }
-    if (node.saved === null) {
-      throw new Error(
-        `backward: the graph through '${node.op.name}' was freed by an earlier backward(); ` +
-          'pass { retainGraph: true } to the first backward() to backpropagate through it twice',
-      );
-    }
-    checkVersions(t, node);
+    const inputs = inputGradients(t, dy);
     if (t.retainsGrad) accumulateLeaf(t, dy, false); // retainGrad(): a copy of dy stays in t.grad
-    const needsGrad: Record<string, boolean> = {};
-    const nonDiff = new Set<string>(node.op.nonDifferentiable ?? []);
-    for (const name of node.op.inputs) needsGrad[name] = !nonDiff.has(name) && node.inputs[name].requiresGrad;
-    const ctx = { ...node.ctx, needsGrad };
-    const out = node.gradFunc ? customGradients(node, dy, needsGrad) : getBackend(t.backend).backward(node.op, node.saved, dy.storage, ctx);
     if (!options.retainGraph) node.saved = null;
     if (owned.has(dy)) dy.dispose();
 
-    for (const name of node.op.inputs) {
-      if (!needsGrad[name]) continue;
-      const input = node.inputs[name];
-      const g = out['d' + name];
-      const gSize = g === undefined ? -1 : storageSize(g);
-      if (g === undefined || (gSize !== -1 && gSize !== input.size)) {
-        throw new Error(
-          `backward of '${node.op.name}': the gradient for input '${name}' must have ${input.size} elements ` +
-            `(shape ${shapeToString(input.shape)}); got ${g === undefined ? 'none' : gSize}`,
-        );
-      }
-      const gt = new Tensor(g, input.shape, input.dtype, input.backend);
-      owned.add(gt);
+    for (const { input, grad } of inputs) {
+      owned.add(grad);
       const before = grads.get(input);
       if (before === undefined) {
-        grads.set(input, gt);
+        grads.set(input, grad);
       } else {
-        const sum = noGrad(() => add.apply({ a: before, b: gt }));
+        const sum = noGrad(() => add.apply({ a: before, b: grad }));
         owned.add(sum);
         before.dispose();
-        gt.dispose();
+        grad.dispose();
         grads.set(input, sum);
       }
     }
   }
+}
+
+/** One input's share of a node's backward: ∂loss/∂input along this one edge. */
+export interface InputGradient {
+  /** The input's name in the op (e.g. 'a', 'b', 'x'). */
+  name: string;
+  input: Tensor;
+  /** A new tensor the caller owns. */
+  grad: Tensor;
+}
+
+/**
+ * One node's backward: from dy, the gradient of the computed tensor `t`, the gradient sent back
+ * to each of its inputs that needs one (requiresGrad, not declared non-differentiable). backward()
+ * runs this for every node in reverse topological order and sums what reaches each tensor; the lab
+ * calls it one node at a time to show each gradient arriving.
+ */
+export function inputGradients(t: Tensor, dy: Tensor): InputGradient[] {
+  const node = t.node;
+  if (node === null) throw new Error(`backward: tensor #${t.id} is a leaf; it has no node to backpropagate through`);
+  if (node.saved === null) {
+    throw new Error(
+      `backward: the graph through '${node.op.name}' was freed by an earlier backward(); ` +
+        'pass { retainGraph: true } to the first backward() to backpropagate through it twice',
+    );
+  }
+  checkVersions(t, node);
+  const needsGrad: Record<string, boolean> = {};
+  const nonDiff = new Set<string>(node.op.nonDifferentiable ?? []);
+  for (const name of node.op.inputs) needsGrad[name] = !nonDiff.has(name) && node.inputs[name].requiresGrad;
+  const ctx = { ...node.ctx, needsGrad };
+  const out = node.gradFunc ? customGradients(node, dy, needsGrad) : getBackend(t.backend).backward(node.op, node.saved, dy.storage, ctx);
+  const result: InputGradient[] = [];
+  for (const name of node.op.inputs) {
+    if (!needsGrad[name]) continue;
+    const input = node.inputs[name];
+    const g = out['d' + name];
+    const gSize = g === undefined ? -1 : storageSize(g);
+    if (g === undefined || (gSize !== -1 && gSize !== input.size)) {
+      throw new Error(
+        `backward of '${node.op.name}': the gradient for input '${name}' must have ${input.size} elements ` +
+          `(shape ${shapeToString(input.shape)}); got ${g === undefined ? 'none' : gSize}`,
+      );
+    }
+    result.push({ name, input, grad: new Tensor(g, input.shape, input.dtype, input.backend) });
+  }
+  return result;
 }
 
 /**
@@ -165,8 +190,8 @@ function copyOf(t: Tensor): Tensor {
   return fromTyped(t.toArray(), t.shape, { dtype: t.dtype, backend: t.backend });
 }
 
-/** Tensors reachable from `root` through graph nodes, each after all of its inputs. */
-function topologicalOrder(root: Tensor): Tensor[] {
+/** Tensors reachable from `root` through graph nodes that require grad, each after all of its inputs: backward() walks it from the end. */
+export function topologicalOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
   const visited = new Set<Tensor>();
   const stack: { t: Tensor; expanded: boolean }[] = [{ t: root, expanded: false }];

@@ -77,6 +77,14 @@ export interface GradcheckResult {
   kinks: GradcheckKink[];
   /** How many elements were compared, over all inputs. */
   checked: number;
+  /** Every compared element, input by input: where it is, both gradients, and how it was judged. */
+  elements: {
+    input: string;
+    index: number[];
+    numerical: number;
+    analytical: number;
+    verdict: 'ok' | 'failure' | 'kink';
+  }[];
   /** A readable summary: 'ok' or the worst failures. */
   summary: string;
 }
@@ -152,6 +160,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
   let maxAbsError = 0;
   let maxRelError = 0;
   let checked = 0;
+  const elements: GradcheckResult['elements'] = [];
   const pick = randomStream(`${options.seed ?? 0}/sample`);
   const within = (a: number, n: number): boolean => Math.abs(a - n) <= atol + rtol * Math.abs(n);
   inputs.forEach((t, i) => {
@@ -168,6 +177,8 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
       const minus = loss(vals);
       const numerical = (plus - minus) / (2 * eps);
       const analytical = g[j];
+      const element = { input: names[i], index: strides.map((s, k) => Math.floor(j / s) % t.shape[k]), numerical, analytical, verdict: 'ok' as 'ok' | 'failure' | 'kink' };
+      elements.push(element);
       const abs = Math.abs(analytical - numerical);
       const rel = abs / Math.max(Math.abs(numerical), 1e-12);
       if (!within(analytical, numerical)) {
@@ -181,6 +192,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
           const between = analytical >= Math.min(left, right) - atol && analytical <= Math.max(left, right) + atol;
           const where = `${names[i]}[${index.join(', ')}] = ${original.toPrecision(6)}`;
           if (between) {
+            element.verdict = 'kink';
             kinks.push({
               input: names[i], index, flatIndex: j, left, right, analytical,
               message:
@@ -190,6 +202,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
             });
             continue;
           }
+          element.verdict = 'failure';
           failures.push({
             input: names[i], index, flatIndex: j, numerical, analytical,
             message:
@@ -203,6 +216,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
       if (Number.isFinite(rel) && abs > atol) maxRelError = Math.max(maxRelError, rel);
       if (!within(analytical, numerical)) {
         const index = strides.map((s, k) => Math.floor(j / s) % t.shape[k]);
+        element.verdict = 'failure';
         failures.push({
           input: names[i],
           index,
@@ -223,7 +237,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
     : [...problems, ...failures.slice(0, 5).map((f) => f.message), failures.length > 5 ? `… and ${failures.length - 5} more elements` : '']
         .filter(Boolean)
         .join('\n');
-  return { ok, maxAbsError, maxRelError, failures, problems, kinks, checked, summary };
+  return { ok, maxAbsError, maxRelError, failures, problems, kinks, checked, elements, summary };
 }
 
 /** Every index of an input of `size` elements, or `sample` of them drawn without replacement. */

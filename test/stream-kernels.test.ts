@@ -1,6 +1,7 @@
 /**
  * The webasm mode's streaming kernels (src/tensor/backends/wasm/loops.ts, streams.ts): batchNorm,
- * batchStats, relu, frelu, add, sub, mul, a scalar's expand and 2×2 max pooling, forward and every gradient, on 1 and 2 threads against the
+ * batchStats, relu, frelu, add, sub, mul, dropout, a matrix's permute, a scalar's expand and 2×2
+ * max pooling, forward and every gradient, on 1 and 2 threads against the
  * reference backend — at sizes big enough that the work is split between the threads (the op-test
  * table's shapes are too small to be split), with the planes' channels counted on from a thread's
  * first plane.
@@ -8,7 +9,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
-import { batchNorm, batchStats, frelu, maxPool2d, relu } from '../src/nn/ops/index.js';
+import { batchNorm, batchStats, dropout, frelu, maxPool2d, relu } from '../src/nn/ops/index.js';
+import { permute } from '../src/autograd/ops/permute.js';
 import { add } from '../src/autograd/ops/add.js';
 import { sub } from '../src/autograd/ops/sub.js';
 import { mul } from '../src/autograd/ops/mul.js';
@@ -72,6 +74,8 @@ const cases: Record<string, Case> = {
   'add': (t) => add.apply({ a: t('a', values(N_X, 'a'), X), b: t('b', values(N_X, 'b'), X) }),
   'sub': (t) => sub.apply({ a: t('a', values(N_X, 'a'), X), b: t('b', values(N_X, 'b'), X) }),
   'mul': (t) => mul.apply({ a: t('a', values(N_X, 'a'), X), b: t('b', values(N_X, 'b'), X) }),
+  'dropout p = 0.3': (t) => dropout.apply({ x: t('x', values(N_X, 'x'), X), mask: t('mask', values(N_X, 'mask').map((v) => (v > -0.5 ? 1 : 0)), X, false) }, { p: 0.3 }),
+  'permute of a [612, 341] matrix': (t) => permute.apply({ x: t('x', values(612 * 341, 'x'), [612, 341]) }, { axes: [1, 0] }),
   'expand of a scalar': (t) => expand.apply({ x: t('x', Float32Array.of(-1.5), []) }, { shape: X }),
   'maxPool2d 2×2 stride 2': (t) => maxPool2d.apply({ x: t('x', values(N_X, 'x'), X) }, pool2x2),
   // Values rounded to whole numbers: most windows hold ties, and the first maximum (scan order) takes dy.

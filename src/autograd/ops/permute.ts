@@ -10,6 +10,7 @@ import { defineOp } from '../op.js';
 import { shapeToString, stridesOf, type Shape } from '../../tensor/shape.js';
 import type { TypedArray } from '../../tensor/dtype.js';
 import { gatherInto, inverse, permuteGpu } from './gather.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 
 export const permute = defineOp({
   name: 'permute',
@@ -32,9 +33,12 @@ export const permute = defineOp({
     },
   },
 
+  // In webasm mode a matrix transpose (a Linear layer's weight) is a blocked loop instead (k.simd(loopKernels)).
   gpu: {
-    forward: (k, { x }, { shapes, attrs }) => permuteGpu(k, x, shapes.x, attrs.axes),
-    backward: (k, _, dy, { outShape, attrs }) => ({ dx: permuteGpu(k, dy, outShape, inverse(attrs.axes)) }),
+    forward: (k, { x }, { shapes, attrs }) => (isTranspose(attrs.axes) ? k.simd(loopKernels)?.transpose(x, shapes.x[0], shapes.x[1]) : undefined) ?? permuteGpu(k, x, shapes.x, attrs.axes),
+    backward: (k, _, dy, { outShape, attrs }) => ({
+      dx: (isTranspose(attrs.axes) ? k.simd(loopKernels)?.transpose(dy, outShape[0], outShape[1]) : undefined) ?? permuteGpu(k, dy, outShape, inverse(attrs.axes)),
+    }),
   },
 });
 
@@ -42,4 +46,9 @@ export const permute = defineOp({
 function permuteInto(x: TypedArray, shape: Shape, axes: readonly number[], y: TypedArray): void {
   const xStrides = stridesOf(shape);
   gatherInto(x, axes.map((a) => shape[a]), axes.map((a) => xStrides[a]), y);
+}
+
+/** Whether `axes` swaps the two axes of a matrix. */
+function isTranspose(axes: readonly number[]): boolean {
+  return axes.length === 2 && axes[0] === 1 && axes[1] === 0;
 }

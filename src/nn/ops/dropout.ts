@@ -17,6 +17,7 @@ import { allocate, type DType, type TypedArray } from '../../tensor/dtype.js';
 import { sameShape, shapeToString, sizeOf, type Shape } from '../../tensor/shape.js';
 import type { RandomStream } from '../../tensor/random.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 import { shown } from '../../util/format.js';
 
 export interface DropoutAttrs {
@@ -46,10 +47,12 @@ export const dropout = defineOp({
     },
   },
 
+  // In webasm mode the backend runs a wasm SIMD streaming kernel instead (k.simd(loopKernels), src/tensor/backends/wasm/loops.ts).
   gpu: {
-    forward: (k, { x, mask }, { outShape, attrs }) => k.run(masked, sizeOf(outShape), [x, mask], { SCALE: 1 / (1 - attrs.p) }),
+    forward: (k, { x, mask }, { outShape, attrs }) =>
+      k.simd(loopKernels)?.maskedScale(x, mask, 1 / (1 - attrs.p)) ?? k.run(masked, sizeOf(outShape), [x, mask], { SCALE: 1 / (1 - attrs.p) }),
     backward: (k, { mask }, dy, { outShape, attrs }) => ({
-      dx: k.run(masked, sizeOf(outShape), [dy, mask], { SCALE: 1 / (1 - attrs.p) }),
+      dx: k.simd(loopKernels)?.maskedScale(dy, mask, 1 / (1 - attrs.p)) ?? k.run(masked, sizeOf(outShape), [dy, mask], { SCALE: 1 / (1 - attrs.p) }),
     }),
   },
 });

@@ -1,6 +1,7 @@
 /**
  * The memory-bound ops of a training step — batch normalisation and its statistics, relu, frelu,
- * elementwise add, sub, mul, a scalar's expand, 2×2 max pooling — as the gpu backend runs them in webasm mode (`k.simd(loopKernels)` in the op files,
+ * elementwise add, sub, mul, dropout's mask, a scalar's expand, a matrix transpose, 2×2 max
+ * pooling — as the gpu backend runs them in webasm mode (`k.simd(loopKernels)` in the op files,
  * beside the matrix products of ./kernels.ts).
  *
  * Why. Each of these ops touches every element a few times and computes little. As gpu.js webasm
@@ -217,6 +218,34 @@ const sub = (a: Float32Array, b: Float32Array): Float32Array => elementwiseOf('s
 const mul = (a: Float32Array, b: Float32Array): Float32Array => elementwiseOf('mul', a, b);
 const neg = (x: Float32Array): Float32Array => elementwiseOf('neg', x);
 
+/** dropout: y = x·mask·scale (mask 0 or 1), forward (x) and backward (dy). */
+function maskedScale(x: Float32Array, mask: Float32Array, scale: number): Float32Array {
+  const { heap, inputs: [X, MASK], outputs: [y], scratch: [SCALE] } = place([x, mask], [x.length], [1]);
+  heap[SCALE] = scale;
+  const vectors = Math.ceil(x.length / 4);
+  const threads = threadsFor(x.length, vectors);
+  const jobs: Job[] = [];
+  for (let t = 0; t < threads; t++) {
+    const [v0, v1] = share(vectors, threads, t);
+    jobs.push({ kind: 'stream', name: 'maskedScale', args: [(X + 4 * v0) * 4, (MASK + 4 * v0) * 4, SCALE * 4, (y.at + 4 * v0) * 4, (v1 - v0) * 16] });
+  }
+  start().pool.run(jobs);
+  return result(heap, y);
+}
+
+/** The transpose of the R×C matrix x (permute of a matrix, axes [1, 0]: a Linear layer's weight), in 32×32 blocks. */
+function transpose(x: Float32Array, R: number, C: number): Float32Array {
+  const { heap, inputs: [X], outputs: [y] } = place([x], [x.length]);
+  const B = 32;
+  for (let r0 = 0; r0 < R; r0 += B) {
+    for (let c0 = 0; c0 < C; c0 += B) {
+      const r1 = Math.min(R, r0 + B), c1 = Math.min(C, c0 + B);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) heap[y.at + c * R + r] = heap[X + r * C + c];
+    }
+  }
+  return result(heap, y);
+}
+
 /** n copies of x's one value (expand of a one-element tensor: an optimiser's scalar stretched over a parameter). */
 function fill(x: Float32Array, n: number): Float32Array {
   const { heap, outputs: [y] } = place([], [n]);
@@ -360,4 +389,4 @@ const plain = {
 };
 
 /** The kernels the op files ask the kit for (GpuKit.simd), in webasm mode. */
-export const loopKernels = { batchStats, batchNorm, batchNormBackward, relu, reluBackward, frelu, freluBiasGrad, add, sub, mul, neg, fill, copy, maxPool2x2, maxPool2x2Backward };
+export const loopKernels = { batchStats, batchNorm, batchNormBackward, relu, reluBackward, frelu, freluBiasGrad, add, sub, mul, neg, fill, copy, maskedScale, transpose, maxPool2x2, maxPool2x2Backward };

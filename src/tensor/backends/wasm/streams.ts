@@ -62,6 +62,20 @@ function binary(name: 'add' | 'sub' | 'mul', op: (f: FunctionBody) => void): Fun
   });
 }
 
+/** maskedScale(x, mask, scale, y, bytes): y = x·mask·scale[0] (dropout, forward and backward; scale a one-float array). */
+function maskedScale(): FunctionBody {
+  const f = new FunctionBody('maskedScale', 5);
+  const [x, mask, scaleAt, y, bytes] = [0, 1, 2, 3, 4];
+  const i = f.local(I32), scale = f.local(V128);
+  f.get(scaleAt).f32Load(0).f32x4Splat().set(scale);
+  f.forRange(i, 0, bytes, 16, () => {
+    f.get(y).get(i).add();
+    f.get(x).get(i).add().v128Load(0).get(mask).get(i).add().v128Load(0).f32x4Mul().get(scale).f32x4Mul();
+    f.v128Store(0);
+  });
+  return f;
+}
+
 /** neg(x, y, bytes): y = −x. */
 function neg(): FunctionBody {
   return elementwise('neg', 2, (f, at) => {
@@ -378,7 +392,7 @@ const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
 
 /** The functions by name, as callable exports. */
 export type StreamKernels = Readonly<Record<StreamName, (...args: number[]) => void>>;
-export type StreamName = 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'normalize' | 'reluPlus' | 'bnGrad' | 'maxPool2x2' | 'maxPool2x2Grad';
+export type StreamName = 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'maskedScale' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'normalize' | 'reluPlus' | 'bnGrad' | 'maxPool2x2' | 'maxPool2x2Grad';
 
 let compiled: WebAssembly.Module | null = null;
 const instances = new WeakMap<WebAssembly.Memory, StreamKernels>();
@@ -388,7 +402,7 @@ export function streamKernels(memory: WebAssembly.Memory): StreamKernels {
   let kernels = instances.get(memory);
   if (kernels === undefined) {
     compiled ??= new WebAssembly.Module(
-      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), planeSums(), planeSumsCentred(), affine(), normalize(), reluPlus(), bnGrad(), maxPool2x2(), maxPool2x2Grad()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
+      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), planeSums(), planeSumsCentred(), affine(), normalize(), reluPlus(), bnGrad(), maxPool2x2(), maxPool2x2Grad()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
     );
     const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
     kernels = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function')) as StreamKernels;

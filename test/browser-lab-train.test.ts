@@ -373,6 +373,35 @@ if (found.path === null) {
     assert.equal(s().errors, [], 'no console error in the whole session');
   });
 
+  test("lab train from the form: Start trains with the form's settings, Pause toggles to Resume, Reset clears the view", async () => {
+    const { page } = s();
+    await page.click('#tab-train');
+    await page.selectOption('#activation', 'elu');
+    await page.uncheck('#bn');
+    for (const [id, value] of [['steps', '2'], ['batchSize', '8'], ['testEvery', '1'], ['lr', '0.02']]) await page.fill(`#${id}`, value);
+    await page.click('#startButton');
+    await until('the form run is done', async () => {
+      const p = await progress();
+      return p.step === 2 && !p.running;
+    });
+    const data = await lab<{ main: RunData & { options: Record<string, unknown> } }>('runData');
+    assert.equal(
+      { activation: data.main.options.activation, bn: data.main.options.bn, steps: data.main.options.steps, batchSize: data.main.options.batchSize, lr: data.main.options.lr },
+      { activation: 'elu', bn: false, steps: 2, batchSize: 8, lr: 0.02 },
+    );
+    assert.equal(data.main.tests.map((t) => t.step), [1, 2], 'a test pass after every step');
+    assert.equal(data.main.layers, ['features.1', 'features.5', 'features.9', 'classifier.1'], 'no BN: each activation follows its conv or linear layer');
+    await page.click('#pauseButton');
+    assert.is(await page.textContent('#pauseButton'), 'Resume');
+    await page.click('#pauseButton');
+    assert.is(await page.textContent('#pauseButton'), 'Pause');
+    await page.click('#resetButton');
+    assert.is(await page.textContent('#status'), 'idle');
+    assert.is(await page.locator('#confusion table').count(), 0);
+    assert.equal(await progress(), { step: 0, compareStep: 0, paused: false, held: false, running: false });
+    assert.equal(s().errors, []);
+  });
+
   test('lab train in webgl2 (SwiftShader here): live textures stay flat over the steps, measuring included', async () => {
     const r = await lab<RunResult & { liveTextures: number[] }>('train', { steps: 3, batchSize: 4, seed: 1, syntheticCount: 12, testCount: 4, mode: 'webgl2' });
     assert.ok(r.info.summary?.startsWith('WebGL2 on '), r.info.summary ?? '');

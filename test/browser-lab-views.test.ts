@@ -251,7 +251,7 @@ if (found.path === null) {
     await page.setViewportSize({ width: 1280, height: 800 });
     if (process.env.GRADLAB_WRITE_DOCS === '1') {
       // The README's pictures: the scalar expression halfway (a has received both of its parts) with
-      // its gradcheck table, and the Monte Carlo for b = −1; each clipped to its section.
+      // its gradcheck table, and the Monte Carlo for b = −1 (from its heading); each clipped to its section.
       await lab('autograd', 'select', 'scalar');
       for (let i = 0; i < 5; i++) await lab('autograd', 'step');
       await lab('autograd', 'gradcheck');
@@ -261,8 +261,9 @@ if (found.path === null) {
         await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
         const doc = join(ROOT, 'docs', 'lab', `${view}.png`);
         const box = (await page.locator(`section#${view}`).boundingBox())!;
+        const from = view === 'frelu' ? (await page.locator('section#frelu h2').nth(1).boundingBox())!.y : box.y;
         const top = Number(await page.evaluate('scrollY'));
-        await page.screenshot({ path: doc, fullPage: true, clip: { x: box.x, y: box.y + top, width: box.width, height: Math.min(box.height, 800) } });
+        await page.screenshot({ path: doc, fullPage: true, clip: { x: box.x, y: from + top, width: box.width, height: Math.min(box.y + box.height - from, 800) } });
         console.log(`docs screenshot ${doc} (${(statSync(doc).size / 1024).toFixed(0)} KiB)`);
       }
     }

@@ -84,7 +84,7 @@ export function freluCurves(b: number, xs: readonly number[]): { y: number[]; dy
 }
 
 const f = (v: number): string => (Math.abs(v) >= 100 || Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(3));
-const pct = (v: number): string => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(0)}%`;
+const pct = (v: number): string => `${v >= 0 ? '+' : '−'}${Math.abs(100 * v).toFixed(Math.abs(v) < 0.1 ? 1 : 0)}%`;
 
 export function mount(root: HTMLElement, shell: Shell): Record<string, unknown> {
   root.innerHTML = `

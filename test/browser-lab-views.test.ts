@@ -175,6 +175,13 @@ if (found.path === null) {
     assert.is((await lab<AutogradState>('autograd', 'state')).position, 2);
     const status = await page.textContent('#ag-status');
     assert.ok(status !== null && status.startsWith('Step 2 of 9'), String(status));
+    // Three more: a·b's mul sends f·b = 6 to a, which already had 1 from the last add.
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Enter');
+    const accumulated = await page.textContent('#ag-status');
+    assert.ok(accumulated !== null && accumulated.includes('sent ∂L/∂a = 6 to a (a has now received 2 parts: total 7)'), String(accumulated));
+    const leafTexts = await page.$$eval('#ag-graph g.ag-leaf', (gs) => gs.map((g) => g.textContent ?? ''));
+    const a = leafTexts.find((t) => t.startsWith('a2')); // the box of a: its name, its value 2, its gradient
+    assert.ok(a !== undefined && a.endsWith('∂L 7 (2 parts)'), JSON.stringify(leafTexts));
   });
 
   test('lab autograd: gradcheck (float64 central differences) agrees element by element', async () => {

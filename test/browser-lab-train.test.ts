@@ -318,6 +318,11 @@ if (found.path === null) {
       const test = r.tests.find((t) => t.step === i + 1);
       assert.equal(cells.slice(8), test === undefined ? ['', ''] : [String(test.loss), String(test.error)]);
     });
+    // The button hands the same text to the browser as a download.
+    await s().page.click('#tab-export');
+    const [download] = await Promise.all([s().page.waitForEvent('download'), s().page.click('#csvButton')]);
+    assert.is(download.suggestedFilename(), 'smallnet-metrics.csv');
+    assert.is(readFileSync(await download.path(), 'utf8'), csv);
   });
 
   test("lab export: the safetensors bytes hold SmallNet's state dict (names, shapes, dtypes); loaded back they give the same test loss", async () => {
@@ -346,6 +351,18 @@ if (found.path === null) {
     assert.ok(Math.abs(loaded.loss - before.loss) <= 1e-5 * Math.abs(before.loss), `test loss ${loaded.loss} after loading, ${before.loss} at export`);
     assert.equal(loaded.predicted, before.predicted);
     assert.match(await s().page.textContent('#loaded') ?? '', /^loaded: test loss/);
+
+    // The same through the page: the download button, then the file picker.
+    const [download] = await Promise.all([s().page.waitForEvent('download'), s().page.click('#weightsButton')]);
+    assert.is(download.suggestedFilename(), 'smallnet.safetensors');
+    const file = join(OUT, 'lab-smallnet.safetensors');
+    await download.saveAs(file);
+    assert.ok(readFileSync(file).equals(Buffer.from(base64, 'base64')), 'the downloaded file holds the exported bytes');
+    await s().page.evaluate("document.getElementById('loaded').textContent = ''");
+    await s().page.setInputFiles('#weightsFile', file);
+    await until('the picked file is loaded', async () => ((await s().page.textContent('#loaded')) ?? '') !== '');
+    const shown = (await s().page.textContent('#loaded')) ?? '';
+    assert.ok(shown.startsWith(`loaded: test loss ${before.loss.toFixed(6)} (at export: ${before.loss.toFixed(6)})`), shown);
   });
 
   test('lab view 4: screenshots at 1280×800 and 390×844; no horizontal overflow at 390 px; no console error', async () => {

@@ -11,7 +11,9 @@
  *   - each test pass's confusion matrix sums to the test images, and trace / total = 1 − test error
  *   - export: the CSV has a row per step with the logged losses and test passes; the safetensors
  *     bytes hold SmallNet's state dict under its names and shapes (decoded here, in Node) and,
- *     loaded back, give the same test loss and predictions
+ *     loaded back, give the same test loss and predictions; the download buttons and the file
+ *     picker do the same through the page (the weights file is left in the output folder)
+ *   - the form: Start trains with its settings; Pause/Resume and Reset; bad input is one error line
  *   - compare: ReLU on the same seed beside the FReLU run; the same options give the same first loss
  *   - screenshots of both views at 1280×800 and 390×844 (paths printed); no horizontal overflow at 390 px
  *   - in webgl2 mode the live textures stay flat over the steps (the measured gradients are freed)

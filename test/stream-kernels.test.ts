@@ -9,7 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
-import { batchNorm, batchStats, dropout, frelu, maxPool2d, relu } from '../src/nn/ops/index.js';
+import { batchNorm, batchStats, conv2d, dropout, frelu, maxPool2d, relu } from '../src/nn/ops/index.js';
 import { permute } from '../src/autograd/ops/permute.js';
 import { add } from '../src/autograd/ops/add.js';
 import { sub } from '../src/autograd/ops/sub.js';
@@ -76,6 +76,10 @@ const cases: Record<string, Case> = {
   'mul': (t) => mul.apply({ a: t('a', values(N_X, 'a'), X), b: t('b', values(N_X, 'b'), X) }),
   'dropout p = 0.3': (t) => dropout.apply({ x: t('x', values(N_X, 'x'), X), mask: t('mask', values(N_X, 'mask').map((v) => (v > -0.5 ? 1 : 0)), X, false) }, { p: 0.3 }),
   'permute of a [612, 341] matrix': (t) => permute.apply({ x: t('x', values(612 * 341, 'x'), [612, 341]) }, { axes: [1, 0] }),
+  // conv2d reading an earlier kernel's result in place: its padding copies rows of 11 floats (two
+  // vectors and three floats) out of the kernels' memory, and its dx pads dy the same way.
+  'conv2d of relu(x), 11 wide': (t) =>
+    conv2d.apply({ x: relu.apply({ x: t('x', values(40 * 6 * 13 * 11, 'x'), [40, 6, 13, 11]) }), w: t('w', values(8 * 6 * 9, 'w'), [8, 6, 3, 3]) }, { stride: [1, 1], padding: [1, 1] }),
   'expand of a scalar': (t) => expand.apply({ x: t('x', Float32Array.of(-1.5), []) }, { shape: X }),
   'maxPool2d 2×2 stride 2': (t) => maxPool2d.apply({ x: t('x', values(N_X, 'x'), X) }, pool2x2),
   // Values rounded to whole numbers: most windows hold ties, and the first maximum (scan order) takes dy.

@@ -79,6 +79,7 @@ export class FunctionBody {
   mul(): this { return this.emit(0x6c); }
   shl(): this { return this.emit(0x74); }
   shrU(): this { return this.emit(0x76); }
+  and(): this { return this.emit(0x71); }
   eq(): this { return this.emit(0x46); }
   ltS(): this { return this.emit(0x48); }
   eqz(): this { return this.emit(0x45); }
@@ -155,6 +156,11 @@ export class FunctionBody {
    */
   forRange(counter: number, start: number, end: number, step: number, body: () => void): this {
     this.i32(start).set(counter);
+    return this.whileBelow(counter, end, step, body);
+  }
+
+  /** for (; local[counter] < local[end]; local[counter] += step) { body }: the counter already set. */
+  whileBelow(counter: number, end: number, step: number, body: () => void): this {
     this.emit(0x02, 0x40, 0x03, 0x40); // block, loop
     this.get(counter).get(end).ltS().eqz().emit(0x0d, 1); // br_if 1: leave the block
     body();

@@ -114,16 +114,11 @@ export function runJob(g: Gemm, job: Job): void {
       const image = p.C * p.HP * p.WP;
       for (let n = job.n0; n < job.n1; n++) {
         g.gemm({ a: job.w, aRows: job.wRows, b: job.xp + n * image, bRows: job.windows, bPanel: TILE_N, c: job.tile, ldc: Qp }, Op, Qp, R, false);
-        // The wide rows' first OW columns are y's. (A loop: rows are short, and copyWithin's call
-        // cost per row was most of the copy.)
+        // The wide rows' first OW columns are y's: O planes of OH rows, copied by a wasm kernel
+        // (rows are short: copyWithin's call cost per row was most of the copy, and a JS loop
+        // moves one float a step).
         const { O, OH, OW, WP } = p;
-        let to = job.y + n * O * OH * OW;
-        for (let o = 0; o < O; o++) {
-          for (let oy = 0; oy < OH; oy++) {
-            const from = job.tile + o * Qp + oy * WP;
-            for (let ox = 0; ox < OW; ox++) heap[to++] = heap[from + ox];
-          }
-        }
+        streamKernels(g.memory).copyPlanes(4 * job.tile, 4 * (job.y + n * O * OH * OW), O, OH, 4 * OW, 4 * WP, 4 * OW, 4 * Qp, 4 * OH * OW);
       }
       return;
     }

@@ -12,6 +12,7 @@
  */
 import { Arena } from './arena.js';
 import { createSharedMemory, Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
+import { streamKernels } from './streams.js';
 import { wideSizes, type Job, type Padded } from './jobs.js';
 import { packB, placeA, type ConvDims } from './lowering.js';
 import { callingThreadOnly, parseThreads, type SimdThreadPool, type SimdThreadPoolFactory } from './threads.js';
@@ -168,6 +169,12 @@ const convFlop = (d: ConvDims): number => 2 * d.N * d.O * d.OH * d.OW * d.C * d.
 function padInto(heap: Float32Array, to: number, x: Float32Array, N: number, C: number, H: number, W: number, py: number, px: number, slack: number): void {
   const HP = H + 2 * py, WP = W + 2 * px;
   heap.fill(0, to, to + N * C * HP * WP + slack);
+  const home = homeOf(x);
+  if (home !== null) {
+    // x lives in the memory (an earlier kernel's result): a wasm kernel copies its rows, 4 floats a step
+    streamKernels(start().gemm.memory).copyPlanes(4 * home, 4 * (to + py * WP + px), N * C, H, 4 * W, 4 * W, 4 * WP, 4 * H * W, 4 * HP * WP);
+    return;
+  }
   for (let plane = 0; plane < N * C; plane++) {
     for (let h = 0; h < H; h++) {
       const from = (plane * H + h) * W, at = to + (plane * HP + h + py) * WP + px;

@@ -388,11 +388,39 @@ function maxPool2x2Grad(): FunctionBody {
   });
 }
 
+// ── copying rows ──
+
+/**
+ * copyPlanes(from, to, planes, rows, rowBytes, fromRow, toRow, fromPlane, toPlane): copies `rows`
+ * rows of rowBytes bytes in each of `planes` planes, the rows fromRow/toRow bytes apart and the
+ * planes fromPlane/toPlane (all byte strides): the convolutions' padding of images into wider
+ * planes and their taking of the output's columns out of the wide product (./kernels.ts, ./jobs.ts),
+ * 16 bytes a step and 4 at the row's end.
+ */
+function copyPlanes(): FunctionBody {
+  const f = new FunctionBody('copyPlanes', 9);
+  const [from, to, planes, rows, rowBytes, fromRow, toRow, fromPlane, toPlane] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const p = f.local(I32), r = f.local(I32), j = f.local(I32), src = f.local(I32), dst = f.local(I32), vectorBytes = f.local(I32);
+  f.get(rowBytes).i32(-16).and().set(vectorBytes);
+  f.forRange(p, 0, planes, 1, () => {
+    f.get(from).get(p).get(fromPlane).mul().add().set(src);
+    f.get(to).get(p).get(toPlane).mul().add().set(dst);
+    f.forRange(r, 0, rows, 1, () => {
+      f.forRange(j, 0, vectorBytes, 16, () => f.get(dst).get(j).add().get(src).get(j).add().v128Load(0).v128Store(0));
+      f.get(vectorBytes).set(j);
+      f.whileBelow(j, rowBytes, 4, () => f.get(dst).get(j).add().get(src).get(j).add().f32Load(0).f32Store(0));
+      f.addTo(src, () => f.get(fromRow));
+      f.addTo(dst, () => f.get(toRow));
+    });
+  });
+  return f;
+}
+
 const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
 
 /** The functions by name, as callable exports. */
 export type StreamKernels = Readonly<Record<StreamName, (...args: number[]) => void>>;
-export type StreamName = 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'maskedScale' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'normalize' | 'reluPlus' | 'bnGrad' | 'maxPool2x2' | 'maxPool2x2Grad';
+export type StreamName = 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'maskedScale' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'normalize' | 'reluPlus' | 'bnGrad' | 'maxPool2x2' | 'maxPool2x2Grad' | 'copyPlanes';
 
 let compiled: WebAssembly.Module | null = null;
 const instances = new WeakMap<WebAssembly.Memory, StreamKernels>();
@@ -402,7 +430,7 @@ export function streamKernels(memory: WebAssembly.Memory): StreamKernels {
   let kernels = instances.get(memory);
   if (kernels === undefined) {
     compiled ??= new WebAssembly.Module(
-      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), planeSums(), planeSumsCentred(), affine(), normalize(), reluPlus(), bnGrad(), maxPool2x2(), maxPool2x2Grad()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
+      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), planeSums(), planeSumsCentred(), affine(), normalize(), reluPlus(), bnGrad(), maxPool2x2(), maxPool2x2Grad(), copyPlanes()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
     );
     const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
     kernels = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function')) as StreamKernels;

@@ -8,10 +8,11 @@
  * kernels they cost three ways: gpu.js copies every argument into the kernel's own wasm memory and
  * the result out again at each call (a SmallNet step spent ~19 % of its time there), its code
  * decodes each element's channel from the flat thread index with divisions, and a per-channel sum
- * takes two kernels because a gpu.js thread cannot scatter. Here each call copies its operands
- * once into the SIMD kernels' shared memory (a memcpy), runs the streaming kernels of ./streams.ts
- * over them — four floats a step, each thread its own range of elements or planes (./jobs.ts) —
- * and copies the result out.
+ * takes two kernels because a gpu.js thread cannot scatter. Here each call reads its operands
+ * where they live in the SIMD kernels' shared memory (results of earlier kernels, ./arena.ts) or
+ * copies them in once (a memcpy), runs the streaming kernels of ./streams.ts over them — four
+ * floats a step, each thread its own range of elements or planes (./jobs.ts) — and writes its
+ * result there as a new tensor array, which the next kernel reads in place.
  *
  * Plain loops where vectors do not fit: the per-channel kernels need whole vectors per plane
  * (S = H·W a multiple of 4); otherwise ([N, C] input, odd images) they run as plain JavaScript

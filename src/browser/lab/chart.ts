@@ -31,7 +31,12 @@ export interface ChartSpec {
   height?: number;
   /** Logarithmic y axis (base 10). */
   logY?: boolean;
+  /** x counts something (steps, layers): ticks only at whole numbers. */
+  integerX?: boolean;
 }
+
+/** Tick spacings for a counting axis: whole numbers only. */
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
 
 export interface LineChart {
   /** Replaces the data: xs ascending, one ys array per series (null where a series has no point). */
@@ -56,7 +61,7 @@ export function lineChart(parent: HTMLElement, spec: ChartSpec): LineChart {
       width: width(),
       height: spec.height ?? 220,
       scales: { x: { time: false }, y: spec.logY ? { distr: 3 } : {} },
-      axes: [{ label: spec.x }, spec.y === undefined ? {} : { label: spec.y }],
+      axes: [spec.integerX ? { label: spec.x, incrs: WHOLE_STEPS } : { label: spec.x }, spec.y === undefined ? {} : { label: spec.y }],
       series: [
         { label: spec.x },
         ...spec.series.map((s, i) => {
@@ -71,7 +76,7 @@ export function lineChart(parent: HTMLElement, spec: ChartSpec): LineChart {
           };
         }),
       ],
-      legend: { show: true },
+      legend: { show: true, live: false }, // labels only: the values under the cursor would crowd a phone screen
       cursor: { drag: { x: false, y: false } },
     },
     [[], ...spec.series.map(() => [])],

@@ -147,11 +147,11 @@ export function mount(root: HTMLElement, shell: Shell): Record<string, unknown> 
 
   // ── the Monte Carlo ──
   const varChart = lineChart($('fr-var'), {
-    title: 'Var[x_l] (log scale)', x: 'layer l', logY: true, height: 240,
+    title: 'Var[x_l] (log scale)', x: 'layer l', integerX: true, logY: true, height: 240,
     series: [{ label: 'measured', points: true }, { label: 'derived recursion' }, { label: 'paper eq. (6)', dash: true }],
   });
   const gradChart = lineChart($('fr-grad'), {
-    title: 'Var[∂Cost/∂x̃_l] (log scale)', x: 'layer l', logY: true, height: 240,
+    title: 'Var[∂Cost/∂x̃_l] (log scale)', x: 'layer l', integerX: true, logY: true, height: 240,
     series: [{ label: 'measured', points: true }, { label: 'derived' }, { label: 'paper eq. (4)', dash: true }],
   });
 

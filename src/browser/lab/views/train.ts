@@ -526,12 +526,12 @@ export function mount(root: HTMLElement, pageShell: Shell): Record<string, unkno
   ];
   const layers = (prefix: string, dash = false): { label: string; color: string; dash: boolean }[] => [0, 1, 2, 3].map((l) => ({ label: `${prefix}${l + 1}`, color: PALETTE[l + 2], dash }));
   charts = {
-    loss: lineChart($('lossChart', HTMLDivElement), { title: 'loss (dashed: compare run)', x: 'step', series: both('loss') }),
-    error: lineChart($('errorChart', HTMLDivElement), { title: 'error (fraction labelled wrong)', x: 'step', series: both('error') }),
-    b: lineChart($('bChart', HTMLDivElement), { title: "FReLU's b per layer", x: 'step', series: [...layers('b'), ...layers('compare b', true)], height: 180 }),
-    mean: lineChart($('meanChart', HTMLDivElement), { title: 'activation mean per layer', x: 'step', series: layers('layer '), height: 180 }),
-    variance: lineChart($('varChart', HTMLDivElement), { title: 'activation variance per layer', x: 'step', series: layers('layer '), logY: true, height: 180 }),
-    gradNorm: lineChart($('gradChart', HTMLDivElement), { title: '‖∂loss/∂activation‖ per layer', x: 'step', series: layers('layer '), logY: true, height: 180 }),
+    loss: lineChart($('lossChart', HTMLDivElement), { title: 'loss (dashed: compare run)', x: 'step', integerX: true, series: both('loss') }),
+    error: lineChart($('errorChart', HTMLDivElement), { title: 'error (fraction labelled wrong)', x: 'step', integerX: true, series: both('error') }),
+    b: lineChart($('bChart', HTMLDivElement), { title: "FReLU's b per layer", x: 'step', integerX: true, series: [...layers('b'), ...layers('compare b', true)], height: 180 }),
+    mean: lineChart($('meanChart', HTMLDivElement), { title: 'activation mean per layer', x: 'step', integerX: true, series: layers('layer '), height: 180 }),
+    variance: lineChart($('varChart', HTMLDivElement), { title: 'activation variance per layer', x: 'step', integerX: true, series: layers('layer '), logY: true, height: 180 }),
+    gradNorm: lineChart($('gradChart', HTMLDivElement), { title: '‖∂loss/∂activation‖ per layer', x: 'step', integerX: true, series: layers('layer '), logY: true, height: 180 }),
   };
   wire();
   watchLongTasks();

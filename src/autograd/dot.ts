@@ -11,6 +11,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/shape.js';
 import { checkKeys } from '../util/options.js';
+import { shown } from '../util/format.js';
 
 /** Options of g.toDot. */
 export interface ToDotOptions {
@@ -21,11 +22,11 @@ export interface ToDotOptions {
 /** The graph behind `t` as Graphviz DOT text (see the module comment): `g.toDot(loss)`. */
 export function toDot(t: Tensor, options: ToDotOptions = {}): string {
   checkKeys('toDot', options, ['values']);
-  const shown = options.values ?? 0;
-  if (!Number.isInteger(shown) || shown < 0) throw new Error(`toDot: values must be an integer ≥ 0 (how many values to show); got ${JSON.stringify(options.values)}`);
+  const valueCount = options.values ?? 0;
+  if (!Number.isInteger(valueCount) || valueCount < 0) throw new Error(`toDot: values must be an integer ≥ 0 (how many values to show); got ${shown(options.values)}`);
   const lines: string[] = ['digraph gradlab {', '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=11];'];
   for (const u of graphTensors(t)) {
-    lines.push(`  t${u.id} [${tensorAttrs(u, u === t, shown)}];`);
+    lines.push(`  t${u.id} [${tensorAttrs(u, u === t, valueCount)}];`);
     if (u.node === null) continue;
     lines.push(`  op${u.id} [shape=ellipse, label="${u.node.op.name}"];`);
     lines.push(`  op${u.id} -> t${u.id};`);
@@ -54,12 +55,12 @@ export function graphTensors(t: Tensor): Tensor[] {
   return order;
 }
 
-function tensorAttrs(t: Tensor, root: boolean, shown: number): string {
+function tensorAttrs(t: Tensor, root: boolean, valueCount: number): string {
   const kind = t.node === null ? (t.requiresGrad ? 'leaf, requiresGrad' : 'leaf') : t.requiresGrad ? 'requiresGrad' : 'no grad';
   const label = [`#${t.id} ${shapeToString(t.shape)} ${t.dtype}`, kind];
-  if (shown > 0 && !t.isDisposed) {
-    const values = Array.from(t.toArray().subarray(0, shown), (v) => +v.toPrecision(4));
-    label.push(`[${values.join(', ')}${t.size > shown ? ', …' : ''}]`);
+  if (valueCount > 0 && !t.isDisposed) {
+    const values = Array.from(t.toArray().subarray(0, valueCount), (v) => +v.toPrecision(4));
+    label.push(`[${values.join(', ')}${t.size > valueCount ? ', …' : ''}]`);
   }
   const fill = t.node !== null ? 'white' : t.requiresGrad ? 'lightblue' : 'lightgrey';
   return `shape=box, style="filled${root ? ',bold' : ''}", fillcolor=${fill}, label="${label.join('\\n')}"`;

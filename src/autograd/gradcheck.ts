@@ -21,6 +21,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fromTyped } from '../tensor/create.js';
+import { shown } from '../util/format.js';
 import { randomStream, type RandomStream } from '../tensor/random.js';
 import { checkKeys } from '../util/options.js';
 import { shapeToString, stridesOf } from '../tensor/shape.js';
@@ -107,7 +108,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
     }
   });
   if (options.sample !== undefined && !(Number.isInteger(options.sample) && options.sample >= 1)) {
-    throw new Error(`gradcheck: sample must be an integer ≥ 1 (elements checked per input); got ${JSON.stringify(options.sample)}`);
+    throw new Error(`gradcheck: sample must be an integer ≥ 1 (elements checked per input); got ${shown(options.sample)}`);
   }
   const values = inputs.map((t) => t.toArray() as Float64Array);
   const make = (i: number, v: Float64Array): Tensor => fromTyped(v, inputs[i].shape, { dtype: 'float64', backend: 'reference', requiresGrad: inputs[i].requiresGrad });

@@ -18,6 +18,7 @@
  * `TrainSession.fromWeights` builds a session from such a file, ready for a test pass.
  */
 import * as g from '../index.js';
+import { shown } from '../../util/format.js';
 import { confusionMatrix, errorRate, predictions, CIFAR10_CLASSES } from './train-metrics.js';
 import { forwardKeeping, isActivation, layerStats } from './train-layers.js';
 
@@ -125,23 +126,23 @@ export interface RunControl {
 const GRID = 16;
 
 function checkInt(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`lab.train: ${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`lab.train: ${name} must be a whole number from ${min} to ${max}; got ${shown(value)}`);
   return value;
 }
 
 function checkNumber(name: string, value: number, min: number, max: number): number {
-  if (typeof value !== 'number' || !(value >= min && value <= max)) throw new Error(`lab.train: ${name} must be a number from ${min} to ${max}; got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !(value >= min && value <= max)) throw new Error(`lab.train: ${name} must be a number from ${min} to ${max}; got ${shown(value)}`);
   return value;
 }
 
 /** The options with their defaults, checked. */
 export function resolveOptions(options: TrainOptions): ResolvedOptions {
   const model = options.model ?? 'smallnet';
-  if (model !== 'smallnet') throw new Error(`lab.train: model must be 'smallnet'; got ${JSON.stringify(model)}`);
+  if (model !== 'smallnet') throw new Error(`lab.train: model must be 'smallnet'; got ${shown(model)}`);
   const activation = options.activation ?? 'frelu';
-  if (!g.models.ACTIVATIONS.includes(activation)) throw new Error(`lab.train: activation must be one of ${g.models.ACTIVATIONS.join(', ')}; got ${JSON.stringify(activation)}`);
+  if (!g.models.ACTIVATIONS.includes(activation)) throw new Error(`lab.train: activation must be one of ${g.models.ACTIVATIONS.join(', ')}; got ${shown(activation)}`);
   const dataset = options.dataset ?? 'synthetic';
-  if (dataset !== 'synthetic' && dataset !== 'cifar10') throw new Error(`lab.train: dataset must be 'synthetic' or 'cifar10'; got ${JSON.stringify(dataset)}`);
+  if (dataset !== 'synthetic' && dataset !== 'cifar10') throw new Error(`lab.train: dataset must be 'synthetic' or 'cifar10'; got ${shown(dataset)}`);
   return {
     model,
     activation,
@@ -362,11 +363,11 @@ export class TrainSession {
     const { tensors, metadata } = g.io.decodeSafetensors(bytes, 'the weights file');
     const activation = metadata.activation ?? fallback.activation;
     const known = g.models.ACTIVATIONS.find((a) => a === activation);
-    if (known === undefined) throw new Error(`lab.loadWeights: the file's activation (metadata 'activation') is ${JSON.stringify(activation)}; SmallNet's are ${g.models.ACTIVATIONS.join(', ')}`);
+    if (known === undefined) throw new Error(`lab.loadWeights: the file's activation (metadata 'activation') is ${shown(activation)}; SmallNet's are ${g.models.ACTIVATIONS.join(', ')}`);
     const whole = (key: string): number | undefined => {
       const text = metadata[key];
       if (text === undefined) return undefined;
-      if (!/^\d+$/.test(text)) throw new Error(`lab.loadWeights: the file's metadata '${key}' is ${JSON.stringify(text)}, not a whole number`);
+      if (!/^\d+$/.test(text)) throw new Error(`lab.loadWeights: the file's metadata '${key}' is ${shown(text)}, not a whole number`);
       return Number(text);
     };
     const session = new TrainSession(

@@ -12,6 +12,7 @@
  * window.lab.frelu: { curves(b), run(options), last() }
  */
 import * as g from '../../index.js';
+import { shown } from '../../../util/format.js';
 import type { Shell } from '../page.js';
 import { lineChart } from '../chart.js';
 import { analyse, depth, gaussianReluMean, measureNetwork, type ConfigResult, type NetConfig, type NetworkMoments } from '../../../experiments/init-analysis.js';
@@ -173,7 +174,7 @@ export function mount(root: HTMLElement, shell: Shell): Record<string, unknown> 
     const L = checkNumber('layers', options.layers ?? 6, 2, 30, true);
     const width = checkNumber('width', options.width ?? 128, 4, 512, true);
     const pattern = options.pattern ?? 'equal';
-    if (pattern !== 'equal' && pattern !== 'changing') throw new Error(`FReLU view: pattern must be 'equal' or 'changing'; got ${JSON.stringify(pattern)}`);
+    if (pattern !== 'equal' && pattern !== 'changing') throw new Error(`FReLU view: pattern must be 'equal' or 'changing'; got ${shown(pattern)}`);
     const networks = checkNumber('networks', options.networks ?? 12, 3, 1000, true);
     const batch = checkNumber('batch', options.batch ?? 32, 1, 1024, true);
     const seed = checkNumber('seed', options.seed ?? 1, 0, 2 ** 31, true);

@@ -11,8 +11,8 @@
  * step asks for the same sizes in the same order every time, so after the first step the memory
  * stops growing. A tensor array is given back when its tensor is disposed (the gpu backend's
  * free), or, for one that is dropped without dispose, when the garbage collector collects its view.
- * When the memory is full (its 1 GiB limit), `tensor` returns null and the caller makes an
- * ordinary array instead.
+ * When tensor arrays fill the memory (its 1 GiB limit, less 256 MiB kept for scratch), `tensor`
+ * returns null and the caller makes an ordinary array instead.
  */
 import { roundUp, type Gemm } from './gemm.js';
 
@@ -20,6 +20,11 @@ import { roundUp, type Gemm } from './gemm.js';
 const LINE = 16;
 /** The memory's limit in floats (./gemm.ts: 1 GiB). */
 const LIMIT_FLOATS = 2 ** 28;
+/**
+ * Tensor arrays stop this far below the limit (256 MiB), which stays for the kernels' scratch: a
+ * convolution of a large batch lays out ~100 MiB, and must not fail because tensors took it all.
+ */
+const TENSOR_LIMIT_FLOATS = LIMIT_FLOATS - 2 ** 26;
 
 export class Arena {
   /** The end of the blocks handed out so far (floats); the memory holds at least this much. */
@@ -34,12 +39,12 @@ export class Arena {
 
   constructor(private readonly gemm: Gemm) {}
 
-  /** A block of at least `floats` floats, or null when the memory cannot hold it. */
-  private take(floats: number): { at: number; size: number } | null {
+  /** A block of at least `floats` floats, or null when the memory cannot hold it below `limit`. */
+  private take(floats: number, limit: number): { at: number; size: number } | null {
     const size = roundUp(Math.max(floats, 1), LINE);
     const at = this.spare.get(size)?.pop();
     if (at !== undefined) return { at, size };
-    if (this.top + size > LIMIT_FLOATS) return null;
+    if (this.top + size > limit) return null;
     const block = { at: this.top, size };
     this.top += size;
     this.gemm.reserve(this.top);
@@ -58,7 +63,7 @@ export class Arena {
    * vectors past n.
    */
   tensor(n: number): Float32Array | null {
-    const block = this.take(n);
+    const block = this.take(n, TENSOR_LIMIT_FLOATS);
     if (block === null) return null;
     const view = new Float32Array(this.gemm.memory.buffer, block.at * 4, n);
     this.blocks.set(view, block);
@@ -84,7 +89,7 @@ export class Arena {
   scratch(floats: number): number {
     if (this.scratchBlock === null || this.scratchBlock.size < floats) {
       if (this.scratchBlock !== null) this.giveBack(this.scratchBlock.at, this.scratchBlock.size);
-      this.scratchBlock = this.take(floats);
+      this.scratchBlock = this.take(floats, LIMIT_FLOATS);
       if (this.scratchBlock === null) {
         throw new Error(`wasm kernels: a kernel needs ${((floats * 4) / 2 ** 30).toFixed(2)} GiB of scratch memory, more than is left of its 1 GiB; use a smaller batch`);
       }

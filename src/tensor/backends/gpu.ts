@@ -54,7 +54,7 @@ export interface GpuInfo {
   compileMs: number;
   /** Kernels dropped from a capped cache and compiled again (a browser's webasm mode: see setKernelCacheLimit); 0 elsewhere. */
   evictedKernels: number;
-  /** Kernel calls so far (uploads included). */
+  /** Kernel calls so far (uploads included; in webasm mode the hand-written SIMD kernels' too). */
   kernelCalls: number;
   /** Textures alive now (GL mode; 0 in the CPU modes, where the garbage collector owns arrays). */
   liveTextures: number;

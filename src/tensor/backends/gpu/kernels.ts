@@ -57,6 +57,11 @@ export function kernelStats(): Readonly<KernelStats> {
   return stats;
 }
 
+/** Counts a call of a hand-written kernel (GpuKit.simd) with the gpu.js kernels' calls. */
+export function countKernelCall(): void {
+  stats.kernelCalls++;
+}
+
 /** Each kernel function's source, and a small id per distinct source (the cache key's first part). */
 const sourceOf = new WeakMap<KernelFn, { source: string; id: number }>();
 const sourceIds = new Map<string, number>();

@@ -4,7 +4,7 @@
  * op does on the gpu goes through it; no op file imports the backend itself.
  */
 import type { CpuKernels, CpuResults, Flat, GpuKit, OnDevice, Thread } from '../../op-def.js';
-import { run } from './kernels.js';
+import { countKernelCall, run } from './kernels.js';
 import { deviceArray, isTexture, ownedByOp, release, sizeOfDevice } from './memory.js';
 import { device } from './mode.js';
 import { shown } from '../../../util/format.js';
@@ -65,6 +65,7 @@ function checkedSimd<K extends CpuKernels>(kernels: K): OnDevice<K> {
         // arguments are checked here, at run time, so the kernel may take them as unknowns.
         const call = kernels[name] as (...args: unknown[]) => Results;
         const y = call(...args.map((a, i) => simdArg(`k.simd: ${name}'s argument ${i}`, a)));
+        countKernelCall();
         if (y instanceof Float32Array) ownedByOp(y);
         else for (const out of Object.values(y)) ownedByOp(out);
         return y;

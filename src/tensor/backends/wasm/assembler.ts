@@ -1,7 +1,7 @@
 /**
- * Just enough of a WebAssembly assembler to write the SIMD kernels in ./gemm.ts by hand: one
- * module, one imported memory, functions of i32 parameters, i32/f32/v128 locals, structured
- * loops. Each method appends one instruction's bytes (the encodings are in the WebAssembly core
+ * Just enough of a WebAssembly assembler to write the SIMD kernels in ./gemm.ts and ./streams.ts
+ * by hand: one module, one imported memory, functions of i32 parameters, i32/f32/v128 locals,
+ * structured loops. Each method appends one instruction's bytes (the encodings are in the WebAssembly core
  * specification, §5.4, and its SIMD proposal), so a kernel reads top to bottom as the instructions
  * it runs.
  */
@@ -9,9 +9,8 @@
 /** Value types, by their binary codes. */
 export const I32 = 0x7f;
 export const F32 = 0x7d;
-export const F64 = 0x7c;
 export const V128 = 0x7b;
-export type ValType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
+export type ValType = typeof I32 | typeof F32 | typeof V128;
 
 /** Unsigned LEB128, the encoding of every size and index in a module. */
 function uleb(value: number): number[] {
@@ -90,7 +89,6 @@ export class FunctionBody {
   f32Load(offset = 0): this { return this.emit(0x2a, 2, ...uleb(offset)); }
   /** Stores an f32 (popped last) at address + offset bytes. */
   f32Store(offset = 0): this { return this.emit(0x38, 2, ...uleb(offset)); }
-  f32Add(): this { return this.emit(0x92); }
   f64Add(): this { return this.emit(0xa0); }
   /** Stores an f64 (popped last) at address + offset bytes. */
   f64Store(offset = 0): this { return this.emit(0x39, 3, ...uleb(offset)); }
@@ -102,7 +100,6 @@ export class FunctionBody {
   v128Store(offset = 0): this { return this.emit(...simd(0x0b), 4, ...uleb(offset)); }
   v128Zero(): this { return this.emit(...simd(0x0c), ...new Array<number>(16).fill(0)); }
   f32x4Splat(): this { return this.emit(...simd(0x13)); }
-  f32x4ExtractLane(lane: number): this { return this.emit(...simd(0x1f), lane); }
   f64x2Splat(): this { return this.emit(...simd(0x14)); }
   f64x2ExtractLane(lane: number): this { return this.emit(...simd(0x21), lane); }
   /** The two low floats of a v128 as two f64s. */

@@ -1,15 +1,16 @@
 /**
  * WebAssembly SIMD kernels that stream over arrays in the SIMD kernels' shared memory, four floats
- * a step: the arithmetic of batch normalisation, the activations, elementwise arithmetic and 2×2 max pooling (./loops.ts lays
- * their operands out, splits the work between the threads and reads the results back).
+ * a step: the arithmetic of batch normalisation, the activations, dropout, elementwise arithmetic,
+ * 2×2 max pooling, and the convolutions' row copies (./loops.ts lays their operands out and splits
+ * the work between the threads; the results stay in the memory, ./arena.ts).
  *
- * Two shapes of loop:
+ * Two shapes of loop (and two of their own: the pooling windows, the row copies):
  *   - elementwise, over `bytes` bytes of each array (a multiple of 16: callers round the count up
  *     to whole vectors; the extra lanes fall in the regions' padding and are never read back);
  *   - per plane, over `planes` consecutive planes of `planeBytes` bytes each (a plane is one
  *     channel of one example: x [N, C, S] holds N·C planes of S floats, S a multiple of 4), the
  *     channel of the first plane c0 and counting on modulo C; per-channel values are read from
- *     C-float arrays (mean, scale, …) at that channel.
+ *     C-float arrays (mean, scale, …) at that channel; sums are kept in float64 (`summing`).
  *
  * Comparisons give lane masks (all ones where true), so branches become bitwise selects:
  * relu(v) = v AND (v > 0 OR v ≠ v) keeps v where it is positive or NaN and gives +0 elsewhere.
@@ -18,7 +19,7 @@
  */
 import { assemble, FunctionBody, I32, V128 } from './assembler.js';
 
-/** i32 parameters of an elementwise loop, then its locals: the byte offset i and scratch vectors. */
+/** An elementwise loop: `arrays` byte addresses and the byte count are its parameters; body(at) runs for each vector (at(array) pushes its address in that array). */
 function elementwise(name: string, arrays: number, body: (f: FunctionBody, at: (array: number) => void) => void): FunctionBody {
   const f = new FunctionBody(name, arrays + 1);
   const bytes = arrays;

@@ -80,6 +80,11 @@ const cases: Record<string, Case> = {
   // vectors and three floats) out of the kernels' memory, and its dx pads dy the same way.
   'conv2d of relu(x), 11 wide': (t) =>
     conv2d.apply({ x: relu.apply({ x: t('x', values(40 * 6 * 13 * 11, 'x'), [40, 6, 13, 11]) }), w: t('w', values(8 * 6 * 9, 'w'), [8, 6, 3, 3]) }, { stride: [1, 1], padding: [1, 1] }),
+  // The same with one NaN, in the corner of image 0's first channel, in relu's output: only the 4 weights
+  // whose windows read the corner get NaN in dw, and conv2d's check that x is finite (a wasm kernel for
+  // an x in the kernels' memory) must send dw down the route whose products are the reference's.
+  'conv2d of relu(x) with a NaN in a corner': (t) =>
+    conv2d.apply({ x: relu.apply({ x: t('x', values(40 * 6 * 13 * 11, 'x').map((v, i) => (i === 0 ? NaN : v)), [40, 6, 13, 11]) }), w: t('w', values(8 * 6 * 9, 'w'), [8, 6, 3, 3]) }, { stride: [1, 1], padding: [1, 1] }),
   'expand of a scalar': (t) => expand.apply({ x: t('x', Float32Array.of(-1.5), []) }, { shape: X }),
   'maxPool2d 2×2 stride 2': (t) => maxPool2d.apply({ x: t('x', values(N_X, 'x'), X) }, pool2x2),
   // Values rounded to whole numbers: most windows hold ties, and the first maximum (scan order) takes dy.

@@ -384,6 +384,18 @@ function conv2dWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float
 
 /** Whether every value is finite: 0·v is 0 for finite v and NaN for NaN and ±∞. */
 function allFinite(values: Float32Array): boolean {
+  const home = homeOf(values);
+  if (home !== null) {
+    // values lives in the kernels' memory: a wasm kernel sums 0·v four lanes at a time (the block's
+    // padding past the last vector is zeroed first, as the kernel reads whole vectors)
+    const { gemm } = start();
+    const [OUT] = layout([4]).at;
+    const heap = gemm.heap;
+    const whole = Math.ceil(values.length / 4) * 4;
+    heap.fill(0, home + values.length, home + whole);
+    streamKernels(gemm.memory).zeroTimes(4 * home, 4 * OUT, 4 * whole);
+    return heap[OUT] === 0 && heap[OUT + 1] === 0 && heap[OUT + 2] === 0 && heap[OUT + 3] === 0;
+  }
   let zero = 0;
   for (let i = 0; i < values.length; i++) zero += values[i] * 0;
   return zero === 0;

@@ -77,6 +77,22 @@ function maskedScale(): FunctionBody {
   return f;
 }
 
+/**
+ * zeroTimes(x, out, bytes): out (four floats) = Σ x·0, lane by lane — all zeros exactly when every
+ * value is finite (0·v is NaN for NaN and ±∞): the convolutions' check of x before their implicit
+ * weight-gradient route (./kernels.ts). `bytes` a multiple of 16: the region's padding lanes are
+ * read too, so the caller zeroes them.
+ */
+function zeroTimes(): FunctionBody {
+  const f = new FunctionBody('zeroTimes', 3);
+  const [x, out, bytes] = [0, 1, 2];
+  const i = f.local(I32), acc = f.local(V128);
+  f.v128Zero().set(acc);
+  f.forRange(i, 0, bytes, 16, () => f.get(acc).get(x).get(i).add().v128Load(0).v128Zero().f32x4Mul().f32x4Add().set(acc));
+  f.get(out).get(acc).v128Store(0);
+  return f;
+}
+
 /** neg(x, y, bytes): y = −x. */
 function neg(): FunctionBody {
   return elementwise('neg', 2, (f, at) => {
@@ -421,7 +437,7 @@ const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
 
 /** The functions by name, as callable exports. */
 export type StreamKernels = Readonly<Record<StreamName, (...args: number[]) => void>>;
-export type StreamName = 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'maskedScale' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'normalize' | 'reluPlus' | 'bnGrad' | 'maxPool2x2' | 'maxPool2x2Grad' | 'copyPlanes';
+export type StreamName = 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'maskedScale' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'normalize' | 'reluPlus' | 'bnGrad' | 'maxPool2x2' | 'maxPool2x2Grad' | 'copyPlanes' | 'zeroTimes';
 
 let compiled: WebAssembly.Module | null = null;
 const instances = new WeakMap<WebAssembly.Memory, StreamKernels>();
@@ -431,7 +447,7 @@ export function streamKernels(memory: WebAssembly.Memory): StreamKernels {
   let kernels = instances.get(memory);
   if (kernels === undefined) {
     compiled ??= new WebAssembly.Module(
-      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), planeSums(), planeSumsCentred(), affine(), normalize(), reluPlus(), bnGrad(), maxPool2x2(), maxPool2x2Grad(), copyPlanes()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
+      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), planeSums(), planeSumsCentred(), affine(), normalize(), reluPlus(), bnGrad(), maxPool2x2(), maxPool2x2Grad(), copyPlanes(), zeroTimes()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
     );
     const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
     kernels = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function')) as StreamKernels;

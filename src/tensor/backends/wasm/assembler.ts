@@ -94,6 +94,8 @@ export class FunctionBody {
   f64Store(offset = 0): this { return this.emit(0x39, 3, ...uleb(offset)); }
   /** f64 at address (popped) + offset bytes. */
   f64Load(offset = 0): this { return this.emit(0x2b, 3, ...uleb(offset)); }
+  /** The f32 at address (popped) + offset bytes in all four lanes (one instruction for f32.load, f32x4.splat). */
+  v128Load32Splat(offset = 0): this { return this.emit(...simd(0x09), 2, ...uleb(offset)); }
   /** 16 bytes at address (popped) + offset bytes, as a v128. */
   v128Load(offset = 0): this { return this.emit(...simd(0x00), 4, ...uleb(offset)); }
   /** Stores a v128 (popped last) at address + offset bytes. */

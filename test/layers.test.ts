@@ -4,6 +4,8 @@
  *
  *   tensor ← autograd ← nn ← models (src/nn/models) ← experiments ← cli
  *                    ↖ data, optim (beside autograd: tensor and autograd only, nothing of nn)
+ *   the init analysis (src/experiments/init-analysis.ts, eqs. 4–9) uses tensor, autograd and nn only:
+ *   experiments, cli and the browser wing (the lab's FReLU view) may import it
  *
  * src/node (the platform wing: files, downloads, environment) may be used by experiments and cli
  * and may use everything below experiments; src/util may use only src/util; nothing imports
@@ -28,7 +30,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 // ── the rules, by directory ─────────────────────────────────────────────────────────────────
 
-type Layer = 'tensor' | 'autograd' | 'io' | 'data' | 'optim' | 'nn' | 'models' | 'registry' | 'experiments' | 'cli' | 'node' | 'util' | 'exports' | 'browser' | 'entry';
+type Layer = 'tensor' | 'autograd' | 'io' | 'data' | 'optim' | 'nn' | 'models' | 'registry' | 'analysis' | 'experiments' | 'cli' | 'node' | 'util' | 'exports' | 'browser' | 'entry';
 
 /** Where each file belongs: the first prefix that matches (more specific prefixes first). */
 const LAYER_OF: readonly (readonly [string, Layer])[] = [
@@ -40,6 +42,7 @@ const LAYER_OF: readonly (readonly [string, Layer])[] = [
   ['src/nn/models/', 'models'],
   ['src/nn/', 'nn'],
   ['src/ops.ts', 'registry'], // ALL_OPS: the math ops and the network ops
+  ['src/experiments/init-analysis.ts', 'analysis'], // eqs. 4–9 measured: part of the core, the lab page draws it too
   ['src/experiments/', 'experiments'],
   ['src/cli/', 'cli'],
   ['src/node/', 'node'],
@@ -61,13 +64,14 @@ const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
   nn: ['tensor', 'autograd', 'nn', 'util'],
   models: ['tensor', 'autograd', 'nn', 'models', 'util'],
   registry: ['tensor', 'autograd', 'nn'],
+  analysis: ['tensor', 'autograd', 'nn', 'util'],
   node: [...BELOW_EXPERIMENTS, 'node'],
-  experiments: [...BELOW_EXPERIMENTS, 'node', 'experiments'],
-  cli: [...BELOW_EXPERIMENTS, 'node', 'experiments', 'cli'],
+  experiments: [...BELOW_EXPERIMENTS, 'analysis', 'node', 'experiments'],
+  cli: [...BELOW_EXPERIMENTS, 'analysis', 'node', 'experiments', 'cli'],
   util: ['util'],
   exports: [...BELOW_EXPERIMENTS],
-  browser: [...BELOW_EXPERIMENTS, 'exports', 'browser'],
-  entry: [...BELOW_EXPERIMENTS, 'exports', 'node', 'experiments'],
+  browser: [...BELOW_EXPERIMENTS, 'analysis', 'exports', 'browser'],
+  entry: [...BELOW_EXPERIMENTS, 'analysis', 'exports', 'node', 'experiments'],
 };
 
 /** The deliberate upward edges, as exact (importer, imported) pairs. */

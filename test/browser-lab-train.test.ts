@@ -24,29 +24,16 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import * as g from '../src/index.js';
-import { bundleLab, ROOT } from '../src/node/lab/bundle.js';
+import { bundleLab } from '../src/node/lab/bundle.js';
 import { serveStatic, type LabServer } from '../src/node/lab/server.js';
+import { BROWSER_OUT as OUT, CHROMIUM_FLAGS, findChromium, openPage } from './chromium.js';
 
-const CHROMIUM_FLAGS = ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const OUT = resolve(process.env.GRADLAB_BROWSER_OUT ?? join(ROOT, '.tmp', 'browser'));
-
-function findChromium(): { path: string | null; why: string } {
-  if (process.env.GRADLAB_SKIP_BROWSER === '1') return { path: null, why: 'GRADLAB_SKIP_BROWSER=1' };
-  const given = process.env.GRADLAB_CHROMIUM;
-  if (given) return { path: given, why: '' };
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    if (r.status === 0 && r.stdout.trim() !== '') return { path: r.stdout.trim(), why: '' };
-  }
-  return { path: null, why: 'no chromium on the PATH (apt-get install chromium, or set GRADLAB_CHROMIUM)' };
-}
 
 /** The runs' options: small, synthetic, one fixed training set (so runs of different lengths see the same batches). */
 const OPTIONS = { activation: 'frelu', bn: true, dataset: 'synthetic', steps: 20, batchSize: 16, seed: 1, lr: 0.01, momentum: 0.9, syntheticCount: 160, testCount: 40, testEvery: 10, threads: 2 };
@@ -178,13 +165,8 @@ if (found.path === null) {
     await bundleLab(dir);
     const server = await serveStatic(dir);
     const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(`uncaught ${e.message}`));
-    await page.goto(`${server.url}#train`);
+    const page = await openPage(browser, `${server.url}#train`, errors, { width: 1280, height: 800 });
     await page.waitForFunction(() => Reflect.has(globalThis, 'lab'), undefined, { timeout: 60_000 });
     session = { browser, server, dir, page, errors };
   });

@@ -15,28 +15,15 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { bundleLab, ROOT } from '../src/node/lab/bundle.js';
 import { serveStatic, type LabServer } from '../src/node/lab/server.js';
+import { BROWSER_OUT as OUT, CHROMIUM_FLAGS, findChromium, openPage } from './chromium.js';
 import { PRESETS, backwardGrads } from '../src/browser/lab/stepper.js';
 
-const CHROMIUM_FLAGS = ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const OUT = resolve(process.env.GRADLAB_BROWSER_OUT ?? join(ROOT, '.tmp', 'browser'));
-
-function findChromium(): { path: string | null; why: string } {
-  if (process.env.GRADLAB_SKIP_BROWSER === '1') return { path: null, why: 'GRADLAB_SKIP_BROWSER=1' };
-  const given = process.env.GRADLAB_CHROMIUM;
-  if (given) return { path: given, why: '' };
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    if (r.status === 0 && r.stdout.trim() !== '') return { path: r.stdout.trim(), why: '' };
-  }
-  return { path: null, why: 'no chromium on the PATH (apt-get install chromium, or set GRADLAB_CHROMIUM)' };
-}
 
 interface Session {
   browser: Browser;
@@ -98,13 +85,8 @@ if (found.path === null) {
     await bundleLab(dir);
     const server = await serveStatic(dir);
     const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(`uncaught ${e.message}`));
-    await page.goto(server.url);
+    const page = await openPage(browser, server.url, errors, { width: 1280, height: 800 });
     await page.waitForFunction(() => Reflect.has(Reflect.get(globalThis, 'lab') ?? {}, 'autograd') && Reflect.has(Reflect.get(globalThis, 'lab') ?? {}, 'frelu'), undefined, { timeout: 60_000 });
     session = { browser, server, page, errors };
     await lab('frelu', 'ready'); // the first small Monte Carlo the view runs on its own

@@ -19,10 +19,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import * as g from '../src/index.js';
 import { COMPOSITE_ROWS, OP_ROWS } from './op-table/index.js';
@@ -30,31 +29,7 @@ import { rowLabel } from './op-table/row.js';
 import { bundleLab, bundlePage, ROOT } from '../src/node/lab/bundle.js';
 import { serveStatic, type LabServer } from '../src/node/lab/server.js';
 import { writeSyntheticCifar } from '../src/node/synthetic-files.js';
-
-const CHROMIUM_FLAGS = [
-  '--no-sandbox', // CI runs as root
-  '--use-angle=swiftshader', // WebGL2 without a GPU: ANGLE on SwiftShader (a real GPU is used where there is one and these are dropped)
-  '--enable-unsafe-swiftshader',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** Where the screenshot and the timings go (printed). */
-const OUT = resolve(process.env.GRADLAB_BROWSER_OUT ?? join(ROOT, '.tmp', 'browser'));
-
-function findChromium(): { path: string | null; why: string } {
-  if (process.env.GRADLAB_SKIP_BROWSER === '1') return { path: null, why: 'GRADLAB_SKIP_BROWSER=1' };
-  const given = process.env.GRADLAB_CHROMIUM;
-  if (given) return { path: given, why: '' };
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    if (r.status === 0 && r.stdout.trim() !== '') return { path: r.stdout.trim(), why: '' };
-  }
-  return { path: null, why: 'no chromium on the PATH (apt-get install chromium, or set GRADLAB_CHROMIUM)' };
-}
+import { BROWSER_OUT as OUT, CHROMIUM_FLAGS, findChromium, openPage } from './chromium.js';
 
 const ROWS = [...OP_ROWS, ...COMPOSITE_ROWS];
 const found = findChromium();
@@ -69,17 +44,6 @@ interface Session {
 }
 let session: Session | null = null;
 const timings: { row: string; gpuMs: number; referenceMs: number }[] = [];
-
-/** A page whose console errors and uncaught exceptions are collected. */
-async function openPage(browser: Browser, url: string, errors: string[]): Promise<Page> {
-  const page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${url}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`${url}: uncaught ${e.message}`));
-  await page.goto(url);
-  return page;
-}
 
 function s(): Session {
   if (session === null) throw new Error('the browser session did not start (see the first failure)');

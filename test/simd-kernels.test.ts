@@ -1,6 +1,7 @@
 /**
  * The gpu backend's hand-written wasm SIMD kernels (src/tensor/backends/wasm): the GEMM against
- * hand values and a plain float32 loop (bit for bit, as its header claims), and matmul / conv2d
+ * hand values, its two inner loops (mul then add: bit for bit a plain float32 loop, as its header
+ * claims; relaxed SIMD's fused multiply-add: within float32 rounding), and matmul / conv2d
  * with their work split between worker threads against the reference backend — at shapes big
  * enough that the split really happens (the op-test table's shapes are too small to be split).
  */
@@ -8,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
 import { simdKernels } from '../src/tensor/backends/wasm/kernels.js';
-import { createSharedMemory, Gemm } from '../src/tensor/backends/wasm/gemm.js';
+import { createSharedMemory, fmaSupported, Gemm, packedIndex, setGemmFma } from '../src/tensor/backends/wasm/gemm.js';
 import { Pool } from '../src/node/threads.js';
 import type { MatmulJob } from '../src/tensor/backends/wasm/jobs.js';
 import { randomStream } from '../src/tensor/random.js';
@@ -34,22 +35,73 @@ test('GEMM: [[1, 2], [3, 4]] · [[5, 6], [7, 8]] = [[19, 22], [43, 50]] (one til
   assert.equal(Array.from(y), [19, 22, 43, 50]);
 });
 
-test('GEMM: bit-identical to a plain float32 loop summing k = 0 … K−1 (ragged 13×37 · 37×20), and its transposed layouts', () => {
-  const [M, K, N] = [13, 37, 20];
-  const a = values(M * K, 'gemm a'), b = values(K * N, 'gemm b');
-  const want = new Float32Array(M * N);
+/** A[M×K] · B[K×N] as a plain float32 loop summing k = 0 … K−1 (each product and sum rounded to float32). */
+function float32Product(a: Float32Array, b: Float32Array, M: number, K: number, N: number): Float32Array {
+  const c = new Float32Array(M * N);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
       let s = 0;
       for (let k = 0; k < K; k++) s = Math.fround(s + Math.fround(a[i * K + k] * b[k * N + j]));
-      want[i * N + j] = s;
+      c[i * N + j] = s;
     }
   }
-  assert.equal(Array.from(simdKernels.matmul(a, b, { batch: 1, M, K, N, ...noTranspose })), Array.from(want));
+  return c;
+}
+
+/** A[M×K] · B[K×N] in float64: the exact product, near enough. */
+function float64Product(a: Float32Array, b: Float32Array, M: number, K: number, N: number): Float64Array {
+  const c = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) c[i * N + j] += a[i * K + k] * b[k * N + j];
+  return c;
+}
+
+/** A·B run straight on `gemm` (whole tiles: M a multiple of 4, N of 8), A row-major and B packed. */
+function gemmProduct(gemm: Gemm, a: Float32Array, b: Float32Array, M: number, K: number, N: number): Float32Array {
+  const at = { a: 0, b: M * K, aRows: M * K + K * N, bRows: M * K + K * N + M, c: M * K + K * N + M + K };
+  gemm.reserve(at.c + M * N);
+  gemm.heap.set(a, at.a);
+  for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) gemm.heap[at.b + packedIndex(k, j, K)] = b[k * N + j];
+  gemm.writeRows(at.aRows, M, M, (i) => i * K);
+  gemm.writeRows(at.bRows, K, K, (k) => 8 * k);
+  gemm.gemm({ ...at, bPanel: 8 * K, ldc: N }, M, N, K, false);
+  return gemm.heap.slice(at.c, at.c + M * N);
+}
+
+test('GEMM: both inner loops — mul then add bit-identical to a plain float32 loop, fused multiply-add within float32 rounding of a float64 product', () => {
+  const [M, K, N] = [12, 301, 24];
+  const a = values(M * K, 'gemm a'), b = values(K * N, 'gemm b');
+  const portable = new Gemm(createSharedMemory(), false);
+  assert.is(portable.fma, false);
+  assert.equal(Array.from(gemmProduct(portable, a, b, M, K, N)), Array.from(float32Product(a, b, M, K, N)));
+  // Node 20's V8 has relaxed SIMD behind a flag, which importing gradlab sets (src/node/gpu-settings.ts).
+  assert.ok(fmaSupported(), 'relaxed SIMD should validate once the Node wing has set its V8 flag');
+  const fused = new Gemm(createSharedMemory(), true);
+  assert.is(fused.fma, true);
+  const exact = float64Product(a, b, M, K, N);
+  const got = gemmProduct(fused, a, b, M, K, N);
+  close('FMA loop vs float64', got, exact, 1e-5);
+  // The portable loop, for scale, is as near: the two differ only in rounding.
+  close('mul+add loop vs float64', gemmProduct(portable, a, b, M, K, N), exact, 1e-5);
+});
+
+test('GEMM: which inner loop runs is reported (gpuInfo().simdFma, "with FMA" in the summary)', () => {
+  const info = g.gpuInfo({ start: true });
+  assert.is(info.simdFma, process.env.GRADLAB_FMA !== '0' && fmaSupported());
+  assert.is(info.summary?.includes('SIMD GEMM on') ?? false, true, info.summary ?? '');
+  assert.is(info.summary?.includes('with FMA') ?? false, info.simdFma, info.summary ?? '');
+});
+
+test('GEMM through the matmul kernel (ragged 13×37 · 37×20): as a plain float32 loop (bit for bit with mul then add), and its transposed layouts the same', () => {
+  const [M, K, N] = [13, 37, 20];
+  const a = values(M * K, 'gemm a'), b = values(K * N, 'gemm b');
+  const want = float32Product(a, b, M, K, N);
+  const y = simdKernels.matmul(a, b, { batch: 1, M, K, N, ...noTranspose });
+  if (g.gpuInfo({ start: true }).simdFma) close('FMA loop', y, want, 1e-5);
+  else assert.equal(Array.from(y), Array.from(want));
   const aT = new Float32Array(K * M), bT = new Float32Array(N * K);
   for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) aT[k * M + i] = a[i * K + k];
   for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j];
-  assert.equal(Array.from(simdKernels.matmul(aT, bT, { batch: 1, M, K, N, transA: true, transB: true })), Array.from(want));
+  assert.equal(Array.from(simdKernels.matmul(aT, bT, { batch: 1, M, K, N, transA: true, transB: true })), Array.from(y));
 });
 
 /** conv2d forward, dx and dw on `backend`, with the given upstream gradient. */
@@ -126,7 +178,9 @@ test("a job that fails in a worker is reported with the worker's message, and th
   assert.equal(Array.from(gemm.heap.subarray(128, 160)), new Array<number>(32).fill(6));
 });
 
-test('setSimdThreads and setSimdKernels refuse bad values with a clear error', () => {
+test('setSimdThreads, setSimdKernels and setGemmFma refuse bad values with a clear error', () => {
+  // @ts-expect-error: a string is not a boolean
+  assert.throws(() => setGemmFma('no'), /setGemmFma: expected true or false; got "no"/);
   assert.throws(() => g.setSimdThreads(0), /setSimdThreads must be a whole number of threads from 1 to 64; got 0/);
   assert.throws(() => g.setSimdThreads(1.5), /setSimdThreads must be a whole number/);
   // @ts-expect-error: a string is not a boolean

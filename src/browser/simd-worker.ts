@@ -37,7 +37,7 @@ addEventListener('message', (e: MessageEvent<ToSimdWorker>) => {
   const m = e.data;
   let gemm: Gemm;
   try {
-    gemm = new Gemm(m.memory);
+    gemm = new Gemm(m.memory, m.fma); // the main thread's inner loop
   } catch (err) {
     post({ kind: 'failed', message: `its GEMM kernel did not build: ${err instanceof Error ? err.message : String(err)}` });
     return;

@@ -26,7 +26,7 @@ export const SLOT_BYTES = 4096;
 /** The longest the calling thread waits for its workers in one call. */
 const WAIT_LIMIT_MS = 60_000;
 
-export type ToSimdWorker = { kind: 'init'; memory: WebAssembly.Memory; control: SharedArrayBuffer; slots: SharedArrayBuffer; index: number };
+export type ToSimdWorker = { kind: 'init'; memory: WebAssembly.Memory; fma: boolean; control: SharedArrayBuffer; slots: SharedArrayBuffer; index: number };
 export type FromSimdWorker = { kind: 'loaded' } | { kind: 'ready' } | { kind: 'failed'; message: string };
 
 class WorkerPool implements SimdThreadPool {
@@ -102,7 +102,7 @@ export async function startSimdWorkers(url: URL, threads: number): Promise<{ fac
   starting = state;
   const factory: SimdThreadPoolFactory = (gemm) => {
     state.workers.forEach((w, index) => {
-      const init: ToSimdWorker = { kind: 'init', memory: gemm.memory, control: control.buffer, slots: slots.buffer, index };
+      const init: ToSimdWorker = { kind: 'init', memory: gemm.memory, fma: gemm.fma, control: control.buffer, slots: slots.buffer, index };
       w.postMessage(init);
     });
     return new WorkerPool(gemm, workers.length, control, slots);

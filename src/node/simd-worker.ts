@@ -8,9 +8,9 @@ import { Gemm } from '../tensor/backends/wasm/gemm.js';
 import { runJob, type Job } from '../tensor/backends/wasm/jobs.js';
 
 /** What ./threads.ts passes each worker at its start. */
-const started: { memory: WebAssembly.Memory; control: SharedArrayBuffer; port: MessagePort } = workerData;
+const started: { memory: WebAssembly.Memory; fma: boolean; control: SharedArrayBuffer; port: MessagePort } = workerData;
 const { port } = started;
-const gemm = new Gemm(started.memory);
+const gemm = new Gemm(started.memory, started.fma); // the main thread's inner loop (V8's flags are the process's)
 const words = new Int32Array(started.control);
 
 parentPort?.on('message', (job: Job) => {

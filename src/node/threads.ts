@@ -109,7 +109,7 @@ export class Pool implements SimdThreadPool {
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(workerScript(this.load), {
       eval: true,
-      workerData: { memory: this.gemm.memory, control: this.control.buffer, port: port2 },
+      workerData: { memory: this.gemm.memory, fma: this.gemm.fma, control: this.control.buffer, port: port2 },
       transferList: [port2],
     });
     worker.unref();

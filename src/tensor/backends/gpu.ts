@@ -14,7 +14,8 @@
 import type { DType, TypedArray } from '../dtype.js';
 import type { AnyOpDef, DeviceArray, Flat, OpContext, Thread } from '../op-def.js';
 import type { Backend, Storage } from './backend.js';
-import { setSimdThreadPool, setSimdThreads, simdThreads } from './wasm/kernels.js';
+import { setSimdThreadPool, setSimdThreads, simdFma, simdThreads } from './wasm/kernels.js';
+import { setGemmFma } from './wasm/gemm.js';
 import { device, isGlMode, isSoftwareRenderer, runningDevice, type GpuMode } from './gpu/mode.js';
 import { deviceArray, free, inOpScope, isTexture, liveTextureCount, MAX_ELEMENTS } from './gpu/memory.js';
 import { kernelStats, run } from './gpu/kernels.js';
@@ -26,6 +27,8 @@ export { GPU_MODES, BROWSER_GPU_MODES, resolveGpuMode, setGpuMode, isSoftwareRen
 export { release } from './gpu/memory.js';
 export { setSimdKernels } from './gpu/kit.js';
 export { setSimdThreads };
+/** Whether the SIMD GEMM may use relaxed SIMD's fused multiply-add where the engine has it (GRADLAB_FMA in Node); read when the kernels start. */
+export const setSimdFma = setGemmFma;
 // What a platform installs (src/node/gpu-settings.ts for Node): how to load gpu.js, the threads
 // of the SIMD kernels, and its GRADLAB_GPU_MODE setting.
 export { setGpuJsLoader, setGpuPlatform, setGpuModeFromEnv, type GpuJs, type GpuPlatform } from './gpu/mode.js';
@@ -62,6 +65,8 @@ export interface GpuInfo {
   simdKernels: boolean;
   /** Threads those kernels share their work between, the main thread included (GRADLAB_THREADS, setSimdThreads); 0 when they are not in use. */
   simdThreads: number;
+  /** Whether the SIMD GEMM runs its fused multiply-add inner loop (relaxed SIMD, where the engine has it; GRADLAB_FMA=0 turns it off). */
+  simdFma: boolean;
 }
 
 /** What the gpu backend is running on. */
@@ -86,6 +91,7 @@ export function gpuInfo(options: { start?: boolean } = {}): GpuInfo {
     liveTextures: liveTextureCount(),
     simdKernels: simd,
     simdThreads: simd ? simdThreads() : 0,
+    simdFma: simd && simdFma(),
   };
 }
 
@@ -96,7 +102,7 @@ function modeSummary(mode: GpuMode, renderer: string | null, simd: boolean): str
     if (renderer === null) return `${MODE_WORDS[mode]} (renderer not read yet: run a gpu op)`;
     return `${MODE_WORDS[mode]} on ${renderer}${isSoftwareRenderer(renderer) ? ' (software)' : ''}`;
   }
-  if (mode === 'webasm') return `webasm (CPU, WebAssembly${simd ? `; SIMD GEMM on ${simdThreads()} thread${simdThreads() === 1 ? '' : 's'}` : ''})`;
+  if (mode === 'webasm') return `webasm (CPU, WebAssembly${simd ? `; SIMD GEMM on ${simdThreads()} thread${simdThreads() === 1 ? '' : 's'}${simdFma() ? ' with FMA' : ''}` : ''})`;
   return 'cpu (plain JavaScript, for debugging)';
 }
 

@@ -115,6 +115,12 @@ export class FunctionBody {
   f32x4Sub(): this { return this.emit(...simd(0xe5)); }
   f32x4Mul(): this { return this.emit(...simd(0xe6)); }
   f32x4Neg(): this { return this.emit(...simd(0xe1)); }
+  /**
+   * Relaxed SIMD's fused multiply-add: pops a, b, c and pushes a·b + c, rounded once (fused) or
+   * twice (as f32x4.mul then f32x4.add), as the engine chooses. Validates only where the engine
+   * has relaxed SIMD (./gemm.ts checks before using it).
+   */
+  f32x4RelaxedMadd(): this { return this.emit(...simd(0x105)); }
   /** Lane masks (all ones where true): a > b, a ≠ b (true where either is NaN), a = b. */
   f32x4Gt(): this { return this.emit(...simd(0x44)); }
   f32x4Ne(): this { return this.emit(...simd(0x42)); }

@@ -63,6 +63,11 @@ export function simdThreads(): number {
   return start().pool.threads;
 }
 
+/** Whether the GEMM runs its fused multiply-add inner loop (./gemm.ts, "two inner loops"). Starts the kernels. */
+export function simdFma(): boolean {
+  return start().gemm.fma;
+}
+
 /** Sets the threads the SIMD kernels use, from 1 (the main thread only) up; default: the pool's (Node: the machine's cores). */
 export function setSimdThreads(threads: number): void {
   requestedThreads = parseThreads('setSimdThreads', threads);

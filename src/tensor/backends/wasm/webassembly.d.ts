@@ -14,4 +14,6 @@ declare namespace WebAssembly {
     grow(pages: number): number;
   }
   var Memory: { new (descriptor: { initial: number; maximum?: number; shared?: boolean }): Memory };
+  /** Whether the engine accepts these bytes as a module (./gemm.ts asks whether it has relaxed SIMD). */
+  function validate(bytes: Uint8Array): boolean;
 }

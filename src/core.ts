@@ -12,7 +12,7 @@ export type { Shape } from './tensor/shape.js';
 export { randomStream, manualSeed, type RandomStream, type RandomState } from './tensor/random.js';
 export type { BackendName } from './tensor/backends/backend.js';
 export { setBackend, currentBackend } from './tensor/backends/index.js';
-export { gpuInfo, setGpuMode, setSimdKernels, setSimdThreads, type GpuInfo, type GpuMode } from './tensor/backends/gpu.js';
+export { gpuInfo, setGpuMode, setSimdFma, setSimdKernels, setSimdThreads, type GpuInfo, type GpuMode } from './tensor/backends/gpu.js';
 
 export { add, sub, mul, div, neg, exp, log, sqrt, pow, matmul, sum, mean, max, reshape, transpose, permute, flatten, detach, broadcastTo, type ReduceOptions } from './autograd/math.js';
 export { min, argmax, sigmoid, tanh, abs, clamp, cat, slice, type ReduceArg, type ClampOptions } from './autograd/math.js';

@@ -5,7 +5,6 @@
  *   2. runs the forward kernel on the tensors' backend,
  *   3. records a graph node when gradients are wanted, keeping what backward needs (`saves`).
  */
-import { Tensor } from '../tensor/tensor.js';
 import type { AnyOpDef, OpContext, OpDef } from '../tensor/op-def.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Storage } from '../tensor/backends/backend.js';
@@ -13,6 +12,9 @@ import { getBackend } from '../tensor/backends/index.js';
 import type { GraphNode } from './graph.js';
 import { isCheckFiniteOn, isGradEnabled } from './grad-mode.js';
 import { checkKeys } from '../util/options.js';
+// Last: tensor.ts imports the math ops (t.add() …), which call defineOp as they load, so what
+// defineOp uses must be loaded before this import starts that chain (when op.ts is loaded first).
+import { Tensor } from '../tensor/tensor.js';
 
 /** An op made by defineOp, with its input names I and attributes A. */
 export interface Op<I extends string, A extends object> {

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKPOINT_FILE, RESUMABLE_CHANGES, resolveTrainConfig, variantTag, type DatasetName, type EpochRecord, type TrainConfig, type TrainSummary } from '../train/index.js';
 import { TABLE1_ROWS, TABLE1_ROW_KEYS, TABLE2_ROWS, TABLE2_ROW_KEYS, table2RowsOf } from '../paper-tables.js';
-import type { Protocol, TableName } from './protocol.js';
+import { runSettings, type Protocol, type TableName } from './protocol.js';
 import { shown } from '../../util/format.js';
 
 export interface Job {
@@ -41,21 +41,7 @@ export function jobList(p: Protocol): Job[] {
     for (const row of rowsOf(p, dataset)) {
       for (const column of p.columns) {
         for (const seed of p.seeds) {
-          const base = {
-            dataset,
-            seed,
-            epochs: p.epochs,
-            milestones: p.milestones,
-            dataDir: p.dataDir,
-            trainFiles: p.trainFiles,
-            testFiles: p.testFiles,
-            limitTrain: p.limitTrain,
-            limitTest: p.limitTest,
-            backend: p.backend,
-            gpuMode: p.gpuMode,
-            freluBGradScale: p.freluBGradScale,
-            freluBKeepNonPositive: p.freluBKeepNonPositive,
-          };
+          const base = { ...runSettings(p), dataset, seed };
           let options: Parameters<typeof resolveTrainConfig>[0];
           if (p.table === 'table1') {
             const r = TABLE1_ROWS.find((x) => x.key === row)!;

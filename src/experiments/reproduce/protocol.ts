@@ -85,6 +85,15 @@ export interface Protocol {
 }
 
 /**
+ * The settings every job of a protocol trains with, as train() and resolveProtocol() both name
+ * them: one list, so a new protocol field cannot reach one and miss the other.
+ */
+export function runSettings(p: Protocol): Pick<Protocol, 'epochs' | 'milestones' | 'dataDir' | 'trainFiles' | 'testFiles' | 'limitTrain' | 'limitTest' | 'backend' | 'gpuMode' | 'freluBGradScale' | 'freluBKeepNonPositive'> {
+  const { epochs, milestones, dataDir, trainFiles, testFiles, limitTrain, limitTest, backend, gpuMode, freluBGradScale, freluBKeepNonPositive } = p;
+  return { epochs, milestones, dataDir, trainFiles, testFiles, limitTrain, limitTest, backend, gpuMode, freluBGradScale, freluBKeepNonPositive };
+}
+
+/**
  * The lr drops for a run of `epochs` epochs: the recipe's 81 and 122 from 164 epochs on (also
  * what the authors' 200-epoch scripts used); for a shorter run, the same fractions of it (80/164
  * and 121/164 of the epochs done before each drop), dropping any that fall on epoch 1 or repeat.

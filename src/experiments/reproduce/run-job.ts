@@ -20,7 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { LOCK_FILE, writeJsonAtomic } from '../../node/files.js';
 import { CHECKPOINT_FILE, type EpochRecord, type TrainSummary } from '../train/index.js';
-import { resolveProtocol, type Protocol, type ReproduceOptions } from './protocol.js';
+import { resolveProtocol, runSettings, type Protocol, type ReproduceOptions } from './protocol.js';
 import { jobList, jobState, readJson, type Job } from './jobs.js';
 import { launchTrain } from './runner.js';
 import { JOBS_FILE, type JobLine } from './emit.js';
@@ -71,24 +71,7 @@ export function readJobLines(path: string): JobLine[] {
 export function readProtocol(path: string): Protocol {
   const p = readJson<Protocol>(path);
   if (p === null) throw new Error(`reproduce: ${path} does not exist`);
-  const options: ReproduceOptions = {
-    table: p.table,
-    out: p.out,
-    epochs: p.epochs,
-    milestones: p.milestones,
-    seeds: p.seeds,
-    rows: p.rows ?? undefined,
-    datasets: p.datasets,
-    dataDir: p.dataDir,
-    trainFiles: p.trainFiles,
-    testFiles: p.testFiles,
-    limitTrain: p.limitTrain,
-    limitTest: p.limitTest,
-    backend: p.backend,
-    gpuMode: p.gpuMode,
-    freluBGradScale: p.freluBGradScale,
-    freluBKeepNonPositive: p.freluBKeepNonPositive,
-  };
+  const options: ReproduceOptions = { ...runSettings(p), table: p.table, out: p.out, seeds: p.seeds, rows: p.rows ?? undefined, datasets: p.datasets };
   if (p.table === 'table1') options.lrs = p.columns;
   else options.depths = p.columns;
   return resolveProtocol(options);

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
 import { simdKernels } from '../src/tensor/backends/wasm/kernels.js';
-import { createSharedMemory, fmaSupported, Gemm, packedIndex, setGemmFma } from '../src/tensor/backends/wasm/gemm.js';
+import { createSharedMemory, fmaSupported, Gemm, packedIndex, setSimdFma } from '../src/tensor/backends/wasm/gemm.js';
 import { Pool } from '../src/node/threads.js';
 import type { MatmulJob } from '../src/tensor/backends/wasm/jobs.js';
 import { randomStream } from '../src/tensor/random.js';
@@ -178,9 +178,9 @@ test("a job that fails in a worker is reported with the worker's message, and th
   assert.equal(Array.from(gemm.heap.subarray(128, 160)), new Array<number>(32).fill(6));
 });
 
-test('setSimdThreads, setSimdKernels and setGemmFma refuse bad values with a clear error', () => {
+test('setSimdThreads, setSimdKernels and setSimdFma refuse bad values with a clear error', () => {
   // @ts-expect-error: a string is not a boolean
-  assert.throws(() => setGemmFma('no'), /setGemmFma: expected true or false; got "no"/);
+  assert.throws(() => setSimdFma('no'), /setSimdFma: expected true or false; got "no"/);
   assert.throws(() => g.setSimdThreads(0), /setSimdThreads must be a whole number of threads from 1 to 64; got 0/);
   assert.throws(() => g.setSimdThreads(1.5), /setSimdThreads must be a whole number/);
   // @ts-expect-error: a string is not a boolean

@@ -15,7 +15,6 @@ import type { DType, TypedArray } from '../dtype.js';
 import type { AnyOpDef, DeviceArray, Flat, OpContext, Thread } from '../op-def.js';
 import type { Backend, Storage } from './backend.js';
 import { setSimdThreadPool, setSimdThreads, simdFma, simdThreads } from './wasm/kernels.js';
-import { setGemmFma } from './wasm/gemm.js';
 import { device, isGlMode, isSoftwareRenderer, runningDevice, type GpuMode } from './gpu/mode.js';
 import { deviceArray, free, inOpScope, isTexture, liveTextureCount, MAX_ELEMENTS } from './gpu/memory.js';
 import { kernelStats, run } from './gpu/kernels.js';
@@ -27,8 +26,7 @@ export { GPU_MODES, BROWSER_GPU_MODES, resolveGpuMode, setGpuMode, isSoftwareRen
 export { release } from './gpu/memory.js';
 export { setSimdKernels } from './gpu/kit.js';
 export { setSimdThreads };
-/** Whether the SIMD GEMM may use relaxed SIMD's fused multiply-add where the engine has it (GRADLAB_FMA in Node); read when the kernels start. */
-export const setSimdFma = setGemmFma;
+export { setSimdFma } from './wasm/gemm.js';
 // What a platform installs (src/node/gpu-settings.ts for Node): how to load gpu.js, the threads
 // of the SIMD kernels, and its GRADLAB_GPU_MODE setting.
 export { setGpuJsLoader, setGpuPlatform, setGpuModeFromEnv, type GpuJs, type GpuPlatform } from './gpu/mode.js';

@@ -32,8 +32,9 @@ function total(this: Thread, x: Flat): number {
 let simdEnabled = true;
 
 /**
- * In webasm mode, matmul and conv2d — and batchNorm, batchStats, relu, frelu and add — run
- * hand-written wasm SIMD kernels (src/tensor/backends/wasm) unless this is turned off (or
+ * In webasm mode, matmul and conv2d — and batch norm, relu, frelu, add/sub/mul, dropout and 2×2
+ * max pooling (src/tensor/backends/wasm/streams.ts) — run hand-written wasm SIMD kernels unless
+ * this is turned off (or
  * GRADLAB_SIMD=0): then they run their gpu.js kernels like every other op — for comparison and
  * for testing those kernels. Takes effect from the next op.
  */

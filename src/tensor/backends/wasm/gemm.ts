@@ -24,7 +24,7 @@
  * (round once) or not, so results may differ from the portable loop's in the last bits — within
  * the float32 tolerances the ops are tested to. Not every engine has it (Chrome ≥ 114 does; Node 20 behind a V8 flag, which the Node
  * wing sets), so the module is built with the FMA loop only where a tiny module using it
- * validates (`fmaSupported`), and unless it was turned off (`setGemmFma`, GRADLAB_FMA=0 in Node).
+ * validates (`fmaSupported`), and unless it was turned off (`setSimdFma`, GRADLAB_FMA=0 in Node).
  *
  * Where the operands are: row tables. Row i of A starts at a + aRows[i] and runs along k; row k of
  * B starts at b + bRows[k] and runs along j, in panels of 8 columns bPanel floats apart; C is
@@ -172,8 +172,8 @@ let fmaWanted = true;
  * Whether the kernel may use the FMA inner loop where the engine has it (default true;
  * GRADLAB_FMA=0 in Node). Read when the SIMD kernels start, at their first op.
  */
-export function setGemmFma(enabled: boolean): void {
-  if (typeof enabled !== 'boolean') throw new Error(`setGemmFma: expected true or false; got ${shown(enabled)}`);
+export function setSimdFma(enabled: boolean): void {
+  if (typeof enabled !== 'boolean') throw new Error(`setSimdFma: expected true or false; got ${shown(enabled)}`);
   fmaWanted = enabled;
 }
 

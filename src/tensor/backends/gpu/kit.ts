@@ -34,9 +34,8 @@ let simdEnabled = true;
 /**
  * In webasm mode, matmul and conv2d — and batch norm, relu, frelu, add/sub/mul, dropout and 2×2
  * max pooling (src/tensor/backends/wasm/streams.ts) — run hand-written wasm SIMD kernels unless
- * this is turned off (or
- * GRADLAB_SIMD=0): then they run their gpu.js kernels like every other op — for comparison and
- * for testing those kernels. Takes effect from the next op.
+ * this is turned off (or GRADLAB_SIMD=0): then they run their gpu.js kernels like every other op —
+ * for comparison and for testing those kernels. Takes effect from the next op.
  */
 export function setSimdKernels(enabled: boolean): void {
   if (typeof enabled !== 'boolean') throw new Error(`setSimdKernels: expected true or false; got ${shown(enabled)}`);

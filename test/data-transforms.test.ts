@@ -21,6 +21,9 @@ function scripted(uniforms: number[], ints: number[]): RandomStream {
     uniform: () => uniforms.shift() ?? 0,
     normal: () => 0,
     int: () => ints.shift() ?? 0,
+    bernoulli(out, probability) {
+      for (let i = 0; i < out.length; i++) out[i] = (uniforms.shift() ?? 0) < probability ? 1 : 0;
+    },
     state: () => randomStream(0).state(),
   };
 }

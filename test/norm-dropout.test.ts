@@ -327,6 +327,20 @@ test('dropout rejects p = 1, p outside [0, 1), bad masks and a mask of the wrong
   assert.throws(() => P.dropoutMask([4], 1, g.randomStream(0)), /^dropoutMask: p = 1 would drop every element/);
 });
 
+test('a stream\'s bernoulli draws what a loop of uniform() < q draws, and leaves the stream where that loop does', () => {
+  // bernoulli runs Alea's step itself (src/tensor/random.ts): any slip in it changes these masks
+  for (const [seed, q, n] of [[1, 0.5, 10_000], ['smallnet/dropout0', 0.8, 4097], [7, 0.3, 1]] as const) {
+    const fast = g.randomStream(seed), slow = g.randomStream(seed);
+    fast.normal(); // a Box–Muller spare pending, which bernoulli leaves alone
+    slow.normal();
+    const mask = new Float32Array(n);
+    fast.bernoulli(mask, q);
+    assert.equal(Array.from(mask), Array.from({ length: n }, () => (slow.uniform() < q ? 1 : 0)), `seed ${seed}`);
+    assert.equal(fast.state(), slow.state());
+    assert.equal([fast.uniform(), fast.normal(), fast.normal()], [slow.uniform(), slow.normal(), slow.normal()]);
+  }
+});
+
 test('dropoutMask and dropout give the values their doc comments show', () => {
   assert.equal(Array.from(P.dropoutMask([2, 3], 0.5, g.randomStream(1))), [0, 1, 1, 0, 1, 1]);
   assert.equal(arr(F.dropout(g.ones([2, 4]), { p: 0.5, seed: 1 })), [0, 2, 2, 0, 2, 2, 2, 2]);

@@ -81,6 +81,6 @@ export function checkDropoutP(op: string, p: unknown): asserts p is number {
 export function dropoutMask(shape: Shape, p: number, stream: RandomStream, dtype: DType = 'float64'): TypedArray {
   checkDropoutP('dropoutMask', p);
   const mask = allocate(dtype, sizeOf(shape));
-  for (let i = 0; i < mask.length; i++) mask[i] = stream.uniform() < 1 - p ? 1 : 0;
+  stream.bernoulli(mask, 1 - p); // mask[i] = stream.uniform() < 1 − p ? 1 : 0, in one pass
   return mask;
 }

@@ -11,8 +11,9 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { expectRows } from './ops/rows.js';
 import { fromTyped, full, tensor } from '../tensor/create.js';
 import { toTyped, type TypedArray } from '../tensor/dtype.js';
-import { add, argmax, matmul, mul, permute, reshape, sum, transpose } from '../autograd/math.js';
-import { expectRank, normalizeAxis, sameShape, shapeToString } from '../tensor/shape.js';
+import { add, argmax, mul, permute, reshape, sum } from '../autograd/math.js';
+import { matmul as matmulOp } from '../autograd/ops/matmul.js';
+import { expectRank, normalizeAxis, sameShape, shapeToString, sizeOf } from '../tensor/shape.js';
 import { checkKeys } from '../util/options.js';
 import { shown } from '../util/format.js';
 
@@ -106,8 +107,9 @@ export function avgPool2d(x: Tensor, options: Pool2dOptions): Tensor {
 
 /**
  * Fully connected layer, PyTorch layout: x [N, in] (or [..., in]), w [out, in], optional b [out].
- * A composite, no kernel of its own:  y = x @ wᵀ + b  → [N, out] (b broadcast over the rows).
- * Its gradients come from matmul, transpose and add: dx = dy @ w, dw = dyᵀ @ x, db = Σ_n dy.
+ * A composite, no kernel of its own:  y = x @ wᵀ + b  → [N, out] (b broadcast over the rows), the
+ * product one matmul that reads w transposed (its transposeB). Its gradients come from matmul and
+ * add: dx = dy @ w, dw = dyᵀ @ x, db = Σ_n dy.
  *
  *   linear(x [2, 2048], w [512, 2048], b [512])   // → [2, 512]
  */
@@ -118,7 +120,9 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   if (x.rank < 2 || x.shape[x.rank - 1] !== inFeatures) {
     throw new Error(`linear: x must be [N, ${inFeatures}] (its last axis matching w ${shapeToString(w.shape)}); got ${shapeToString(x.shape)}`);
   }
-  const y = matmul(x, transpose(w));
+  const rows = x.shape.slice(0, -1); // [N], or the leading axes of x [..., in]
+  const flat = reshape(x, [sizeOf(rows), inFeatures]);
+  const y = reshape(matmulOp.apply({ a: flat, b: w }, { transposeB: true }), [...rows, out]);
   if (b === undefined || b === null) return y;
   if (!(b instanceof Tensor) || !sameShape(b.shape, [out])) {
     throw new Error(`linear: b must have shape [${out}] (one bias per output of w ${shapeToString(w.shape)}); got ${b instanceof Tensor ? shapeToString(b.shape) : typeof b}`);

@@ -20,6 +20,10 @@ export const MATH_ROWS: OpRow[] = [
   row(P.matmul, { name: 'batched [2, 3, 4] @ [2, 4, 5]', shapes: { a: [2, 3, 4], b: [2, 4, 5] } }),
   // Whole 4×8 tiles of the webasm SIMD kernel plus ragged edges in M, N and K (src/tensor/backends/wasm/gemm.ts).
   row(P.matmul, { name: '2-D [13, 20] @ [20, 17] (SIMD tiles and edges)', shapes: { a: [13, 20], b: [20, 17] }, gpuTol: { atol: 1e-4, rtol: 1e-4 } }),
+  // b stored transposed (a Linear layer's x @ wᵀ, w [out, in]): b [N, K].
+  row(P.matmul, { name: 'transposeB: 2-D [3, 4] @ [2, 4]ᵀ', shapes: { a: [3, 4], b: [2, 4] }, attrs: { transposeB: true } }),
+  row(P.matmul, { name: 'transposeB: batched [2, 3, 4] @ [2, 5, 4]ᵀ', shapes: { a: [2, 3, 4], b: [2, 5, 4] }, attrs: { transposeB: true } }),
+  row(P.matmul, { name: 'transposeB: 2-D [13, 20] @ [17, 20]ᵀ (SIMD tiles and edges)', shapes: { a: [13, 20], b: [17, 20] }, attrs: { transposeB: true }, gpuTol: { atol: 1e-4, rtol: 1e-4 } }),
   row(P.sum, { name: 'all axes', shapes: { x: [2, 3, 4] }, attrs: { axes: [0, 1, 2], keepDims: false } }),
   row(P.sum, { name: 'axis 1 keepDims', shapes: { x: [2, 3, 4] }, attrs: { axes: [1], keepDims: true } }),
   row(P.sum, { name: 'axes 0 and 2', shapes: { x: [2, 3, 4] }, attrs: { axes: [0, 2], keepDims: false } }),

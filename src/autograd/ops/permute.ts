@@ -33,7 +33,7 @@ export const permute = defineOp({
     },
   },
 
-  // In webasm mode a matrix transpose (a Linear layer's weight) is a blocked loop instead (k.simd(loopKernels)).
+  // In webasm mode a matrix transpose (g.transpose of a matrix) is a blocked loop instead (k.simd(loopKernels)).
   gpu: {
     forward: (k, { x }, { shapes, attrs }) => (isTranspose(attrs.axes) ? k.simd(loopKernels)?.transpose(x, shapes.x[0], shapes.x[1]) : undefined) ?? permuteGpu(k, x, shapes.x, attrs.axes),
     backward: (k, _, dy, { outShape, attrs }) => ({

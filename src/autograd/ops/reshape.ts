@@ -6,6 +6,7 @@
 import { defineOp } from '../op.js';
 import { shapeToString, sizeOf, type Shape } from '../../tensor/shape.js';
 import { copy } from './gather.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 
 export const reshape = defineOp({
   name: 'reshape',
@@ -27,8 +28,11 @@ export const reshape = defineOp({
     },
   },
 
+  // In webasm mode the copy is made in the SIMD kernels' memory (k.simd(loopKernels)), where the
+  // next kernel reads it in place (a flatten before a Linear layer: its matmul, and on the way back
+  // dropout's backward).
   gpu: {
-    forward: (k, { x }) => k.map(copy, x),
-    backward: (k, _, dy) => ({ dx: k.map(copy, dy) }),
+    forward: (k, { x }) => k.simd(loopKernels)?.copy(x) ?? k.map(copy, x),
+    backward: (k, _, dy) => ({ dx: k.simd(loopKernels)?.copy(dy) ?? k.map(copy, dy) }),
   },
 });

@@ -32,10 +32,10 @@ function total(this: Thread, x: Flat): number {
 let simdEnabled = true;
 
 /**
- * In webasm mode, matmul and conv2d — and batch norm, relu, frelu, add/sub/mul, dropout and 2×2
- * max pooling (src/tensor/backends/wasm/streams.ts) — run hand-written wasm SIMD kernels unless
- * this is turned off (or GRADLAB_SIMD=0): then they run their gpu.js kernels like every other op —
- * for comparison and for testing those kernels. Takes effect from the next op.
+ * In webasm mode, matmul and conv2d — and batch norm, relu, frelu, add/sub/mul, dropout, 2×2 max
+ * pooling and reshape's copy (src/tensor/backends/wasm/streams.ts) — run hand-written wasm SIMD
+ * kernels unless this is turned off (or GRADLAB_SIMD=0): then they run their gpu.js kernels like
+ * every other op — for comparison and for testing those kernels. Takes effect from the next op.
  */
 export function setSimdKernels(enabled: boolean): void {
   if (typeof enabled !== 'boolean') throw new Error(`setSimdKernels: expected true or false; got ${shown(enabled)}`);

@@ -8,7 +8,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
-import { simdKernels } from '../src/tensor/backends/wasm/kernels.js';
+import { correlateRoute, simdKernels } from '../src/tensor/backends/wasm/kernels.js';
+import { transformWeights } from '../src/tensor/backends/wasm/winograd.js';
 import { createSharedMemory, fmaSupported, Gemm, packedIndex, setSimdFma } from '../src/tensor/backends/wasm/gemm.js';
 import { Pool } from '../src/node/threads.js';
 import type { MatmulJob } from '../src/tensor/backends/wasm/jobs.js';
@@ -131,6 +132,60 @@ for (const stride of [1, 2]) {
     assert.equal(Array.from(byThreads[1].dx), Array.from(byThreads[0].dx));
   });
 }
+
+test("Winograd's weight transform G·g·Gᵀ, by hand: a filter of ones gives the outer product of G's row sums [1, 3/2, 1/2, 1]", () => {
+  const [O, C] = [2, 3];
+  const u = transformWeights(new Float32Array(O * C * 9).fill(1), O, C);
+  const sums = [1, 1.5, 0.5, 1];
+  for (let p = 0; p < 4; p++) {
+    for (let q = 0; q < 4; q++) {
+      for (let i = 0; i < O * C; i++) assert.is(u[(4 * p + q) * O * C + i], sums[p] * sums[q], `U[${p}, ${q}] element ${i}`);
+    }
+  }
+  // one 1 at the filter's centre: G's middle column [0, 1/2, −1/2, 0] in both directions
+  const centre = new Float32Array(9);
+  centre[4] = 1;
+  const uc = transformWeights(centre, 1, 1), mid = [0, 0.5, -0.5, 0];
+  assert.equal(Array.from(uc), mid.flatMap((a) => mid.map((b) => a * b)));
+});
+
+test("the stride-1 convolutions' route: Winograd's for 3×3, padding 1, height a multiple of 4 and width of 8, ≥ 8 channels; else the implicit GEMM", () => {
+  // ResNet-20's and SmallNet's 3×3 layers after the first
+  for (const [C, H] of [[16, 32], [32, 16], [64, 8], [8, 4]]) assert.is(correlateRoute(C, H, H === 4 ? 8 : H, 1, 1, 3, 3), 'winograd', `C ${C}, ${H}×${H}`);
+  assert.is(correlateRoute(3, 32, 32, 1, 1, 3, 3), 'implicit', 'the first layer: 3 channels');
+  assert.is(correlateRoute(16, 6, 8, 1, 1, 3, 3), 'implicit', 'height 6');
+  assert.is(correlateRoute(16, 8, 12, 1, 1, 3, 3), 'implicit', 'width 12');
+  assert.is(correlateRoute(16, 8, 8, 0, 0, 3, 3), 'implicit', 'no padding');
+  assert.is(correlateRoute(16, 8, 8, 2, 2, 5, 5), 'implicit', '5×5');
+});
+
+test('conv2d by the Winograd route x [6, 24, 8, 16] * w [20, 24, 3, 3] (groups of images, ragged last group, 20 filters padded to 24 rows): as the reference within float32 rounding, forward and dx, 1 and 2 threads; an infinity in x falls back to the direct route', () => {
+  const xs = [6, 24, 8, 16], ws = [20, 24, 3, 3];
+  const x = values(6 * 24 * 8 * 16, 'winograd x'), w = values(20 * 24 * 9, 'winograd w');
+  const dy = (n: number) => values(n, 'winograd dy');
+  assert.is(correlateRoute(24, 8, 16, 1, 1, 3, 3), 'winograd');
+  assert.is(correlateRoute(20, 8, 16, 1, 1, 3, 3), 'winograd', 'dx: a correlation of dy (20 channels) with the flipped weights');
+  const ref = convRun('reference', xs, ws, 1, x, w, dy);
+  for (const threads of [1, 2]) {
+    g.setSimdThreads(threads);
+    const r = convRun('gpu', xs, ws, 1, x, w, dy);
+    for (const part of ['y', 'dx', 'dw'] as const) close(`${threads} thread(s) ${part}`, r[part], ref[part], 1e-4);
+  }
+  // +∞ at x[1, 5, 3, 7] makes the outputs whose 3×3 windows hold it (rows 2–4, columns 6–8 of image
+  // 1, every filter) ±∞ in the reference. The transforms' differences would make some of them NaN
+  // (∞ − ∞); the route must notice and give way to the direct one, which agrees value for value.
+  const xi = x.slice();
+  xi[((1 * 24 + 5) * 8 + 3) * 16 + 7] = Infinity;
+  const refI = convRun('reference', xs, ws, 1, xi, w, dy), gpuI = convRun('gpu', xs, ws, 1, xi, w, dy);
+  let infinite = 0;
+  for (let i = 0; i < refI.y.length; i++) {
+    if (Number.isFinite(refI.y[i])) continue;
+    infinite++;
+    assert.ok(Object.is(gpuI.y[i], refI.y[i]), `y element ${i}: got ${gpuI.y[i]}, want ${refI.y[i]}`);
+  }
+  assert.is(infinite, 20 * 9);
+  g.setSimdThreads(2);
+});
 
 test('matmul [96, 300] @ [300, 200] with 2 threads (row tiles split) agrees with the reference, forward and both gradients', () => {
   const a = values(96 * 300, 'mm a'), b = values(300 * 200, 'mm b'), dy = values(96 * 200, 'mm dy');

@@ -57,6 +57,12 @@ export const CONV_POOL_ROWS: OpRow[] = [
     name: '12 filters over 5 channels, 9×11 input (SIMD tiles and edges)',
     shapes: { x: [2, 5, 9, 11], w: [12, 5, 3, 3] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,
   }),
+  row(conv2d, {
+    // 3×3, stride 1, padding 1, height a multiple of 4, width of 8, ≥ 8 channels in (x) and out (dy):
+    // the webasm SIMD kernels' Winograd route, forward and dx; 10 filters pad its products' rows to 12.
+    name: '3×3 pad 1, 8 → 10 channels on 4×8 (Winograd F(2×2, 3×3))',
+    shapes: { x: [2, 8, 4, 8], w: [10, 8, 3, 3] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,
+  }),
 
   // maxPool2d ('distinct' keeps ties out: at a tie max has no derivative to check)
   row(maxPool2d, {

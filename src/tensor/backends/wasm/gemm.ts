@@ -27,9 +27,10 @@
  * validates (`fmaSupported`), and unless it was turned off (`setSimdFma`, GRADLAB_FMA=0 in Node).
  *
  * Where the operands are: row tables. Row i of A starts at a + aRows[i] and runs along k; row k of
- * B starts at b + bRows[k] and runs along j, in panels of 8 columns bPanel floats apart; C is
- * row-major with row stride ldc. (aRows and bRows are int32 tables in the memory; offsets count
- * floats.) The tables let one kernel read its operands in place:
+ * B starts at b + bRows[k] and runs along j, in panels of 8 columns bPanel floats apart; C has
+ * row stride ldc and its panels of 8 columns cPanel floats apart (8 for a row-major C). (aRows
+ * and bRows are int32 tables in the memory; offsets count floats.) The tables let one kernel read
+ * its operands in place:
  *   - a row-major A: aRows[i] = i·lda;
  *   - a B packed in panels (`packB`): panel p holds columns 8p … 8p+7 row after row, so
  *     bRows[k] = 8k and bPanel = 8K — each panel is read front to back, 32 bytes a step (read
@@ -70,17 +71,24 @@ export interface Operands {
   readonly bPanel: number;
   readonly c: number;
   readonly ldc: number;
+  /**
+   * How far apart C's panels of 8 columns start (default 8: C row-major). Winograd's route
+   * (./winograd.ts) writes its 16 products interleaved, each panel of one product 128 floats
+   * from the next.
+   */
+  readonly cPanel?: number;
 }
 
 /**
- * gemm(a, aRows, b, bRows, bPanel, c, ldc, M, N, K, accumulate): the kernel's source, instruction
- * by instruction. Addresses and the strides bPanel, ldc are in bytes here (`Gemm.gemm` converts).
+ * gemm(a, aRows, b, bRows, bPanel, c, ldc, cPanel, M, N, K, accumulate): the kernel's source,
+ * instruction by instruction. Addresses and the strides bPanel, ldc, cPanel are in bytes here
+ * (`Gemm.gemm` converts).
  */
 function gemmFunction(fma: boolean): FunctionBody {
-  const f = new FunctionBody('gemm', 11);
-  const [a, aRows, b, bRows, bPanel, c, ldc, M, N, K, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const f = new FunctionBody('gemm', 12);
+  const [a, aRows, b, bRows, bPanel, c, ldc, cPanel, M, N, K, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const i = f.local(I32), j = f.local(I32), k = f.local(I32);
-  const bj = f.local(I32), row = f.local(I32), pb = f.local(I32), pc = f.local(I32);
+  const bj = f.local(I32), cj = f.local(I32), row = f.local(I32), pb = f.local(I32), pc = f.local(I32);
   const pa = Array.from({ length: TILE_M }, () => f.local(I32)); // &a[i + r][k] for the tile's rows r
   const acc = Array.from({ length: TILE_M * 2 }, () => f.local(V128)); // C tile row r: acc[2r], acc[2r + 1]
   const b0 = f.local(V128), b1 = f.local(V128), s = f.local(V128);
@@ -90,10 +98,12 @@ function gemmFunction(fma: boolean): FunctionBody {
   f.forRange(j, 0, N, TILE_N, () => {
     // bj = b + (j/8)·bPanel: where this panel's rows start, before each row's own offset
     f.get(b).get(j).i32(3).shrU().get(bPanel).mul().add().set(bj);
+    // cj = c + (j/8)·cPanel: where this panel of C starts
+    f.get(c).get(j).i32(3).shrU().get(cPanel).mul().add().set(cj);
     f.forRange(i, 0, M, TILE_M, () => {
-      // pa[r] = a + aRows[i + r] (floats → bytes);  pc = c + i·ldc + j
+      // pa[r] = a + aRows[i + r] (floats → bytes);  pc = cj + i·ldc
       for (let r = 0; r < TILE_M; r++) f.get(a).get(aRows).get(i).i32(4).mul().add().i32Load(r * 4).i32(4).mul().add().set(pa[r]);
-      f.get(c).get(i).get(ldc).mul().add().get(j).i32(4).mul().add().set(pc);
+      f.get(cj).get(i).get(ldc).mul().add().set(pc);
 
       // The C tile starts as C (accumulate) or 0; row r of the tile is at pc + r·ldc.
       f.if(
@@ -252,9 +262,10 @@ export class Gemm {
       throw new Error(`wasm gemm: M must be a multiple of ${TILE_M} and N of ${TILE_N}, K ≥ 1; got M=${M}, N=${N}, K=${K}`);
     }
     const size = this.heap.length;
-    if (o.aRows + M > size || o.bRows + K > size || o.c + (M - 1) * o.ldc + N > size) {
+    const cPanel = o.cPanel ?? TILE_N;
+    if (o.aRows + M > size || o.bRows + K > size || o.c + (M - 1) * o.ldc + (N / TILE_N - 1) * cPanel + TILE_N > size) {
       throw new Error(`wasm gemm: a table or C reaches past the memory (${size} floats); reserve() first`);
     }
-    this.kernel(o.a * 4, o.aRows * 4, o.b * 4, o.bRows * 4, o.bPanel * 4, o.c * 4, o.ldc * 4, M, N, K, accumulate ? 1 : 0);
+    this.kernel(o.a * 4, o.aRows * 4, o.b * 4, o.bRows * 4, o.bPanel * 4, o.c * 4, o.ldc * 4, cPanel * 4, M, N, K, accumulate ? 1 : 0);
   }
 }

@@ -5,18 +5,21 @@
  * and gives each thread a job; the same `runJob` runs on the main thread and in the worker
  * threads (./threads.ts). Offsets count floats; each job has its own scratch.
  *
- * Convolutions take one of two routes to the same three products (./lowering.ts derives them):
+ * Convolutions take one of three routes to the same three products (./lowering.ts derives them):
  *   - stride 1, "implicit GEMM": the images are zero-padded once, and the GEMM's row tables point
  *     straight into the padded planes, so no im2col matrix is ever written. Row (c, ky, kx) of B
  *     starts at plane c, row ky, column kx of the padded image and runs on along the plane; read
  *     as OH rows of WP (the padded width), its element oy·WP + ox is xp[c, oy + ky, ox + kx] —
  *     the im2col entry — for every ox < OW. So the products run over a "wide" output, rows WP long
  *     instead of OW, whose extra columns are computed and dropped;
- *   - any other stride: im2col / col2im into scratch, then plain products.
+ *   - any other stride: im2col / col2im into scratch, then plain products;
+ *   - 3×3, stride 1, padding 1 (forward and input gradient): Winograd's F(2×2, 3×3), 16 products
+ *     over transformed tiles (./winograd.ts, which runs its jobs).
  */
 import { Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
 import { col2im, im2col, packB, takeRows, type ConvDims } from './lowering.js';
 import { streamKernels, type StreamName } from './streams.js';
+import { runWinograd, type WinogradJob } from './winograd.js';
 
 /** A stride-1 correlation over padded images xp [N, C, HP, WP], as the implicit route runs it. */
 export interface Padded {
@@ -94,7 +97,7 @@ export interface StreamJob {
   readonly args: readonly number[];
 }
 
-export type Job = CorrelateJob | CorrelateWeightGradJob | Im2colJob | Col2imJob | Im2colWeightGradJob | MatmulJob | StreamJob;
+export type Job = CorrelateJob | CorrelateWeightGradJob | WinogradJob | Im2colJob | Col2imJob | Im2colWeightGradJob | MatmulJob | StreamJob;
 
 export function runJob(g: Gemm, job: Job): void {
   const heap = g.heap;
@@ -122,6 +125,9 @@ export function runJob(g: Gemm, job: Job): void {
       }
       return;
     }
+    case 'winograd':
+      runWinograd(g, job);
+      return;
     case 'correlateWeightGrad': {
       const { p } = job;
       const { Q, Rp, Opad } = wideSizes(p);

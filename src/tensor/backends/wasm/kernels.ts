@@ -15,6 +15,7 @@ import { createSharedMemory, Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
 import { streamKernels } from './streams.js';
 import { wideSizes, type Job, type Padded } from './jobs.js';
 import { packB, placeA, type ConvDims } from './lowering.js';
+import { imagesPerGroup, scratchLayout, tileSizes, transformWeights, winogradFits, XI, type WinogradJob } from './winograd.js';
 import { callingThreadOnly, parseThreads, type SimdThreadPool, type SimdThreadPoolFactory } from './threads.js';
 
 let makePool: SimdThreadPoolFactory = callingThreadOnly;
@@ -206,6 +207,10 @@ const windowRow = (p: Padded) => (r: number): number => {
  * (with flipped weights over dy) its input gradient.
  */
 function correlate(x: Float32Array, N: number, C: number, H: number, W: number, py: number, px: number, wm: Float32Array, O: number, KH: number, KW: number): Float32Array {
+  if (correlateRoute(C, H, W, py, px, KH, KW) === 'winograd') {
+    const y = winogradCorrelate(x, N, C, H, W, wm, O);
+    if (y !== null) return y;
+  }
   const { gemm, pool } = start();
   const p = paddedOf(N, C, H, W, O, KH, KW, py, px);
   const { Qp, Op, R } = wideSizes(p);
@@ -227,6 +232,64 @@ function correlate(x: Float32Array, N: number, C: number, H: number, W: number, 
     jobs.push({ kind: 'correlate', p, xp: XP, w: WM, wRows: WROWS, windows: WIN, y: Y, tile: TILES + t * Op * Qp, n0, n1 });
   }
   pool.run(jobs);
+  return result?.array ?? heap.slice(Y, Y + ySize);
+}
+
+/**
+ * Below this many input channels a 3×3 layer stays on the direct route: the products' K is C, and
+ * the transforms' cost per product grows as C shrinks (a network's first layer, C = 3).
+ */
+const WINOGRAD_MIN_CHANNELS = 8;
+
+/**
+ * Which route a stride-1 correlation of C channels of H×W images, padded by (py, px), with KH×KW
+ * windows takes: Winograd's for 3×3 windows, padding 1, sizes that fit its tiles and at least
+ * WINOGRAD_MIN_CHANNELS channels; else the implicit GEMM. (Winograd's route gives way to the
+ * implicit one at run time too, where an output comes out non-finite.)
+ */
+export function correlateRoute(C: number, H: number, W: number, py: number, px: number, KH: number, KW: number): 'winograd' | 'implicit' {
+  return KH === 3 && KW === 3 && py === 1 && px === 1 && winogradFits(H, W) && C >= WINOGRAD_MIN_CHANNELS ? 'winograd' : 'implicit';
+}
+
+/**
+ * correlate's route for 3×3 windows and padding 1 (./winograd.ts): the weights transformed here,
+ * each thread's images padded, transformed, multiplied and transformed back in groups that stay
+ * in its cache. Returns null, having given its result's memory back, where an output came out
+ * non-finite (a NaN or ±∞ among x or w, or an overflow): the direct route then computes the layer
+ * as the reference does.
+ */
+function winogradCorrelate(x: Float32Array, N: number, C: number, H: number, W: number, wm: Float32Array, O: number): Float32Array | null {
+  const { gemm, pool, arena } = start();
+  const d = { N, C, H, W, O };
+  const { Op } = tileSizes(d);
+  const group = imagesPerGroup(d);
+  const threads = threadsFor(2 * N * O * H * W * C * 4, N); // 4 multiply-adds an output and channel
+  const scratch = scratchLayout(d, group);
+  const u = transformWeights(wm, O, C);
+  const ySize = N * O * H * W;
+  const result = resultArray(ySize);
+  const xHome = homeOf(x);
+  const { at: [XS, U, UROWS, VROWS, YS, S], end } = layout([xHome === null ? x.length : 0, u.length, Op, C, result === null ? ySize : 0, threads * scratch.size]);
+  const X = xHome ?? XS, Y = result?.at ?? YS;
+  gemm.reserve(end);
+  const heap = gemm.heap;
+  if (xHome === null) heap.set(x, X);
+  heap.set(u, U);
+  gemm.writeRows(UROWS, Op, O, (o) => o * C);
+  gemm.writeRows(VROWS, C, C, (k) => XI * TILE_N * k);
+  const jobs: WinogradJob[] = [];
+  for (let t = 0; t < threads; t++) {
+    const [n0, n1] = share(N, threads, t);
+    jobs.push({ kind: 'winograd', d, x: X, u: U, uRows: UROWS, vRows: VROWS, scratch: S + t * scratch.size, group, y: Y, n0, n1 });
+  }
+  pool.run(jobs);
+  for (const job of jobs) {
+    const check = job.scratch + scratch.check;
+    if (heap[check] !== 0 || heap[check + 1] !== 0 || heap[check + 2] !== 0 || heap[check + 3] !== 0) {
+      if (result !== null) arena.dispose(result.array);
+      return null;
+    }
+  }
   return result?.array ?? heap.slice(Y, Y + ySize);
 }
 

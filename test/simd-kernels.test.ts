@@ -159,7 +159,7 @@ test("the stride-1 convolutions' route: Winograd's for 3×3, padding 1, height a
   assert.is(correlateRoute(16, 8, 8, 2, 2, 5, 5), 'implicit', '5×5');
 });
 
-test('conv2d by the Winograd route x [6, 24, 8, 16] * w [20, 24, 3, 3] (groups of images, ragged last group, 20 filters padded to 24 rows): as the reference within float32 rounding, forward and dx, 1 and 2 threads; an infinity in x falls back to the direct route', () => {
+test('conv2d by the Winograd route x [6, 24, 8, 16] * w [20, 24, 3, 3] (groups of images, a ragged last group; dw\'s products padded to 24 columns): as the reference within float32 rounding, forward, dx and dw, 1 and 2 threads; an infinity in x falls back to the direct route', () => {
   const xs = [6, 24, 8, 16], ws = [20, 24, 3, 3];
   const x = values(6 * 24 * 8 * 16, 'winograd x'), w = values(20 * 24 * 9, 'winograd w');
   const dy = (n: number) => values(n, 'winograd dy');
@@ -184,6 +184,13 @@ test('conv2d by the Winograd route x [6, 24, 8, 16] * w [20, 24, 3, 3] (groups o
     assert.ok(Object.is(gpuI.y[i], refI.y[i]), `y element ${i}: got ${gpuI.y[i]}, want ${refI.y[i]}`);
   }
   assert.is(infinite, 20 * 9);
+  // and dw: every filter's weights on channel 5 read it (NaN or ±∞ in the reference), the others do not
+  for (let i = 0; i < refI.dw.length; i++) {
+    const want = refI.dw[i], got = gpuI.dw[i];
+    if (Number.isFinite(want)) continue;
+    assert.ok(Object.is(got, want), `dw element ${i}: got ${got}, want ${want}`);
+  }
+  close('dw, finite entries', gpuI.dw.map((v, i) => (Number.isFinite(refI.dw[i]) ? v : 0)), refI.dw.map((v) => (Number.isFinite(v) ? v : 0)), 1e-4);
   g.setSimdThreads(2);
 });
 

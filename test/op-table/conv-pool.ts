@@ -63,6 +63,11 @@ export const CONV_POOL_ROWS: OpRow[] = [
     name: '3×3 pad 1, 8 → 10 channels on 4×8 (Winograd F(2×2, 3×3))',
     shapes: { x: [2, 8, 4, 8], w: [10, 8, 3, 3] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,
   }),
+  row(conv2d, {
+    // Outputs a multiple of 4 (here 12, padded to 16 columns in its products): dw takes the Winograd route too.
+    name: '3×3 pad 1, 8 → 12 channels on 8×8 (Winograd, dw too)',
+    shapes: { x: [2, 8, 8, 8], w: [12, 8, 3, 3] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,
+  }),
 
   // maxPool2d ('distinct' keeps ties out: at a tie max has no derivative to check)
   row(maxPool2d, {

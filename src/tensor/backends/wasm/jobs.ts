@@ -13,13 +13,13 @@
  *     the im2col entry — for every ox < OW. So the products run over a "wide" output, rows WP long
  *     instead of OW, whose extra columns are computed and dropped;
  *   - any other stride: im2col / col2im into scratch, then plain products;
- *   - 3×3, stride 1, padding 1 (forward and input gradient): Winograd's F(2×2, 3×3), 16 products
- *     over transformed tiles (./winograd.ts, which runs its jobs).
+ *   - 3×3, stride 1, padding 1: Winograd's F(2×2, 3×3), 16 products over transformed tiles
+ *     (./winograd.ts, which runs its jobs).
  */
 import { Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
 import { col2im, im2col, packB, takeRows, type ConvDims } from './lowering.js';
 import { streamKernels, type StreamName } from './streams.js';
-import { runWinograd, type WinogradJob } from './winograd.js';
+import { runWinograd, runWinogradWeightGrad, type WinogradJob, type WinogradWeightGradJob } from './winograd.js';
 
 /** A stride-1 correlation over padded images xp [N, C, HP, WP], as the implicit route runs it. */
 export interface Padded {
@@ -97,7 +97,7 @@ export interface StreamJob {
   readonly args: readonly number[];
 }
 
-export type Job = CorrelateJob | CorrelateWeightGradJob | WinogradJob | Im2colJob | Col2imJob | Im2colWeightGradJob | MatmulJob | StreamJob;
+export type Job = CorrelateJob | CorrelateWeightGradJob | WinogradJob | WinogradWeightGradJob | Im2colJob | Col2imJob | Im2colWeightGradJob | MatmulJob | StreamJob;
 
 export function runJob(g: Gemm, job: Job): void {
   const heap = g.heap;
@@ -127,6 +127,9 @@ export function runJob(g: Gemm, job: Job): void {
     }
     case 'winograd':
       runWinograd(g, job);
+      return;
+    case 'winogradWeightGrad':
+      runWinogradWeightGrad(g, job);
       return;
     case 'correlateWeightGrad': {
       const { p } = job;

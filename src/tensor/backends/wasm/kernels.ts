@@ -15,7 +15,7 @@ import { createSharedMemory, Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
 import { streamKernels } from './streams.js';
 import { wideSizes, type Job, type Padded } from './jobs.js';
 import { packB, placeA, type ConvDims } from './lowering.js';
-import { imagesPerGroup, scratchLayout, tileSizes, transformWeights, winogradFits, XI, type WinogradJob } from './winograd.js';
+import { imagesPerGroup, scratchLayout, tileSizes, transformWeights, weightGradFromTransformed, weightGradImagesPerGroup, weightGradLayout, winogradFits, XI, type WinogradJob, type WinogradWeightGradJob } from './winograd.js';
 import { callingThreadOnly, parseThreads, type SimdThreadPool, type SimdThreadPoolFactory } from './threads.js';
 
 let makePool: SimdThreadPoolFactory = callingThreadOnly;
@@ -293,6 +293,39 @@ function winogradCorrelate(x: Float32Array, N: number, C: number, H: number, W: 
   return result?.array ?? heap.slice(Y, Y + ySize);
 }
 
+/**
+ * conv2d's dw by Winograd's route (./winograd.ts, "the weight gradient") for a layer whose forward
+ * takes it and whose outputs come four at a time (O a multiple of 4). Returns null where dw came
+ * out non-finite (a NaN or ±∞ among x or dy, or an overflow): the direct routes then compute it as
+ * the reference does.
+ */
+function winogradWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float32Array | null {
+  const { gemm, pool } = start();
+  const wd = { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O };
+  const { tiles } = tileSizes(wd);
+  const group = weightGradImagesPerGroup(wd);
+  const threads = threadsFor(2 * d.N * d.O * d.H * d.W * d.C * 4, d.N);
+  const scratch = weightGradLayout(wd, group);
+  const Cp = roundUp(d.C, TILE_M), rowTiles = group * tiles;
+  const xHome = homeOf(x), dyHome = homeOf(dy);
+  const { at: [XS, DYS, VROWS, DMROWS, S], end } = layout([xHome === null ? x.length : 0, dyHome === null ? dy.length : 0, Cp, rowTiles, threads * scratch.size]);
+  gemm.reserve(end);
+  const heap = gemm.heap;
+  const X = xHome ?? XS, DY = dyHome ?? DYS;
+  if (xHome === null) heap.set(x, X);
+  if (dyHome === null) heap.set(dy, DY);
+  gemm.writeRows(VROWS, Cp, d.C, (c) => XI * c * rowTiles);
+  gemm.writeRows(DMROWS, rowTiles, rowTiles, (k) => XI * TILE_N * k);
+  const jobs: WinogradWeightGradJob[] = [];
+  for (let t = 0; t < threads; t++) {
+    const [n0, n1] = share(d.N, threads, t);
+    jobs.push({ kind: 'winogradWeightGrad', d: wd, x: X, dy: DY, vRows: VROWS, dmRows: DMROWS, scratch: S + t * scratch.size, group, n0, n1 });
+  }
+  pool.run(jobs);
+  const dw = weightGradFromTransformed(heap, jobs.map((job) => job.scratch + scratch.du), d.O, d.C);
+  return allFinite(dw) ? dw : null;
+}
+
 /** dwᵀ [Rp × Opad] summed over the threads' shares, as dw [O, C·KH·KW]. */
 function gatherWeightGrad(heap: Float32Array, DWT: number, part: number, threads: number, O: number, R: number, Opad: number): Float32Array {
   const dw = new Float32Array(O * R);
@@ -447,6 +480,10 @@ function conv2dInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float3
  * im2col route, whose products are exactly the reference's (one pass over x decides: ~1 % of a step).
  */
 function conv2dWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float32Array {
+  if (unitStride(d) && correlateRoute(d.C, d.H, d.W, d.PY, d.PX, d.KH, d.KW) === 'winograd' && d.O % 4 === 0) {
+    const dw = winogradWeightGrad(dy, x, d);
+    if (dw !== null) return dw;
+  }
   return unitStride(d) && allFinite(x) ? correlateWeightGrad(dy, x, d) : im2colWeightGrad(dy, x, d);
 }
 

@@ -89,16 +89,22 @@ function forTileGroups(
   f: FunctionBody,
   images: number, planes: number, tileRows: number, tileCols: number,
   body: (where: { img: number; plane: number; i: number; j: number; t: number }) => void,
+  planeStep = 1,
+  planesOutside = false,
 ): void {
   const img = f.local(I32), plane = f.local(I32), i = f.local(I32), j = f.local(I32), t = f.local(I32);
-  f.forRange(img, 0, images, 1, () => {
+  const tiles = (inner: () => void): void => {
     f.forRange(i, 0, tileRows, 1, () => {
       f.forRange(j, 0, tileCols, 4, () => {
         // t = (img·tileRows + i)·tileCols + j
         f.get(img).get(tileRows).mul().get(i).add().get(tileCols).mul().get(j).add().set(t);
-        f.forRange(plane, 0, planes, 1, () => body({ img, plane, i, j, t }));
+        inner();
       });
     });
+  };
+  f.forRange(img, 0, images, 1, () => {
+    if (planesOutside) f.forRange(plane, 0, planes, planeStep, () => tiles(() => body({ img, plane, i, j, t })));
+    else tiles(() => f.forRange(plane, 0, planes, planeStep, () => body({ img, plane, i, j, t })));
   });
 }
 
@@ -122,17 +128,20 @@ function interleaved(f: FunctionBody, base: number, rows: number, row: number, t
 /**
  * inputTiles(xp, images, C, tileRows, tileCols, v): V = Bᵀ D B for every 4×4 input tile D of every
  * channel of `images` padded images xp [images, C, 2·tileRows + 2, 2·tileCols + 2], into v
- * interleaved (see `interleaved`). Byte addresses.
+ * interleaved (see `interleaved`): the forward's B. inputRows(…, v, rowTiles) makes the same
+ * values in rows along the tiles — element (ξ, c, t) at (16c + ξ)·rowTiles + t (floats) — the
+ * weight gradient's A (`runWinogradWeightGrad`). Byte addresses.
  */
-function inputTiles(): FunctionBody {
-  const f = new FunctionBody('inputTiles', 6);
-  const [xp, images, C, tileRows, tileCols, v] = [0, 1, 2, 3, 4, 5];
-  const rowBytes = f.local(I32), planeBytes = f.local(I32), row = f.local(I32), out = f.local(I32);
+function inputTransform(layout: 'interleaved' | 'rows'): FunctionBody {
+  const f = new FunctionBody(layout === 'interleaved' ? 'inputTiles' : 'inputRows', layout === 'interleaved' ? 6 : 7);
+  const [xp, images, C, tileRows, tileCols, v, rowTiles] = [0, 1, 2, 3, 4, 5, 6];
+  const rowBytes = f.local(I32), planeBytes = f.local(I32), row = f.local(I32), out = f.local(I32), xiBytes = f.local(I32);
   const d = Array.from({ length: 4 }, () => f.local(V128)); // d[u]: column 2j + 2·lane + u of the row
   // e[r][q]: row r of the tile with Bᵀ applied along it (4 tiles a vector)
   const e = Array.from({ length: 4 }, () => Array.from({ length: 4 }, () => f.local(V128)));
   f.get(tileCols).i32(8).mul().i32(8).add().set(rowBytes); // (2·tileCols + 2)·4
   f.get(tileRows).i32(2).mul().i32(2).add().get(rowBytes).mul().set(planeBytes);
+  if (layout === 'rows') f.get(rowTiles).i32(4).mul().set(xiBytes);
   forTileGroups(f, images, C, tileRows, tileCols, ({ img, plane, i, j, t }) => {
     // row = xp + (img·C + plane)·planeBytes + 2i·rowBytes + 2j·4: the tile group's top-left input
     f.get(xp).get(img).get(C).mul().get(plane).add().get(planeBytes).mul().add();
@@ -149,7 +158,8 @@ function inputTiles(): FunctionBody {
       f.get(d[1]).get(d[3]).f32x4Sub().set(e[r][3]);
       f.addTo(row, () => f.get(rowBytes));
     }
-    interleaved(f, v, C, plane, t, out);
+    if (layout === 'interleaved') interleaved(f, v, C, plane, t, out);
+    else f.get(plane).i32(XI).mul().get(rowTiles).mul().get(t).add().i32(4).mul().get(v).add().set(out); // v + (16c·rowTiles + t)·4
     // Bᵀ down the columns: V[p][q] = e[0][q] − e[2][q], e[1][q] + e[2][q], e[2][q] − e[1][q], e[1][q] − e[3][q]
     const down: [number, number, 'add' | 'sub'][] = [[0, 2, 'sub'], [1, 2, 'add'], [2, 1, 'sub'], [1, 3, 'sub']];
     for (let p = 0; p < 4; p++) {
@@ -158,10 +168,85 @@ function inputTiles(): FunctionBody {
         f.get(out).get(e[a][q]).get(e[b][q]);
         if (op === 'add') f.f32x4Add();
         else f.f32x4Sub();
-        f.v128Store(4 * TILE_N * (4 * p + q));
+        if (layout === 'interleaved') {
+          f.v128Store(4 * TILE_N * (4 * p + q));
+        } else {
+          f.v128Store(0);
+          f.addTo(out, () => f.get(xiBytes)); // on to ξ + 1, rowTiles floats on
+        }
       }
     }
-  });
+  }, 1, layout === 'rows');
+  return f;
+}
+
+/**
+ * gradTiles(dy, images, O, tileRows, tileCols, out, rowTiles): dM = A·dY·Aᵀ for every 2×2 tile dY
+ * of the output gradient dy [images, O, 2·tileRows, 2·tileCols] — the gradient of the forward's M
+ * (dY = Aᵀ M A is linear in M: its transpose maps dY back). dM[ξ] goes out as the weight
+ * gradient's B, [T × O] in panels of 8 outputs, the 16 positions interleaved like V and M: element
+ * (ξ, t, o) at ((⌊o/8⌋·rowTiles + t)·16 + ξ)·8 + o mod 8 (floats). Four outputs o at a time: the
+ * four vectors of one position (lanes: tiles) are transposed into four of one tile each (lanes:
+ * outputs), 16 bytes a store. O a multiple of 4. Byte addresses.
+ */
+function gradTiles(): FunctionBody {
+  const f = new FunctionBody('gradTiles', 7);
+  const [dy, images, O, tileRows, tileCols, out, rowTiles] = [0, 1, 2, 3, 4, 5, 6];
+  const rowBytes = f.local(I32), planeBytes = f.local(I32), from = f.local(I32), to = f.local(I32);
+  // y[k][a][b]: output o + k, row a, column b of the four tiles
+  const y = Array.from({ length: 4 }, () => [[f.local(V128), f.local(V128)], [f.local(V128), f.local(V128)]]);
+  const r = Array.from({ length: 4 }, () => [f.local(V128), f.local(V128)]); // r[k][a]: row a with A applied along it, at this q
+  const v = Array.from({ length: 4 }, () => f.local(V128)), lo = f.local(V128), hi = f.local(V128);
+  f.get(tileCols).i32(8).mul().set(rowBytes); // 2·tileCols·4
+  f.get(tileRows).i32(2).mul().get(rowBytes).mul().set(planeBytes);
+  forTileGroups(f, images, O, tileRows, tileCols, ({ img, plane, i, j, t }) => {
+    for (let k = 0; k < 4; k++) {
+      // from = dy + (img·O + plane + k)·planeBytes + 2i·rowBytes + 2j·4
+      f.get(dy).get(img).get(O).mul().get(plane).add().i32(k).add().get(planeBytes).mul().add();
+      f.get(i).i32(2).mul().get(rowBytes).mul().add().get(j).i32(8).mul().add().set(from);
+      for (let a = 0; a < 2; a++) {
+        f.get(from).v128Load(0).set(lo);
+        f.get(from).v128Load(16).set(hi);
+        f.get(lo).get(hi).f32x4Shuffle([0, 2, 4, 6]).set(y[k][a][0]);
+        f.get(lo).get(hi).f32x4Shuffle([1, 3, 5, 7]).set(y[k][a][1]);
+        f.addTo(from, () => f.get(rowBytes));
+      }
+    }
+    // to = out + ((⌊plane/8⌋·rowTiles + t)·128 + plane mod 8)·4
+    f.get(plane).i32(3).shrU().get(rowTiles).mul().get(t).add().i32(XI * TILE_N).mul().get(plane).i32(7).and().add().i32(4).mul().get(out).add().set(to);
+    for (let q = 0; q < 4; q++) {
+      // A along each row: r0 = y0, r1 = y0 + y1, r2 = y0 − y1, r3 = −y1 (this q's)
+      for (let k = 0; k < 4; k++) {
+        for (let a = 0; a < 2; a++) {
+          const [y0, y1] = y[k][a];
+          if (q === 0) f.get(y0).set(r[k][a]);
+          else if (q === 1) f.get(y0).get(y1).f32x4Add().set(r[k][a]);
+          else if (q === 2) f.get(y0).get(y1).f32x4Sub().set(r[k][a]);
+          else f.get(y1).f32x4Neg().set(r[k][a]);
+        }
+      }
+      for (let p = 0; p < 4; p++) {
+        // A down the column: dM[p][q] = r0, r0 + r1, r0 − r1, −r1 — for outputs o … o+3
+        for (let k = 0; k < 4; k++) {
+          const [r0, r1] = r[k];
+          if (p === 0) f.get(r0).set(v[k]);
+          else if (p === 1) f.get(r0).get(r1).f32x4Add().set(v[k]);
+          else if (p === 2) f.get(r0).get(r1).f32x4Sub().set(v[k]);
+          else f.get(r1).f32x4Neg().set(v[k]);
+        }
+        // transposed: lane l of v[k] is tile t + l's value for output o + k; tile t + l's four go to to + l·512
+        f.get(v[0]).get(v[1]).f32x4Shuffle([0, 4, 1, 5]).set(lo); // [v0₀ v1₀ v0₁ v1₁]
+        f.get(v[0]).get(v[1]).f32x4Shuffle([2, 6, 3, 7]).set(hi); // [v0₂ v1₂ v0₃ v1₃]
+        f.get(v[2]).get(v[3]).f32x4Shuffle([0, 4, 1, 5]).set(v[0]); // [v2₀ v3₀ v2₁ v3₁]
+        f.get(v[2]).get(v[3]).f32x4Shuffle([2, 6, 3, 7]).set(v[1]); // [v2₂ v3₂ v2₃ v3₃]
+        const at = 4 * TILE_N * (4 * p + q);
+        f.get(to).get(lo).get(v[0]).f32x4Shuffle([0, 1, 4, 5]).v128Store(at);
+        f.get(to).get(lo).get(v[0]).f32x4Shuffle([2, 3, 6, 7]).v128Store(at + 4 * XI * TILE_N);
+        f.get(to).get(hi).get(v[1]).f32x4Shuffle([0, 1, 4, 5]).v128Store(at + 2 * 4 * XI * TILE_N);
+        f.get(to).get(hi).get(v[1]).f32x4Shuffle([2, 3, 6, 7]).v128Store(at + 3 * 4 * XI * TILE_N);
+      }
+    }
+  }, 4);
   return f;
 }
 
@@ -214,7 +299,7 @@ function outputTiles(): FunctionBody {
 
 const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
 
-type TransformKernels = Readonly<Record<'inputTiles' | 'outputTiles', (...args: number[]) => void>>;
+type TransformKernels = Readonly<Record<'inputTiles' | 'inputRows' | 'outputTiles' | 'gradTiles', (...args: number[]) => void>>;
 
 let compiled: WebAssembly.Module | null = null;
 const instances = new WeakMap<WebAssembly.Memory, TransformKernels>();
@@ -223,7 +308,7 @@ const instances = new WeakMap<WebAssembly.Memory, TransformKernels>();
 function transformKernels(memory: WebAssembly.Memory): TransformKernels {
   let kernels = instances.get(memory);
   if (kernels === undefined) {
-    compiled ??= new WebAssembly.Module(assemble([inputTiles(), outputTiles()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }));
+    compiled ??= new WebAssembly.Module(assemble([inputTransform('interleaved'), inputTransform('rows'), outputTiles(), gradTiles()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }));
     const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
     kernels = Object.fromEntries(Object.entries(exports).filter(([, fn]) => typeof fn === 'function')) as TransformKernels;
     instances.set(memory, kernels);
@@ -309,4 +394,96 @@ export function runWinograd(g: Gemm, job: WinogradJob): void {
     }
     kernels.outputTiles(4 * m, images, d.O, Op, tileRows, tileCols, 4 * (job.y + n * d.O * d.H * d.W), 4 * check);
   }
+}
+
+// ── the weight gradient ──
+//
+// With M[ξ] = U[ξ]·V[ξ] and dM = A·dY·Aᵀ (`gradTiles`) the gradient of each M, the gradient of each
+// U[ξ][o][c] is Σ over the tiles of dM[ξ][o][t]·V[ξ][c][t] — 16 products again, now summing over
+// the tiles (K = T, long) — and that of the filter g = w[o, c] is Gᵀ·dU·G, G's transpose taking the
+// 4×4 transformed gradient back to 3×3. The products run as dUᵀ[ξ] [C × O] = V[ξ] [C × T] ·
+// dM[ξ]ᵀ [T × O]: V in rows along the tiles is the GEMM's A (`inputRows`), dMᵀ its B (`gradTiles`).
+
+/**
+ * A weight-gradient job's scratch (offsets in floats from its start) for groups of `group` images:
+ * the images padded, V [C rows × 16 positions × T], dM [16 × T × Opad] and this thread's running
+ * sum dUᵀ [16, Cp, Opad]; `size` in all.
+ */
+export function weightGradLayout(d: WinogradDims, group: number): { xp: number; v: number; dm: number; du: number; size: number } {
+  const { tiles } = tileSizes(d);
+  const line = (floats: number): number => roundUp(floats, 16);
+  const T = tiles * group, Cp = roundUp(d.C, TILE_M), Opad = roundUp(d.O, TILE_N);
+  const xp = 0, v = xp + line(group * d.C * (d.H + 2) * (d.W + 2));
+  const dm = v + line(d.C * XI * T), du = dm + line(XI * T * Opad);
+  return { xp, v, dm, du, size: line(du + XI * Cp * Opad) };
+}
+
+/** Images a weight-gradient job transforms at once: as `imagesPerGroup`, its scratch within ~1 MiB. */
+export function weightGradImagesPerGroup(d: WinogradDims): number {
+  return Math.max(1, Math.min(d.N, Math.floor(2 ** 18 / weightGradLayout(d, 1).size)));
+}
+
+/**
+ * This thread's share of dUᵀ [16, Cp, Opad] (in its scratch's `du`) = Σ over images [n0, n1) of
+ * V[ξ]·dM[ξ]ᵀ: x the images [N, C, H, W], dy the output gradient [N, O, H, W] (O a multiple of 4),
+ * vRows V's row table (c ↦ 16c·T for the group's T = group·tiles, then row 0 up to Cp), dmRows
+ * dM's (k ↦ 128k). Offsets count floats.
+ */
+export interface WinogradWeightGradJob {
+  readonly kind: 'winogradWeightGrad';
+  readonly d: WinogradDims;
+  readonly x: number; readonly dy: number; readonly vRows: number; readonly dmRows: number;
+  readonly scratch: number; readonly group: number; readonly n0: number; readonly n1: number;
+}
+
+export function runWinogradWeightGrad(g: Gemm, job: WinogradWeightGradJob): void {
+  const { d, group } = job;
+  const { tileRows, tileCols, tiles } = tileSizes(d);
+  const HP = d.H + 2, WP = d.W + 2, rowTiles = group * tiles;
+  const Cp = roundUp(d.C, TILE_M), Opad = roundUp(d.O, TILE_N);
+  const kernels = transformKernels(g.memory), copyPlanes = streamKernels(g.memory).copyPlanes;
+  const at = weightGradLayout(d, group);
+  const [xp, v, dm, du] = [at.xp, at.v, at.dm, at.du].map((offset) => job.scratch + offset);
+  g.heap.fill(0, xp, xp + group * d.C * HP * WP);
+  g.heap.fill(0, du, du + XI * Cp * Opad); // a thread without images contributes 0
+  const block = XI * TILE_N;
+  for (let n = job.n0; n < job.n1; n += group) {
+    const images = Math.min(group, job.n1 - n), T = images * tiles;
+    copyPlanes(4 * (job.x + n * d.C * d.H * d.W), 4 * (xp + WP + 1), images * d.C, d.H, 4 * d.W, 4 * d.W, 4 * WP, 4 * d.H * d.W, 4 * HP * WP);
+    kernels.inputRows(4 * xp, images, d.C, tileRows, tileCols, 4 * v, rowTiles);
+    kernels.gradTiles(4 * (job.dy + n * d.O * d.H * d.W), images, d.O, tileRows, tileCols, 4 * dm, rowTiles);
+    for (let xi = 0; xi < XI; xi++) {
+      // dUᵀ[ξ] [Cp × Opad] += V[ξ] [Cp × T] · dM[ξ]ᵀ [T × Opad]
+      g.gemm({ a: v + xi * rowTiles, aRows: job.vRows, b: dm + xi * TILE_N, bRows: job.dmRows, bPanel: block * rowTiles, c: du + xi * Cp * Opad, ldc: Opad }, Cp, Opad, T, true);
+    }
+  }
+}
+
+/**
+ * dw [O, C, 3, 3] = Gᵀ·dU[o, c]·G from dUᵀ [16, Cp, Opad] (the threads' sums added here, in
+ * float64): the weight gradient back from the transformed domain.
+ */
+export function weightGradFromTransformed(heap: Float32Array, parts: readonly number[], O: number, C: number): Float32Array {
+  const Cp = roundUp(C, TILE_M), Opad = roundUp(O, TILE_N);
+  const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
+  const dw = new Float32Array(O * C * 9);
+  const du = new Float64Array(XI), gdu = new Float64Array(12); // dU[o, c] 4×4; Gᵀ·dU 3×4
+  for (let o = 0; o < O; o++) {
+    for (let c = 0; c < C; c++) {
+      for (let xi = 0; xi < XI; xi++) {
+        let s = 0;
+        for (const part of parts) s += heap[part + (xi * Cp + c) * Opad + o];
+        du[xi] = s;
+      }
+      for (let ky = 0; ky < 3; ky++) {
+        for (let q = 0; q < 4; q++) gdu[ky * 4 + q] = G[0][ky] * du[q] + G[1][ky] * du[4 + q] + G[2][ky] * du[8 + q] + G[3][ky] * du[12 + q];
+      }
+      for (let ky = 0; ky < 3; ky++) {
+        for (let kx = 0; kx < 3; kx++) {
+          dw[((o * C + c) * 3 + ky) * 3 + kx] = gdu[ky * 4] * G[0][kx] + gdu[ky * 4 + 1] * G[1][kx] + gdu[ky * 4 + 2] * G[2][kx] + gdu[ky * 4 + 3] * G[3][kx];
+        }
+      }
+    }
+  }
+  return dw;
 }

@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
-import { correlateRoute, simdKernels } from '../src/tensor/backends/wasm/kernels.js';
+import { correlateRoute, simdKernels, weightGradRoute } from '../src/tensor/backends/wasm/kernels.js';
 import { transformWeights } from '../src/tensor/backends/wasm/winograd.js';
 import { createSharedMemory, fmaSupported, Gemm, packedIndex, setSimdFma } from '../src/tensor/backends/wasm/gemm.js';
 import { Pool } from '../src/node/threads.js';
@@ -149,7 +149,7 @@ test("Winograd's weight transform G·g·Gᵀ, by hand: a filter of ones gives th
   assert.equal(Array.from(uc), mid.flatMap((a) => mid.map((b) => a * b)));
 });
 
-test("the stride-1 convolutions' route: Winograd's for 3×3, padding 1, height a multiple of 4 and width of 8, ≥ 8 channels; else the implicit GEMM", () => {
+test("the stride-1 convolutions' routes: Winograd's for 3×3, padding 1, height a multiple of 4 and width of 8, ≥ 8 channels (dw: outputs a multiple of 4); else the direct ones", () => {
   // ResNet-20's and SmallNet's 3×3 layers after the first
   for (const [C, H] of [[16, 32], [32, 16], [64, 8], [8, 4]]) assert.is(correlateRoute(C, H, H === 4 ? 8 : H, 1, 1, 3, 3), 'winograd', `C ${C}, ${H}×${H}`);
   assert.is(correlateRoute(3, 32, 32, 1, 1, 3, 3), 'implicit', 'the first layer: 3 channels');
@@ -157,6 +157,11 @@ test("the stride-1 convolutions' route: Winograd's for 3×3, padding 1, height a
   assert.is(correlateRoute(16, 8, 12, 1, 1, 3, 3), 'implicit', 'width 12');
   assert.is(correlateRoute(16, 8, 8, 0, 0, 3, 3), 'implicit', 'no padding');
   assert.is(correlateRoute(16, 8, 8, 2, 2, 5, 5), 'implicit', '5×5');
+  // dw sums over the tiles, not the channels: the first layer's too; but four outputs at a time
+  const dims = (C: number, O: number, stride: number) => ({ N: 8, C, H: 32, W: 32, O, KH: 3, KW: 3, OH: 32 / stride, OW: 32 / stride, SY: stride, SX: stride, PY: 1, PX: 1 });
+  assert.is(weightGradRoute(dims(3, 16, 1)), 'winograd', 'dw of the first layer');
+  assert.is(weightGradRoute(dims(16, 10, 1)), 'direct', '10 outputs');
+  assert.is(weightGradRoute(dims(16, 32, 2)), 'direct', 'stride 2');
 });
 
 test('conv2d by the Winograd route x [6, 24, 8, 16] * w [20, 24, 3, 3] (groups of images, a ragged last group; dw\'s products padded to 24 columns): as the reference within float32 rounding, forward, dx and dw, 1 and 2 threads; an infinity in x falls back to the direct route', () => {

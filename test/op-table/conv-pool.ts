@@ -68,6 +68,12 @@ export const CONV_POOL_ROWS: OpRow[] = [
     name: '3×3 pad 1, 8 → 12 channels on 8×8 (Winograd, dw too)',
     shapes: { x: [2, 8, 8, 8], w: [12, 8, 3, 3] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,
   }),
+  row(conv2d, {
+    // A first layer's shape: 3 channels keep the forward on the direct route, but dw (which sums over
+    // the tiles) takes Winograd's, its products' 3 rows padded to 4.
+    name: '3×3 pad 1, 3 → 8 channels on 4×8 (dw by Winograd)',
+    shapes: { x: [2, 3, 4, 8], w: [8, 3, 3, 3] }, attrs: { stride: [1, 1], padding: [1, 1] }, gpuTol: convTol,
+  }),
 
   // maxPool2d ('distinct' keeps ties out: at a tie max has no derivative to check)
   row(maxPool2d, {

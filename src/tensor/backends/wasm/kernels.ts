@@ -294,8 +294,18 @@ function winogradCorrelate(x: Float32Array, N: number, C: number, H: number, W: 
 }
 
 /**
- * conv2d's dw by Winograd's route (./winograd.ts, "the weight gradient") for a layer whose forward
- * takes it and whose outputs come four at a time (O a multiple of 4). Returns null where dw came
+ * Which route conv2d's dw takes: Winograd's for stride-1, padding-1 3×3 layers whose sizes fit
+ * its tiles and whose outputs come four at a time (O a multiple of 4) — whatever C, as its
+ * products sum over the tiles (a network's first layer too); else a direct one (implicit GEMM or
+ * im2col, as `conv2dWeightGrad` says). Winograd's gives way at run time where dw is non-finite.
+ */
+export function weightGradRoute(d: ConvDims): 'winograd' | 'direct' {
+  const fits = unitStride(d) && d.KH === 3 && d.KW === 3 && d.PY === 1 && d.PX === 1 && winogradFits(d.H, d.W) && d.O % 4 === 0;
+  return fits ? 'winograd' : 'direct';
+}
+
+/**
+ * conv2d's dw by Winograd's route (./winograd.ts, "the weight gradient"). Returns null where dw came
  * out non-finite (a NaN or ±∞ among x or dy, or an overflow): the direct routes then compute it as
  * the reference does.
  */
@@ -480,7 +490,7 @@ function conv2dInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float3
  * im2col route, whose products are exactly the reference's (one pass over x decides: ~1 % of a step).
  */
 function conv2dWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float32Array {
-  if (unitStride(d) && correlateRoute(d.C, d.H, d.W, d.PY, d.PX, d.KH, d.KW) === 'winograd' && d.O % 4 === 0) {
+  if (weightGradRoute(d) === 'winograd') {
     const dw = winogradWeightGrad(dy, x, d);
     if (dw !== null) return dw;
   }

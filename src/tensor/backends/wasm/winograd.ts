@@ -2,8 +2,9 @@
  * 3×3 convolutions with fewer multiplications: Winograd's minimal filtering F(2×2, 3×3), as in
  * Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks" (2015) — the route the gpu
  * backend's webasm mode takes for stride-1, padding-1 3×3 layers (every 3×3 layer of ResNet and
- * SmallNet), for their forward and, through the flipped weights, their input gradient
- * (./kernels.ts). The direct route computes each output as 9 products per input channel; this one
+ * SmallNet), for their forward, their input gradient (the forward's computation with the flipped
+ * weights) and their weight gradient ("the weight gradient", below; ./kernels.ts picks the
+ * routes). The direct route computes each output as 9 products per input channel; this one
  * computes a 2×2 block of outputs from a 4×4 block of inputs with 16 products per channel — 4 per
  * output instead of 9, 2.25× fewer — at the price of three cheap transforms around them.
  *

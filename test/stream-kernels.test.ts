@@ -1,7 +1,8 @@
 /**
  * The webasm mode's streaming kernels (src/tensor/backends/wasm/loops.ts, streams.ts): batchNorm,
  * batchStats, relu, frelu, add, sub, mul, dropout, a matrix's permute, a scalar's expand and 2×2
- * max pooling, forward and every gradient, on 1 and 2 threads against the
+ * max pooling — the per-channel ones walked by planes and by columns — forward and every
+ * gradient, on 1 and 2 threads against the
  * reference backend — at sizes big enough that the work is split between the threads (the op-test
  * table's shapes are too small to be split), with the planes' channels counted on from a thread's
  * first plane.
@@ -99,8 +100,29 @@ function withNonFinite(v: Float32Array): Float32Array {
   return v.map((x, i) => (i % 7 === 3 ? NaN : i % 11 === 5 ? Infinity : i % 13 === 6 ? -Infinity : x));
 }
 
-for (const [name, apply] of Object.entries(cases)) {
-  test(`${name} on x [${X.join(', ')}]: 1 and 2 threads agree with the reference, forward and every gradient`, () => {
+/**
+ * Batch normalisation walked by columns (x [N, C] and images whose planes are not whole vectors):
+ * [300, 520] is 156,000 floats, the second thread's first column 260; [140, 12, 9, 9] is 136,080
+ * floats of 972 columns, the second thread's first column 484, in the middle of channel 5.
+ */
+const byColumns: Record<string, Case> = {};
+for (const shape of [[300, 520], [140, 12, 9, 9]]) {
+  const [n, C] = [shape.reduce((a, b) => a * b), shape[1]];
+  const bn = (training: boolean): Case => (t) =>
+    batchNorm.apply(
+      { x: t('x', values(n, 'x', 3), shape), gamma: t('gamma', values(C, 'gamma'), [C]), beta: t('beta', values(C, 'beta'), [C]), runningMean: t('rm', values(C, 'rm'), [C], false), runningVar: t('rv', values(C, 'rv', 2).map(Math.abs), [C], false) },
+      { training, eps: 1e-5 },
+    );
+  byColumns[`batchNorm training on x [${shape.join(', ')}]`] = bn(true);
+  byColumns[`batchNorm evaluation on x [${shape.join(', ')}]`] = bn(false);
+  byColumns[`batchStats on x [${shape.join(', ')}]`] = (t) => batchStats.apply({ x: t('x', values(n, 'x', 3), shape, false) });
+  byColumns[`frelu, b per channel, on x [${shape.join(', ')}]`] = (t) => frelu.apply({ x: t('x', values(n, 'x'), shape), b: t('b', values(C, 'b'), [C]) });
+}
+
+const allCases: [string, Case][] = [...Object.entries(cases).map(([name, apply]): [string, Case] => [`${name} on x [${X.join(', ')}]`, apply]), ...Object.entries(byColumns)];
+
+for (const [name, apply] of allCases) {
+  test(`${name}: 1 and 2 threads agree with the reference, forward and every gradient`, () => {
     const ref = run('reference', apply);
     for (const threads of [1, 2]) {
       g.setSimdThreads(threads);

@@ -24,6 +24,7 @@ export const ACTIVATION_LOSS_ROWS: OpRow[] = [
   row(P.frelu, { name: 'scalar b', shapes: { x: [2, 3, 4, 4], b: [] }, gen: { x: 'awayFromZero' } }),
   row(P.frelu, { name: 'per-channel b [3]', shapes: { x: [2, 3, 4, 4], b: [3] }, gen: { x: 'awayFromZero' } }),
   row(P.frelu, { name: 'scalar b on [4, 6]', shapes: { x: [4, 6], b: [] }, gen: { x: 'awayFromZero' } }),
+  row(P.frelu, { name: 'per-channel b [4] on [3, 4]', shapes: { x: [3, 4], b: [4] }, gen: { x: 'awayFromZero' } }), // webasm: the SIMD kernels' walk by columns
 
   row(P.logSoftmax, { name: '[3, 5]', shapes: { x: [3, 5] } }),
   row(P.logSoftmax, { name: 'one row [1, 7]', shapes: { x: [1, 7] } }),

@@ -26,14 +26,20 @@ const mask = (p: number): InputGen => ({ fixed: (shape, rng) => P.dropoutMask(sh
 // reference's in the last digits; 1e-4 covers it.
 const bnGpuTol = { atol: 1e-4, rtol: 1e-4 };
 
+// In webasm mode the shapes choose the SIMD kernels' walk (src/tensor/backends/wasm/loops.ts): by
+// planes for [4, 3, 2, 2] (H·W = 4), by columns for [6, 4], [5, 8] and [3, 4, 3, 3] (C·H·W a
+// multiple of 4), plain loops for [1, 2, 3, 3] (neither).
 export const NORM_DROPOUT_ROWS: OpRow[] = [
   row(P.batchNorm, { name: 'training [4, 3, 2, 2]', shapes: bnShapes([4, 3, 2, 2]), attrs: { training: true, eps: 1e-5 }, gen: running, gpuTol: bnGpuTol }),
   row(P.batchNorm, { name: 'training 2-D [6, 4]', shapes: bnShapes([6, 4]), attrs: { training: true, eps: 1e-5 }, gen: running, gpuTol: bnGpuTol }),
+  row(P.batchNorm, { name: 'training [3, 4, 3, 3]', shapes: bnShapes([3, 4, 3, 3]), attrs: { training: true, eps: 1e-5 }, gen: running, gpuTol: bnGpuTol }),
   row(P.batchNorm, { name: 'training batch of 1, 3x3 image', shapes: bnShapes([1, 2, 3, 3]), attrs: { training: true, eps: 1e-5 }, gen: running, gpuTol: bnGpuTol }),
   row(P.batchNorm, { name: 'evaluation [2, 3, 2, 2]', shapes: bnShapes([2, 3, 2, 2]), attrs: { training: false, eps: 1e-5 }, gen: running, gpuTol: bnGpuTol }),
   row(P.batchNorm, { name: 'evaluation 2-D [5, 4]', shapes: bnShapes([5, 4]), attrs: { training: false, eps: 1e-5 }, gen: running, gpuTol: bnGpuTol }),
+  row(P.batchNorm, { name: 'evaluation 2-D [5, 8]', shapes: bnShapes([5, 8]), attrs: { training: false, eps: 1e-5 }, gen: running, gpuTol: bnGpuTol }),
   row(P.batchStats, { name: '[4, 3, 2, 2]', shapes: { x: [4, 3, 2, 2] }, gpuTol: bnGpuTol }),
   row(P.batchStats, { name: '2-D [6, 4]', shapes: { x: [6, 4] }, gpuTol: bnGpuTol }),
+  row(P.batchStats, { name: '[3, 4, 3, 3]', shapes: { x: [3, 4, 3, 3] }, gpuTol: bnGpuTol }),
   row(P.batchStats, { name: 'batch of 1, 3x3 image', shapes: { x: [1, 2, 3, 3] }, gpuTol: bnGpuTol }),
   // Values 1000 + N(0, 1): the two-pass σ² stays accurate in float32 on the gpu. Its error is the
   // rounding of (x − μ)², ~1e-7·σ², plus the square of μ's error (≤ ~1e-4, from summing 128 values

@@ -14,18 +14,19 @@
  * floats a step, each thread its own range of elements or planes (./jobs.ts) — and writes its
  * result there as a new tensor array, which the next kernel reads in place.
  *
- * Plain loops where vectors do not fit: the per-channel kernels need whole vectors per plane
- * (S = H·W a multiple of 4); otherwise ([N, C] input, odd images) they run as plain JavaScript
- * loops on the calling thread. Both compute what the op files' headers define, in their
- * conventions (NaN passes through relu), with per-channel sums combined in float64;
- * gpu-vs-reference.test.ts checks both routes against the reference kernels.
+ * Plain loops where vectors do not fit: the per-channel kernels walk x by planes when each
+ * plane is whole vectors (S = H·W a multiple of 4), by columns when each row of C·S values is
+ * ([N, C] input with C a multiple of 4: BatchNorm1d after a Linear layer); otherwise (odd images,
+ * odd C) they run as plain JavaScript loops on the calling thread. All compute what the op files'
+ * headers define, in their conventions (NaN passes through relu), with per-channel sums combined
+ * in float64; gpu-vs-reference.test.ts checks every route against the reference kernels.
  *
  * Layout: NCHW. A per-channel op reads x as [N, C, S] (S = H·W, 1 for [N, C]; N = C = 1 for a
  * parameter shared by the whole layer), src/nn/ops/channels.ts: N·C planes of S floats.
  */
 import { layout, share, start } from './kernels.js';
 import type { Job } from './jobs.js';
-import type { StreamName } from './streams.js';
+import { PER_CHANNEL, type StreamName } from './streams.js';
 
 // ── running the streaming kernels ──
 
@@ -86,20 +87,7 @@ function elementwise(name: StreamName, arrays: readonly number[], count: number)
   start().pool.run(jobs);
 }
 
-/** How a per-plane kernel's argument is read: one plane after another, one value per channel, one float64 per plane (a sum). */
-type Reads = 'planes' | 'channels' | 'perPlane';
-
-/** Runs per-plane kernel `name` over the N·C planes of x [N, C, S]; `args` are float offsets, each read as said. */
-function perPlane(name: StreamName, args: readonly (readonly [number, Reads])[], { N, C, S }: Layout): void {
-  const threads = threadsFor(N * C * S, N * C);
-  const jobs: Job[] = [];
-  for (let t = 0; t < threads; t++) {
-    const [p0, p1] = share(N * C, threads, t);
-    const at = args.map(([a, reads]) => 4 * (reads === 'planes' ? a + p0 * S : reads === 'perPlane' ? a + 2 * p0 : a));
-    jobs.push({ kind: 'stream', name, args: [...at, p1 - p0, C, p0 % C, S * 4] });
-  }
-  start().pool.run(jobs);
-}
+// ── the per-channel kernels' two walks ──
 
 interface Layout {
   readonly N: number;
@@ -107,42 +95,106 @@ interface Layout {
   readonly S: number;
 }
 
-/** Whether the per-channel kernels can run on vectors: whole vectors per plane. */
-const vectorPlanes = (S: number): boolean => S % 4 === 0;
-
-/** Per-channel totals of the per-plane sums at `sums` (N·C float64s, plane n·C + c). */
-function channelTotals(heap: Float32Array, sums: number, { N, C }: Layout, scale: number): Float64Array {
-  const planes = new Float64Array(heap.buffer, sums * 4, N * C);
-  const totals = new Float64Array(C);
-  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) totals[c] += planes[n * C + c];
-  return totals.map((t) => t * scale);
+/**
+ * How the per-channel kernels (batch normalisation, frelu) walk x [N, C, S] (./streams.ts): by planes when S is a
+ * multiple of 4; by columns when S is not but a row's C·S values are (x [N, C]: S = 1) — N rows
+ * of C·S columns, four columns a vector, down the rows, so a vector holds four channels (or four
+ * positions of one) instead of four positions; otherwise null, and plain loops run instead.
+ *
+ * A walk fixes how per-channel values and sums are laid out in the memory: by planes, C values
+ * (read at the plane's channel) and one float64 sum per plane (N·C); by columns, one value per
+ * column (C·S, each channel's value repeated S times) and one float64 sum per column.
+ */
+interface Walk {
+  /** Floats of a float32 per-channel array as the kernels read it (twice that for a float64 one). */
+  readonly values: number;
+  /** Floats of the sums' region (one float64 per plane or per column). */
+  readonly sums: number;
+  /** Per-channel values as the kernels read them. */
+  laidOut(values: ArrayLike<number>): ArrayLike<number>;
+  /** The per-channel totals of the sums at `sums`, times `scale`. */
+  totals(heap: Float32Array, sums: number, scale: number): Float64Array;
+  /** Runs per-channel kernel `kernel`; `args` are float offsets, each read as said. */
+  run(kernel: keyof typeof PER_CHANNEL, args: readonly (readonly [number, ArgReads])[]): void;
 }
 
-/** Floats of a region holding one float64 per plane. */
-const perPlaneSums = ({ N, C }: Layout): number => 2 * N * C;
+/** How a per-channel kernel's argument is read: x-shaped, per channel (float32 or float64), or the sums (float64s). */
+type ArgReads = 'x' | 'channels' | 'channels64' | 'sums';
 
-/**
- * The batch's per-channel μ and biased σ² of x, already at X in the memory, in two passes (μ, then
- * the squared deviations: batch-stats.ts says why not E[x²] − μ²). Leaves μ at MEAN as float32.
- */
-function meanVarianceSimd(heap: Float32Array, X: number, SUMS: number, MEAN: number, d: Layout): { mean: Float64Array; variance: Float64Array } {
-  const m = d.N * d.S;
-  perPlane('planeSums', [[X, 'planes'], [SUMS, 'perPlane']], d);
-  const mean = channelTotals(heap, SUMS, d, 1 / m);
-  heap.set(mean, MEAN);
-  perPlane('planeSumsCentred', [[X, 'planes'], [MEAN, 'channels'], [X, 'planes'], [MEAN, 'channels'], [SUMS, 'perPlane']], d);
-  return { mean, variance: channelTotals(heap, SUMS, d, 1 / m) };
+function walkOf({ N, C, S }: Layout): Walk | null {
+  if (S % 4 === 0) {
+    return {
+      values: C,
+      sums: 2 * N * C,
+      laidOut: (values) => values,
+      totals(heap, sums, scale) {
+        const planes = new Float64Array(heap.buffer, sums * 4, N * C);
+        const totals = new Float64Array(C);
+        for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) totals[c] += planes[n * C + c];
+        return totals.map((t) => t * scale);
+      },
+      run(kernel, args) {
+        const threads = threadsFor(N * C * S, N * C);
+        const jobs: Job[] = [];
+        for (let t = 0; t < threads; t++) {
+          const [p0, p1] = share(N * C, threads, t);
+          const at = args.map(([a, reads]) => 4 * (reads === 'x' ? a + p0 * S : reads === 'sums' ? a + 2 * p0 : a));
+          jobs.push({ kind: 'stream', name: PER_CHANNEL[kernel].planes, args: [...at, p1 - p0, C, p0 % C, S * 4] });
+        }
+        start().pool.run(jobs);
+      },
+    };
+  }
+  const columns = C * S;
+  if (columns % 4 !== 0) return null;
+  return {
+    values: columns,
+    sums: 2 * columns,
+    laidOut: (values) => Float64Array.from({ length: columns }, (_, j) => values[Math.floor(j / S)]),
+    totals(heap, sums, scale) {
+      const perColumn = new Float64Array(heap.buffer, sums * 4, columns);
+      const totals = new Float64Array(C);
+      for (let j = 0; j < columns; j++) totals[Math.floor(j / S)] += perColumn[j];
+      return totals.map((t) => t * scale);
+    },
+    run(kernel, args) {
+      const vectors = columns / 4;
+      const threads = threadsFor(N * columns, vectors);
+      const jobs: Job[] = [];
+      for (let t = 0; t < threads; t++) {
+        const [v0, v1] = share(vectors, threads, t);
+        const j0 = 4 * v0; // the thread's first column
+        const at = args.map(([a, reads]) => 4 * (reads === 'sums' || reads === 'channels64' ? a + 2 * j0 : a + j0));
+        jobs.push({ kind: 'stream', name: PER_CHANNEL[kernel].columns, args: [...at, N, columns * 4, (v1 - v0) * 16] });
+      }
+      start().pool.run(jobs);
+    },
+  };
 }
 
 // ── batch statistics and batch normalisation ──
 
+/**
+ * The batch's per-channel μ and biased σ² of x, already at X in the memory, in two passes (μ, then
+ * the squared deviations: batch-stats.ts says why not E[x²] − μ²). Leaves μ at MEAN as float32,
+ * laid out for the walk.
+ */
+function meanVarianceSimd(walk: Walk, heap: Float32Array, X: number, SUMS: number, MEAN: number, m: number): { mean: Float64Array; variance: Float64Array } {
+  walk.run('sums', [[X, 'x'], [SUMS, 'sums']]);
+  const mean = walk.totals(heap, SUMS, 1 / m);
+  heap.set(walk.laidOut(mean), MEAN);
+  walk.run('sumsCentred', [[X, 'x'], [MEAN, 'channels'], [X, 'x'], [MEAN, 'channels'], [SUMS, 'sums']]);
+  return { mean, variance: walk.totals(heap, SUMS, 1 / m) };
+}
+
 /** batchStats' forward: [2, C], the means then the variances. */
 function batchStats(x: Float32Array, N: number, C: number, S: number): Float32Array {
   const d = { N, C, S };
+  const walk = walkOf(d);
   let stats: { mean: Float64Array; variance: Float64Array };
-  if (vectorPlanes(S)) {
-    const { heap, inputs: [X], scratch: [SUMS, MEAN] } = place([x], [], [perPlaneSums(d), C]);
-    stats = meanVarianceSimd(heap, X, SUMS, MEAN, d);
+  if (walk !== null) {
+    const { heap, inputs: [X], scratch: [SUMS, MEAN] } = place([x], [], [walk.sums, walk.values]);
+    stats = meanVarianceSimd(walk, heap, X, SUMS, MEAN, N * S);
   } else {
     stats = plain.meanVariance(x, d);
   }
@@ -155,15 +207,17 @@ function batchStats(x: Float32Array, N: number, C: number, S: number): Float32Ar
 /** batchNorm's forward: y = (x − μ)·γ/√(σ² + eps) + β, with the batch's statistics (training) or the running ones. */
 function batchNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, runningMean: Float32Array, runningVar: Float32Array, N: number, C: number, S: number, training: boolean, eps: number): Float32Array {
   const d = { N, C, S };
-  if (!vectorPlanes(S)) return plain.batchNorm(x, gamma, beta, runningMean, runningVar, d, training, eps);
-  const { heap, inputs: [X], outputs: [y], scratch: [SUMS, MEAN, MEAN64, SCALE64, BETA64] } = place([x], [x.length], [perPlaneSums(d), C, 2 * C, 2 * C, 2 * C]);
-  const { mean, variance } = training ? meanVarianceSimd(heap, X, SUMS, MEAN, d) : { mean: runningMean, variance: runningVar };
+  const walk = walkOf(d);
+  if (walk === null) return plain.batchNorm(x, gamma, beta, runningMean, runningVar, d, training, eps);
+  const V = walk.values;
+  const { heap, inputs: [X], outputs: [y], scratch: [SUMS, MEAN, MEAN64, SCALE64, BETA64] } = place([x], [x.length], [walk.sums, V, 2 * V, 2 * V, 2 * V]);
+  const { mean, variance } = training ? meanVarianceSimd(walk, heap, X, SUMS, MEAN, N * S) : { mean: runningMean, variance: runningVar };
   // the normalisation runs in float64: its per-channel values as float64 arrays (2 floats each)
-  const float64 = (at: number, values: ArrayLike<number>): void => new Float64Array(heap.buffer, at * 4, C).set(values);
+  const float64 = (at: number, values: ArrayLike<number>): void => new Float64Array(heap.buffer, at * 4, V).set(walk.laidOut(values));
   float64(MEAN64, mean);
   float64(SCALE64, Float64Array.from(variance, (v, c) => gamma[c] / Math.sqrt(v + eps)));
   float64(BETA64, beta);
-  perPlane('normalize', [[X, 'planes'], [MEAN64, 'channels'], [SCALE64, 'channels'], [BETA64, 'channels'], [y.at, 'planes']], d);
+  walk.run('normalize', [[X, 'x'], [MEAN64, 'channels64'], [SCALE64, 'channels64'], [BETA64, 'channels64'], [y.at, 'x']]);
   return result(heap, y);
 }
 
@@ -174,27 +228,30 @@ function batchNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, run
  */
 function batchNormBackward(x: Float32Array, gamma: Float32Array, runningMean: Float32Array, runningVar: Float32Array, dy: Float32Array, N: number, C: number, S: number, training: boolean, eps: number, wantDx: boolean): Record<string, Float32Array> {
   const d = { N, C, S };
-  if (!vectorPlanes(S)) return plain.batchNormBackward(x, gamma, runningMean, runningVar, dy, d, training, eps, wantDx);
+  const walk = walkOf(d);
+  if (walk === null) return plain.batchNormBackward(x, gamma, runningMean, runningVar, dy, d, training, eps, wantDx);
   const m = N * S;
-  const { heap, inputs: [X, DY], outputs: [dx], scratch: [SUMS, MEAN, INVSTD, DBM, DGM, SCALE, ZERO] } = place([x, dy], wantDx ? [x.length] : [], [perPlaneSums(d), C, C, C, C, C, C]);
-  heap.fill(0, ZERO, ZERO + C);
-  const variance = training ? meanVarianceSimd(heap, X, SUMS, MEAN, d).variance : (heap.set(runningMean, MEAN), runningVar);
+  const V = walk.values;
+  const { heap, inputs: [X, DY], outputs: [dx], scratch: [SUMS, MEAN, INVSTD, DBM, DGM, SCALE, ZERO] } = place([x, dy], wantDx ? [x.length] : [], [walk.sums, V, V, V, V, V, V]);
+  const perChannel = (at: number, values: ArrayLike<number>): void => heap.set(walk.laidOut(values), at);
+  heap.fill(0, ZERO, ZERO + V);
+  const variance = training ? meanVarianceSimd(walk, heap, X, SUMS, MEAN, m).variance : (perChannel(MEAN, runningMean), runningVar);
   const invStd = Float64Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
-  perPlane('planeSums', [[DY, 'planes'], [SUMS, 'perPlane']], d);
-  const dbeta = channelTotals(heap, SUMS, d, 1);
-  perPlane('planeSumsCentred', [[DY, 'planes'], [ZERO, 'channels'], [X, 'planes'], [MEAN, 'channels'], [SUMS, 'perPlane']], d);
-  const dgamma = channelTotals(heap, SUMS, d, 1).map((s, c) => s * invStd[c]); // Σ dy·(x − μ) · 1/√(σ² + eps)
+  walk.run('sums', [[DY, 'x'], [SUMS, 'sums']]);
+  const dbeta = walk.totals(heap, SUMS, 1);
+  walk.run('sumsCentred', [[DY, 'x'], [ZERO, 'channels'], [X, 'x'], [MEAN, 'channels'], [SUMS, 'sums']]);
+  const dgamma = walk.totals(heap, SUMS, 1).map((s, c) => s * invStd[c]); // Σ dy·(x − μ) · 1/√(σ² + eps)
   const grads: Record<string, Float32Array> = { dgamma: Float32Array.from(dgamma), dbeta: Float32Array.from(dbeta) };
   if (!wantDx) return grads;
-  heap.set(invStd.map((s, c) => gamma[c] * s), SCALE);
+  perChannel(SCALE, invStd.map((s, c) => gamma[c] * s));
   if (training) {
-    heap.set(invStd, INVSTD);
-    heap.set(dbeta.map((s) => s / m), DBM);
-    heap.set(dgamma.map((s) => s / m), DGM);
-    const args = [X, DY, MEAN, INVSTD, DBM, DGM, SCALE].map((a, i): [number, Reads] => [a, i < 2 ? 'planes' : 'channels']);
-    perPlane('bnGrad', [...args, [dx.at, 'planes']], d);
+    perChannel(INVSTD, invStd);
+    perChannel(DBM, dbeta.map((s) => s / m));
+    perChannel(DGM, dgamma.map((s) => s / m));
+    const args = [X, DY, MEAN, INVSTD, DBM, DGM, SCALE].map((a, i): [number, ArgReads] => [a, i < 2 ? 'x' : 'channels']);
+    walk.run('bnGrad', [...args, [dx.at, 'x']]);
   } else {
-    perPlane('affine', [[DY, 'planes'], [ZERO, 'channels'], [SCALE, 'channels'], [ZERO, 'channels'], [dx.at, 'planes']], d);
+    walk.run('affine', [[DY, 'x'], [ZERO, 'channels'], [SCALE, 'channels'], [ZERO, 'channels'], [dx.at, 'x']]);
   }
   grads.dx = result(heap, dx);
   return grads;
@@ -264,19 +321,22 @@ function copy(a: Float32Array): Float32Array {
 /** frelu: max(x, 0) + b[c] over x [N, C, S] (src/nn/ops/frelu.ts; N = C = 1 for a scalar b). */
 function frelu(x: Float32Array, b: Float32Array, N: number, C: number, S: number): Float32Array {
   const d = { N, C, S };
-  if (!vectorPlanes(S)) return plain.frelu(x, b, d);
-  const { heap, inputs: [X, B], outputs: [y] } = place([x, b], [x.length]);
-  perPlane('reluPlus', [[X, 'planes'], [B, 'channels'], [y.at, 'planes']], d);
+  const walk = walkOf(d);
+  if (walk === null) return plain.frelu(x, b, d);
+  const { heap, inputs: [X], outputs: [y], scratch: [B] } = place([x], [x.length], [walk.values]);
+  heap.set(walk.laidOut(b), B);
+  walk.run('reluPlus', [[X, 'x'], [B, 'channels'], [y.at, 'x']]);
   return result(heap, y);
 }
 
 /** frelu's db = scale · Σ dy, per channel of dy [N, C, S] (one value for a scalar b). */
 function freluBiasGrad(dy: Float32Array, N: number, C: number, S: number, scale: number): Float32Array {
   const d = { N, C, S };
-  if (!vectorPlanes(S)) return Float32Array.from(plain.channelSums(dy, d), (s) => s * scale);
-  const { heap, inputs: [DY], scratch: [SUMS] } = place([dy], [], [perPlaneSums(d)]);
-  perPlane('planeSums', [[DY, 'planes'], [SUMS, 'perPlane']], d);
-  return Float32Array.from(channelTotals(heap, SUMS, d, scale));
+  const walk = walkOf(d);
+  if (walk === null) return Float32Array.from(plain.channelSums(dy, d), (s) => s * scale);
+  const { heap, inputs: [DY], scratch: [SUMS] } = place([dy], [], [walk.sums]);
+  walk.run('sums', [[DY, 'x'], [SUMS, 'sums']]);
+  return Float32Array.from(walk.totals(heap, SUMS, scale));
 }
 
 // ── max pooling, 2×2 windows at stride 2 ──

@@ -7,10 +7,12 @@
  * Two shapes of loop (and two of their own: the pooling windows, the row copies):
  *   - elementwise, over `bytes` bytes of each array (a multiple of 16: callers round the count up
  *     to whole vectors; the extra lanes fall in the regions' padding and are never read back);
- *   - per plane, over `planes` consecutive planes of `planeBytes` bytes each (a plane is one
- *     channel of one example: x [N, C, S] holds N·C planes of S floats, S a multiple of 4), the
- *     channel of the first plane c0 and counting on modulo C; per-channel values are read from
- *     C-float arrays (mean, scale, …) at that channel; sums are kept in float64 (`summing`).
+ *   - per channel, over x [N, C, S] (N·C planes of S floats, a plane one channel of one example),
+ *     reading per-channel values (mean, scale, …) and keeping sums in float64 (`summing`). Each
+ *     such kernel is built for two walks: by planes (S a multiple of 4: four floats of one plane
+ *     a vector, the plane's channel value splatted to its lanes) and by columns (S not, as for
+ *     x [N, C], but C·S so: four consecutive values of a row a vector, going down the N rows, the
+ *     per-channel values laid out one per column). `byPlanes` and `byColumns` say how.
  *
  * Comparisons give lane masks (all ones where true), so branches become bitwise selects:
  * relu(v) = v AND (v > 0 OR v ≠ v) keeps v where it is positive or NaN and gives +0 elsewhere.
@@ -102,59 +104,130 @@ function neg(): FunctionBody {
   });
 }
 
+// ── per-channel kernels: two walks over x [N, C, S] ──
+
+/** The per-channel values one vector needs, loaded into v128 locals at the start of a plane or column. */
+interface ChannelValues {
+  /** Each lane's channel value from a float32 per-channel array (the array's param index). */
+  f32(array: number): number;
+  /** The same from a float64 array: lanes 0–1 and 2–3 as two f64x2 locals. */
+  f64(array: number): readonly [number, number];
+}
+
+/** What a per-channel kernel does; its walk runs it. */
+interface WalkBody {
+  /** Before each plane (or column of vectors): loads the per-channel values its vectors use. */
+  start?: (f: FunctionBody, values: ChannelValues) => void;
+  /** For each vector: at(array) pushes the vector's address in that array. */
+  vector: (f: FunctionBody, at: (array: number) => void) => void;
+  /** After the plane (column): store(out, low, high) writes sums kept as two f64x2 locals (`summing`). */
+  finish?: (f: FunctionBody, store: (out: number, low: number, high: number) => void) => void;
+}
+
+/** A walk: builds kernel `name`, whose first `arrays` params are arrays, around a body. */
+type Walk = (name: string, arrays: number, body: WalkBody) => FunctionBody;
+
 /**
- * A per-plane loop: the first `arrays` params are the kernel's arrays, then planes, C, c0,
- * planeBytes. `plane(channelByte)` runs before each plane (loading its channel's values:
- * channelByte pushes c·4), `vector(at)` for each vector of it (at(array) pushes the vector's
- * address in `array`), `afterPlane(p)` after it.
+ * The walk by planes, for S a multiple of 4: the params after the arrays are planes, C, c0,
+ * planeBytes. Each plane's channel value is splatted to all four lanes; its sum is one float64,
+ * out[p] (8 bytes a plane).
  */
-function perPlane(
-  name: string,
-  arrays: number,
-  body: {
-    plane?: (f: FunctionBody, channelByte: () => void) => void;
-    vector: (f: FunctionBody, at: (array: number) => void) => void;
-    afterPlane?: (f: FunctionBody, planeIndex: number) => void;
-  },
-): FunctionBody {
+const byPlanes: Walk = (name, arrays, body) => {
   const f = new FunctionBody(name, arrays + 4);
   const [planes, C, c0, planeBytes] = [arrays, arrays + 1, arrays + 2, arrays + 3];
   const p = f.local(I32), c = f.local(I32), j = f.local(I32), base = f.local(I32), at = f.local(I32);
-  const vector = (): void => {
-    f.get(base).get(j).add().set(at);
-    body.vector(f, (array) => f.get(array).get(at).add());
+  const channelByte = (): void => {
+    f.get(c).i32(4).mul();
+  };
+  const values: ChannelValues = {
+    f32: (array) => {
+      const v = f.local(V128);
+      f.get(array);
+      channelByte();
+      f.add().f32Load(0).f32x4Splat().set(v);
+      return v;
+    },
+    f64: (array) => {
+      const v = f.local(V128);
+      f.get(array);
+      channelByte();
+      f.i32(2).mul().add().f64Load(0).f64x2Splat().set(v); // 8 bytes a value: 2·(c·4)
+      return [v, v];
+    },
+  };
+  const store = (out: number, low: number, high: number): void => {
+    f.get(out).get(p).i32(8).mul().add();
+    f.get(low).get(high).f64x2Add().set(low);
+    f.get(low).f64x2ExtractLane(0).get(low).f64x2ExtractLane(1).f64Add().f64Store(0);
   };
   f.get(c0).set(c);
   f.i32(0).set(base);
   f.forRange(p, 0, planes, 1, () => {
-    body.plane?.(f, () => f.get(c).i32(4).mul());
-    f.forRange(j, 0, planeBytes, 16, vector);
-    body.afterPlane?.(f, p);
+    body.start?.(f, values);
+    f.forRange(j, 0, planeBytes, 16, () => {
+      f.get(base).get(j).add().set(at);
+      body.vector(f, (array) => f.get(array).get(at).add());
+    });
+    body.finish?.(f, store);
     f.addTo(base, () => f.get(planeBytes));
     f.addTo(c, () => f.i32(1));
     f.if(() => f.get(c).get(C).eq(), () => f.i32(0).set(c));
   });
   return f;
-}
-
-/** Loads the f32 at array + channelByte, splatted to all four lanes, into `into`. */
-function splatAt(f: FunctionBody, array: number, channelByte: () => void, into: number): void {
-  f.get(array);
-  channelByte();
-  f.add().f32Load(0).f32x4Splat().set(into);
-}
+};
 
 /**
- * The sum of a per-plane loop, in float64 like the reference's: each vector of terms (`add(f)`
- * pushes one, a v128 of four floats) goes into two float64 pairs of running sums, and after the
- * plane out[p] = their total, a float64 (8 bytes a plane). Float32 running sums would be ~10⁻⁶
+ * The walk by columns, for S not a multiple of 4 (S = 1 for x [N, C]) but C·S one: x read as N
+ * rows of C·S columns, column j belonging to channel ⌊j/S⌋; the walk goes down the rows four
+ * columns at a time. The params after the arrays are rows (N), rowBytes (C·S·4) and bytes (the
+ * columns walked, as a byte range of a row). Per-channel arrays come one value per column
+ * (./loops.ts repeats each channel's value S times) and are loaded four columns at a time; the
+ * sums are one float64 per column, out[j] (8 bytes a column).
+ */
+const byColumns: Walk = (name, arrays, body) => {
+  const f = new FunctionBody(name, arrays + 3);
+  const [rows, rowBytes, bytes] = [arrays, arrays + 1, arrays + 2];
+  const j = f.local(I32), n = f.local(I32), at = f.local(I32);
+  const values: ChannelValues = {
+    f32: (array) => {
+      const v = f.local(V128);
+      f.get(array).get(j).add().v128Load(0).set(v);
+      return v;
+    },
+    f64: (array) => {
+      const [low, high] = [f.local(V128), f.local(V128)];
+      f.get(array).get(j).i32(1).shl().add().v128Load(0).set(low); // 8 bytes a value: 2·j
+      f.get(array).get(j).i32(1).shl().add().v128Load(16).set(high);
+      return [low, high];
+    },
+  };
+  const store = (out: number, low: number, high: number): void => {
+    f.get(out).get(j).i32(1).shl().add().get(low).v128Store(0);
+    f.get(out).get(j).i32(1).shl().add().get(high).v128Store(16);
+  };
+  f.forRange(j, 0, bytes, 16, () => {
+    body.start?.(f, values);
+    f.get(j).set(at);
+    f.forRange(n, 0, rows, 1, () => {
+      body.vector(f, (array) => f.get(array).get(at).add());
+      f.addTo(at, () => f.get(rowBytes));
+    });
+    body.finish?.(f, store);
+  });
+  return f;
+};
+
+/**
+ * Sums in float64 like the reference's: each vector of terms (`add(f)` pushes one, a v128 of
+ * four floats) goes into two float64 pairs of running sums, lanes 0–1 and 2–3, which the walk
+ * stores at `out` (a plane's total, or four columns' sums). Float32 running sums would be ~10⁻⁶
  * off over a plane of 10⁴ values: a channel's μ moved that much shifts every value of the
  * channel the same way, and moves a training step's results visibly away from the reference's.
  */
-function summing(out: number, add: (f: FunctionBody) => void): { plane: (f: FunctionBody) => void; vector: (f: FunctionBody) => void; afterPlane: (f: FunctionBody, p: number) => void } {
+function summing(out: number, add: (f: FunctionBody) => void): Required<Pick<WalkBody, 'finish'>> & { start: (f: FunctionBody) => void; vector: (f: FunctionBody) => void } {
   let low = 0, high = 0, terms = 0;
   return {
-    plane: (f) => {
+    start: (f) => {
       [low, high, terms] = [f.local(V128), f.local(V128), f.local(V128)];
       f.v128Zero().set(low).v128Zero().set(high);
     },
@@ -164,38 +237,34 @@ function summing(out: number, add: (f: FunctionBody) => void): { plane: (f: Func
       f.get(low).get(terms).f64x2PromoteLow().f64x2Add().set(low);
       f.get(high).get(terms).get(terms).f32x4Shuffle([2, 3, 0, 1]).f64x2PromoteLow().f64x2Add().set(high);
     },
-    afterPlane: (f, p) => {
-      f.get(out).get(p).i32(8).mul().add();
-      f.get(low).get(high).f64x2Add().set(low);
-      f.get(low).f64x2ExtractLane(0).get(low).f64x2ExtractLane(1).f64Add().f64Store(0);
-    },
+    finish: (_f, store) => store(out, low, high),
   };
 }
 
-/** planeSums(x, out, planes, C, c0, planeBytes): out[p] = Σ of plane p of x (out: float64s). */
-function planeSums(): FunctionBody {
+/** sums(x, out, …walk): out = Σ x over each plane (column) — planeSums, columnSums (out: float64s). */
+function sums(name: string, walk: Walk): FunctionBody {
   let at: (array: number) => void = () => {};
   const sum = summing(1, (f) => {
     at(0);
     f.v128Load(0);
   });
-  return perPlane('planeSums', 2, {
-    plane: sum.plane,
+  return walk(name, 2, {
+    start: sum.start,
     vector: (f, vectorAt) => {
       at = vectorAt;
       sum.vector(f);
     },
-    afterPlane: sum.afterPlane,
+    finish: sum.finish,
   });
 }
 
 /**
- * planeSumsCentred(a, aShift, x, mean, out, planes, C, c0, planeBytes):
- * out[p] = Σ (a − aShift[c])·(x − mean[c]) over plane p — σ²'s squared deviations with a = x and
- * aShift = mean; batchNorm's Σ dy·(x − μ) with a = dy and aShift zeros (out: float64s; the
- * terms are float32 products, their sum float64).
+ * sumsCentred(a, aShift, x, mean, out, …walk): out = Σ (a − aShift[c])·(x − mean[c]) over each
+ * plane (column) — σ²'s squared deviations with a = x and aShift = mean; batchNorm's
+ * Σ dy·(x − μ) with a = dy and aShift zeros (out: float64s; the terms are float32 products,
+ * their sum float64).
  */
-function planeSumsCentred(): FunctionBody {
+function sumsCentred(name: string, walk: Walk): FunctionBody {
   let shiftA = 0, mu = 0;
   let at: (array: number) => void = () => {};
   const sum = summing(4, (f) => {
@@ -204,33 +273,26 @@ function planeSumsCentred(): FunctionBody {
     at(2);
     f.v128Load(0).get(mu).f32x4Sub().f32x4Mul();
   });
-  return perPlane('planeSumsCentred', 5, {
-    plane: (f, channelByte) => {
-      sum.plane(f);
-      shiftA = f.local(V128);
-      mu = f.local(V128);
-      splatAt(f, 1, channelByte, shiftA);
-      splatAt(f, 3, channelByte, mu);
+  return walk(name, 5, {
+    start: (f, values) => {
+      sum.start(f);
+      shiftA = values.f32(1);
+      mu = values.f32(3);
     },
     vector: (f, vectorAt) => {
       at = vectorAt;
       sum.vector(f);
     },
-    afterPlane: sum.afterPlane,
+    finish: sum.finish,
   });
 }
 
-/** affine(x, shift, scale, offset, y, planes, C, c0, planeBytes): y = (x − shift[c])·scale[c] + offset[c]. */
-function affine(): FunctionBody {
+/** affine(x, shift, scale, offset, y, …walk): y = (x − shift[c])·scale[c] + offset[c]. */
+function affine(name: string, walk: Walk): FunctionBody {
   let shift = 0, scale = 0, offset = 0;
-  return perPlane('affine', 5, {
-    plane: (f, channelByte) => {
-      shift = f.local(V128);
-      scale = f.local(V128);
-      offset = f.local(V128);
-      splatAt(f, 1, channelByte, shift);
-      splatAt(f, 2, channelByte, scale);
-      splatAt(f, 3, channelByte, offset);
+  return walk(name, 5, {
+    start: (_f, values) => {
+      [shift, scale, offset] = [values.f32(1), values.f32(2), values.f32(3)];
     },
     vector: (f, at) => {
       at(4);
@@ -241,74 +303,48 @@ function affine(): FunctionBody {
 }
 
 /**
- * normalize(x, shift, scale, offset, y, planes, C, c0, planeBytes): batchNorm's forward,
+ * normalize(x, shift, scale, offset, y, …walk): batchNorm's forward,
  * y = (x − shift[c])·scale[c] + offset[c], computed in float64 (the per-channel values are
  * float64 arrays, 8 bytes each) and rounded once to float32, as the reference kernel rounds it:
  * a step's later ops (pooling's argmax, the activations' kinks) then see the same values as the
  * reference's, where float32 arithmetic would move some of them by an ulp.
  */
-function normalize(): FunctionBody {
-  let shift = 0, scale = 0, offset = 0, v = 0, lo = 0;
-  const affine64 = (f: FunctionBody): void => {
-    f.get(shift).f64x2Sub().get(scale).f64x2Mul().get(offset).f64x2Add().f32x4DemoteZero();
+function normalize(name: string, walk: Walk): FunctionBody {
+  let shift: readonly [number, number] = [0, 0], scale = shift, offset = shift;
+  let v = 0, lo = 0;
+  const affine64 = (f: FunctionBody, half: 0 | 1): void => {
+    f.get(shift[half]).f64x2Sub().get(scale[half]).f64x2Mul().get(offset[half]).f64x2Add().f32x4DemoteZero();
   };
-  return perPlane('normalize', 5, {
-    plane: (f, channelByte) => {
-      [shift, scale, offset, v, lo] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
-      for (const [array, into] of [[1, shift], [2, scale], [3, offset]] as const) {
-        f.get(array);
-        channelByte();
-        f.i32(2).mul().add().f64Load(0).f64x2Splat().set(into); // 8 bytes a value: 2·(c·4)
-      }
+  return walk(name, 5, {
+    start: (f, values) => {
+      [shift, scale, offset] = [values.f64(1), values.f64(2), values.f64(3)];
+      [v, lo] = [f.local(V128), f.local(V128)];
     },
     vector: (f, at) => {
       at(0);
       f.v128Load(0).set(v);
       f.get(v).f64x2PromoteLow();
-      affine64(f);
+      affine64(f, 0);
       f.set(lo);
       at(4);
       f.get(lo);
       f.get(v).get(v).f32x4Shuffle([2, 3, 0, 1]).f64x2PromoteLow();
-      affine64(f);
+      affine64(f, 1);
       f.f32x4Shuffle([0, 1, 4, 5]).v128Store(0);
     },
   });
 }
 
-/** reluPlus(x, b, y, planes, C, c0, planeBytes): y = relu(x) + b[c] (frelu's forward). */
-function reluPlus(): FunctionBody {
-  let b = 0, v = 0;
-  return perPlane('reluPlus', 3, {
-    plane: (f, channelByte) => {
-      b = f.local(V128);
-      v = f.local(V128);
-      splatAt(f, 1, channelByte, b);
-    },
-    vector: (f, at) => {
-      at(0);
-      f.v128Load(0).set(v);
-      at(2);
-      f.get(v).get(v).v128Zero().f32x4Gt().get(v).get(v).f32x4Ne().v128Or().v128And().get(b).f32x4Add().v128Store(0);
-    },
-  });
-}
-
 /**
- * bnGrad(x, dy, mean, invStd, dbm, dgm, scale, dx, planes, C, c0, planeBytes): batchNorm's dx in
- * training, in the reference's order: dx = scale·((dy − dbm) − (x − μ)·invStd·dgm), with
- * dbm = dβ/m, dgm = dγ/m and scale = γ·invStd per channel.
+ * bnGrad(x, dy, mean, invStd, dbm, dgm, scale, dx, …walk): batchNorm's dx in training, in the
+ * reference's order: dx = scale·((dy − dbm) − (x − μ)·invStd·dgm), with dbm = dβ/m,
+ * dgm = dγ/m and scale = γ·invStd per channel.
  */
-function bnGrad(): FunctionBody {
+function bnGrad(name: string, walk: Walk): FunctionBody {
   let mu = 0, invStd = 0, dbm = 0, dgm = 0, scale = 0;
-  return perPlane('bnGrad', 8, {
-    plane: (f, channelByte) => {
-      [mu, invStd, dbm, dgm, scale] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
-      splatAt(f, 2, channelByte, mu);
-      splatAt(f, 3, channelByte, invStd);
-      splatAt(f, 4, channelByte, dbm);
-      splatAt(f, 5, channelByte, dgm);
-      splatAt(f, 6, channelByte, scale);
+  return walk(name, 8, {
+    start: (_f, values) => {
+      [mu, invStd, dbm, dgm, scale] = [2, 3, 4, 5, 6].map((array) => values.f32(array));
     },
     vector: (f, at) => {
       at(7);
@@ -318,6 +354,23 @@ function bnGrad(): FunctionBody {
       at(0);
       f.v128Load(0).get(mu).f32x4Sub().get(invStd).f32x4Mul().get(dgm).f32x4Mul();
       f.f32x4Sub().f32x4Mul().v128Store(0);
+    },
+  });
+}
+
+/** reluPlus(x, b, y, …walk): y = relu(x) + b[c] (frelu's forward). */
+function reluPlus(name: string, walk: Walk): FunctionBody {
+  let b = 0, v = 0;
+  return walk(name, 3, {
+    start: (f, values) => {
+      b = values.f32(1);
+      v = f.local(V128);
+    },
+    vector: (f, at) => {
+      at(0);
+      f.v128Load(0).set(v);
+      at(2);
+      f.get(v).get(v).v128Zero().f32x4Gt().get(v).get(v).f32x4Ne().v128Or().v128And().get(b).f32x4Add().v128Store(0);
     },
   });
 }
@@ -437,7 +490,30 @@ const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
 
 /** The functions by name, as callable exports. */
 export type StreamKernels = Readonly<Record<StreamName, (...args: number[]) => void>>;
-export type StreamName = 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'maskedScale' | 'planeSums' | 'planeSumsCentred' | 'affine' | 'normalize' | 'reluPlus' | 'bnGrad' | 'maxPool2x2' | 'maxPool2x2Grad' | 'copyPlanes' | 'zeroTimes';
+export type StreamName = (typeof PER_CHANNEL)[keyof typeof PER_CHANNEL][Walked] | 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'maskedScale' | 'maxPool2x2' | 'maxPool2x2Grad' | 'copyPlanes' | 'zeroTimes';
+
+/** The two walks of a per-channel kernel. */
+export type Walked = 'planes' | 'columns';
+
+/** The per-channel kernels' names, by what they compute and how they walk x. */
+export const PER_CHANNEL = {
+  sums: { planes: 'planeSums', columns: 'columnSums' },
+  sumsCentred: { planes: 'planeSumsCentred', columns: 'columnSumsCentred' },
+  affine: { planes: 'affine', columns: 'affineColumns' },
+  normalize: { planes: 'normalize', columns: 'normalizeColumns' },
+  bnGrad: { planes: 'bnGrad', columns: 'bnGradColumns' },
+  reluPlus: { planes: 'reluPlus', columns: 'reluPlusColumns' },
+} as const;
+
+const BUILDERS: Readonly<Record<keyof typeof PER_CHANNEL, (name: string, walk: Walk) => FunctionBody>> = { sums, sumsCentred, affine, normalize, bnGrad, reluPlus };
+const WALKS: Readonly<Record<Walked, Walk>> = { planes: byPlanes, columns: byColumns };
+
+/** Every per-channel kernel, both walks. */
+function perChannelKernels(): FunctionBody[] {
+  return Object.entries(PER_CHANNEL).flatMap(([kernel, names]) =>
+    (['planes', 'columns'] as const).map((walked) => BUILDERS[kernel as keyof typeof PER_CHANNEL](names[walked], WALKS[walked])),
+  );
+}
 
 let compiled: WebAssembly.Module | null = null;
 const instances = new WeakMap<WebAssembly.Memory, StreamKernels>();
@@ -447,7 +523,7 @@ export function streamKernels(memory: WebAssembly.Memory): StreamKernels {
   let kernels = instances.get(memory);
   if (kernels === undefined) {
     compiled ??= new WebAssembly.Module(
-      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), planeSums(), planeSumsCentred(), affine(), normalize(), reluPlus(), bnGrad(), maxPool2x2(), maxPool2x2Grad(), copyPlanes(), zeroTimes()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
+      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), ...perChannelKernels(), maxPool2x2(), maxPool2x2Grad(), copyPlanes(), zeroTimes()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
     );
     const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
     kernels = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function')) as StreamKernels;

@@ -11,6 +11,7 @@ import * as g from '../src/index.js';
 import { correlateRoute, simdKernels, weightGradRoute } from '../src/tensor/backends/wasm/kernels.js';
 import { transformWeights } from '../src/tensor/backends/wasm/winograd.js';
 import { createSharedMemory, fmaSupported, Gemm, packedIndex, setSimdFma } from '../src/tensor/backends/wasm/gemm.js';
+import { packB } from '../src/tensor/backends/wasm/lowering.js';
 import { Pool } from '../src/node/threads.js';
 import type { MatmulJob } from '../src/tensor/backends/wasm/jobs.js';
 import { randomStream } from '../src/tensor/random.js';
@@ -103,6 +104,51 @@ test('GEMM through the matmul kernel (ragged 13×37 · 37×20): as a plain float
   for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) aT[k * M + i] = a[i * K + k];
   for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j];
   assert.equal(Array.from(simdKernels.matmul(aT, bT, { batch: 1, M, K, N, transA: true, transB: true })), Array.from(y));
+});
+
+test('the wasm packing of B into panels equals lowering.ts packB, row-major and stored transposed', () => {
+  const gemm = new Gemm(createSharedMemory());
+  const [K, N] = [12, 24];
+  const b = values(K * N, 'pack b');
+  const bT = new Float32Array(N * K);
+  for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j];
+  gemm.reserve(4 * K * N);
+  for (const [source, transposed] of [[b, false], [bT, true]] as const) {
+    gemm.heap.set(source, 0);
+    gemm.pack(0, K * N, K, N, transposed);
+    const want = new Float32Array(K * N);
+    packB(want, 0, source, 0, K, N, transposed);
+    assert.equal(Array.from(gemm.heap.subarray(K * N, 2 * K * N)), Array.from(want), transposed ? 'transposed' : 'row-major');
+  }
+  assert.throws(() => gemm.pack(0, K * N, K, 20, false), /pack needs N a multiple of 8; got K=12, N=20/);
+  assert.throws(() => gemm.pack(0, K * N, 10, N, true), /N a multiple of 8 and K of 4; got K=10, N=24/);
+});
+
+test('matmul 12×32 · 32×24, batch 2 (whole tiles: B packed by wasm, the product written into the kernels\' memory, A read there in place): as the plain float32 loop, in all four layouts', () => {
+  const [M, K, N] = [12, 32, 24];
+  const a = values(2 * M * K, 'whole a'), b = values(2 * K * N, 'whole b');
+  const want = new Float32Array(2 * M * N);
+  for (let i = 0; i < 2; i++) want.set(float32Product(a.subarray(i * M * K, (i + 1) * M * K), b.subarray(i * K * N, (i + 1) * K * N), M, K, N), i * M * N);
+  const tr = (x: Float32Array, rows: number, cols: number) => {
+    const out = new Float32Array(x.length);
+    for (let i = 0; i < 2; i++) for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[i * rows * cols + c * rows + r] = x[i * rows * cols + r * cols + c];
+    return out;
+  };
+  const fma = g.gpuInfo({ start: true }).simdFma;
+  // a lives in the kernels' memory when it is an earlier product's result (times the identity here)
+  const eye = new Float32Array(K * K);
+  for (let k = 0; k < K; k++) eye[k * K + k] = 1;
+  const aHome = simdKernels.matmul(a, new Float32Array([...eye, ...eye]), { batch: 2, M, K, N: K, ...noTranspose });
+  for (const [label, aa, bb, transA, transB] of [
+    ['a in the memory, b row-major', aHome, b, false, false],
+    ['a transposed', tr(a, M, K), b, true, false],
+    ['b transposed', a, tr(b, K, N), false, true],
+    ['both transposed', tr(a, M, K), tr(b, K, N), true, true],
+  ] as const) {
+    const y = simdKernels.matmul(aa, bb, { batch: 2, M, K, N, transA, transB });
+    if (fma) close(label, y, want, 1e-5);
+    else assert.equal(Array.from(y), Array.from(want), label);
+  }
 });
 
 /** conv2d forward, dx and dw on `backend`, with the given upstream gradient. */

@@ -150,11 +150,60 @@ function gemmFunction(fma: boolean): FunctionBody {
   return f;
 }
 
+/**
+ * packRows(b, to, K, N) and packColumns(b, to, K, N): the B operand packed in panels (the header's
+ * `packB` layout: panel p holds columns 8p … 8p+7 row after row) at `to`, from B [K × N] stored
+ * row-major at b (packRows: two vectors a row of a panel), or stored transposed, [N × K] (packColumns:
+ * 4×4 blocks transposed in registers, four rows of a panel from four loads). Whole panels and, for
+ * packColumns, K a multiple of 4: callers pack other sizes in JS (./lowering.ts packB). Byte
+ * addresses. What the matmul kernel (./kernels.ts) packs with: packing a 1M-float weight in JS
+ * took ~3–5 ms, longer than its product.
+ */
+function packFunction(transposed: boolean): FunctionBody {
+  const f = new FunctionBody(transposed ? 'packColumns' : 'packRows', 4);
+  const [b, to, K, N] = [0, 1, 2, 3];
+  const j = f.local(I32), k = f.local(I32), from = f.local(I32), at = f.local(I32);
+  const v = Array.from({ length: 4 }, () => f.local(V128)), lo = f.local(V128), hi = f.local(V128);
+  f.get(to).set(at);
+  f.forRange(j, 0, N, TILE_N, () => {
+    if (!transposed) {
+      // row k of the panel: b[k][j … j+7], N floats on per row
+      f.get(b).get(j).i32(4).mul().add().set(from);
+      f.forRange(k, 0, K, 1, () => {
+        f.get(at).get(from).v128Load(0).v128Store(0);
+        f.get(at).get(from).v128Load(16).v128Store(16);
+        f.addTo(from, () => f.get(N).i32(4).mul());
+        f.addTo(at, () => f.i32(4 * TILE_N));
+      });
+    } else {
+      f.forRange(k, 0, K, 4, () => {
+        for (let half = 0; half < 2; half++) {
+          // v[r] = b[j + 4·half + r][k … k+3] (lane l: row k + l of column j + 4·half + r)
+          for (let r = 0; r < 4; r++) f.get(b).get(j).i32(4 * half + r).add().get(K).mul().get(k).add().i32(4).mul().add().v128Load(0).set(v[r]);
+          // transposed: lane r of the vector for row k + l is v[r][l]
+          f.get(v[0]).get(v[1]).f32x4Shuffle([0, 4, 1, 5]).set(lo);
+          f.get(v[0]).get(v[1]).f32x4Shuffle([2, 6, 3, 7]).set(hi);
+          f.get(v[2]).get(v[3]).f32x4Shuffle([0, 4, 1, 5]).set(v[0]);
+          f.get(v[2]).get(v[3]).f32x4Shuffle([2, 6, 3, 7]).set(v[1]);
+          const row = (l: number): number => 4 * (TILE_N * l + 4 * half); // row k + l's lanes 4·half …
+          f.get(at).get(lo).get(v[0]).f32x4Shuffle([0, 1, 4, 5]).v128Store(row(0));
+          f.get(at).get(lo).get(v[0]).f32x4Shuffle([2, 3, 6, 7]).v128Store(row(1));
+          f.get(at).get(hi).get(v[1]).f32x4Shuffle([0, 1, 4, 5]).v128Store(row(2));
+          f.get(at).get(hi).get(v[1]).f32x4Shuffle([2, 3, 6, 7]).v128Store(row(3));
+        }
+        f.addTo(at, () => f.i32(4 * 4 * TILE_N)); // four rows of the panel on
+      });
+    }
+  });
+  return f;
+}
+
 const PAGE_BYTES = 65536;
 /** The memory's limit: 1 GiB (a shared memory reserves its maximum up front). */
 const MAX_PAGES = 16384;
 
 type GemmExport = (...args: number[]) => void;
+type PackExport = (b: number, to: number, K: number, N: number) => void;
 
 /** The compiled kernel, with the FMA inner loop and without (each built on first use). */
 const compiled = new Map<boolean, WebAssembly.Module>();
@@ -203,6 +252,7 @@ export function createSharedMemory(): WebAssembly.Memory {
  */
 export class Gemm {
   private readonly kernel: GemmExport;
+  private readonly packs: { rows: PackExport; columns: PackExport };
   private view: Float32Array;
   private ints: Int32Array;
 
@@ -212,13 +262,15 @@ export class Gemm {
   ) {
     let module = compiled.get(fma);
     if (module === undefined) {
-      module = new WebAssembly.Module(assemble([gemmFunction(fma)], { initialPages: 1, maximumPages: MAX_PAGES, shared: true }));
+      module = new WebAssembly.Module(assemble([gemmFunction(fma), packFunction(false), packFunction(true)], { initialPages: 1, maximumPages: MAX_PAGES, shared: true }));
       compiled.set(fma, module);
     }
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    const gemm = instance.exports.gemm;
-    if (typeof gemm !== 'function') throw new Error('wasm gemm: the assembled module does not export gemm');
+    const { gemm, packRows, packColumns } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    if (typeof gemm !== 'function' || typeof packRows !== 'function' || typeof packColumns !== 'function') {
+      throw new Error('wasm gemm: the assembled module does not export gemm, packRows and packColumns');
+    }
     this.kernel = gemm as GemmExport;
+    this.packs = { rows: packRows as PackExport, columns: packColumns as PackExport };
     this.view = new Float32Array(memory.buffer);
     this.ints = new Int32Array(memory.buffer);
   }
@@ -254,6 +306,20 @@ export class Gemm {
       }
       this.memory.grow(needed - have);
     }
+  }
+
+  /**
+   * Packs B [K × N] at float offset `from` (row-major, or stored transposed [N × K] when
+   * `transposed`) into panels at `to` (`packFunction`). N must be a multiple of 8, and K of 4 when
+   * transposed; both regions must be in the memory.
+   */
+  pack(from: number, to: number, K: number, N: number, transposed: boolean): void {
+    if (N % TILE_N !== 0 || (transposed && K % 4 !== 0)) {
+      throw new Error(`wasm gemm: pack needs N a multiple of ${TILE_N}${transposed ? ' and K of 4' : ''}; got K=${K}, N=${N}`);
+    }
+    const size = this.heap.length;
+    if (from + K * N > size || to + K * N > size) throw new Error(`wasm gemm: pack reaches past the memory (${size} floats); reserve() first`);
+    (transposed ? this.packs.columns : this.packs.rows)(from * 4, to * 4, K, N);
   }
 
   /** C (+)= A·B with the operands where `o` says (see the header). M must be a multiple of 4 and N of 8. */

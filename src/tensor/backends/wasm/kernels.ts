@@ -137,27 +137,42 @@ export interface MatmulDims {
   readonly transB: boolean;
 }
 
-/** y[i] = a[i] · b[i] for each of the `batch` pairs (a, b possibly stored transposed): matmul's forward and both gradients. */
+/**
+ * y[i] = a[i] · b[i] for each of the `batch` pairs (a, b possibly stored transposed): matmul's
+ * forward and both gradients. A row-major a that lives in the memory is read in place; B is packed
+ * into panels by a wasm kernel where its sizes allow (N a multiple of 8; K of 4 if transposed), else
+ * in JS; and with M a multiple of 4 and N of 8 the product is written straight into the result's
+ * array in the memory, where the next kernel finds it.
+ */
 function matmul(a: Float32Array, b: Float32Array, { batch, M, K, N, transA, transB }: MatmulDims): Float32Array {
   const { gemm, pool } = start();
   const Mp = roundUp(M, TILE_M), Np = roundUp(N, TILE_N);
-  const { at: [A, B, C, AROWS, BROWS], end } = layout([M * K, K * Np, Mp * Np, Mp, K]);
+  const aHome = transA ? null : homeOf(a), bHome = homeOf(b);
+  const wasmPack = N % TILE_N === 0 && (!transB || K % 4 === 0);
+  const result = M % TILE_M === 0 && N % TILE_N === 0 ? resultArray(batch * M * N) : null;
+  const { at: [AS, BS, B, CS, AROWS, BROWS], end } = layout([aHome === null ? M * K : 0, wasmPack && bHome === null ? b.length : 0, K * Np, result === null ? Mp * Np : 0, Mp, K]);
   gemm.reserve(end);
   gemm.writeRows(AROWS, Mp, M, (i) => i * K); // A row-major (padding rows read row 0)
   gemm.writeRows(BROWS, K, K, (k) => TILE_N * k); // B packed in panels
   const heap = gemm.heap;
+  const bFrom = bHome ?? BS;
+  if (wasmPack && bHome === null) heap.set(b, BS);
   const threads = threadsFor(2 * M * N * K, Mp / TILE_M);
-  const out = new Float32Array(batch * M * N);
+  const out = result?.array ?? new Float32Array(batch * M * N);
   for (let i = 0; i < batch; i++) {
-    placeA(heap, A, K, a, i * M * K, M, K, transA);
-    packB(heap, B, b, i * K * N, K, N, transB);
+    let A = AS;
+    if (aHome !== null) A = aHome + i * M * K;
+    else placeA(heap, AS, K, a, i * M * K, M, K, transA);
+    if (wasmPack) gemm.pack(bFrom + i * K * N, B, K, N, transB);
+    else packB(heap, B, b, i * K * N, K, N, transB);
+    const C = result === null ? CS : result.at + i * M * N;
     const jobs: Job[] = [];
     for (let t = 0; t < threads; t++) {
       const [t0, t1] = share(Mp / TILE_M, threads, t);
       jobs.push({ kind: 'matmul', a: A, aRows: AROWS, b: B, bRows: BROWS, c: C, K, Np, m0: t0 * TILE_M, m1: t1 * TILE_M });
     }
     pool.run(jobs);
-    for (let m = 0; m < M; m++) out.set(heap.subarray(C + m * Np, C + m * Np + N), (i * M + m) * N);
+    if (result === null) for (let m = 0; m < M; m++) out.set(heap.subarray(C + m * Np, C + m * Np + N), (i * M + m) * N);
   }
   return out;
 }

@@ -185,23 +185,19 @@ const convFlop = (d: ConvDims): number => 2 * d.N * d.O * d.OH * d.OW * d.C * d.
 /**
  * Copies images x [N, C, H, W] into the heap at `to` as zero-padded planes [N, C, HP, WP] (py rows
  * above and below, px columns left and right), and zeroes `slack` floats after them: the wide
- * products read a few floats past the last plane.
+ * products read a few floats past the last plane. A wasm kernel copies the rows, 4 floats a step,
+ * from where x lives in the memory (an earlier kernel's result) or else from `scratch` (x.length
+ * floats), where x is copied first.
  */
-function padInto(heap: Float32Array, to: number, x: Float32Array, N: number, C: number, H: number, W: number, py: number, px: number, slack: number): void {
+function padInto(heap: Float32Array, to: number, x: Float32Array, scratch: number, N: number, C: number, H: number, W: number, py: number, px: number, slack: number): void {
   const HP = H + 2 * py, WP = W + 2 * px;
   heap.fill(0, to, to + N * C * HP * WP + slack);
-  const home = homeOf(x);
-  if (home !== null) {
-    // x lives in the memory (an earlier kernel's result): a wasm kernel copies its rows, 4 floats a step
-    streamKernels(start().gemm.memory).copyPlanes(4 * home, 4 * (to + py * WP + px), N * C, H, 4 * W, 4 * W, 4 * WP, 4 * H * W, 4 * HP * WP);
-    return;
+  let home = homeOf(x);
+  if (home === null) {
+    heap.set(x, scratch);
+    home = scratch;
   }
-  for (let plane = 0; plane < N * C; plane++) {
-    for (let h = 0; h < H; h++) {
-      const from = (plane * H + h) * W, at = to + (plane * HP + h + py) * WP + px;
-      for (let w = 0; w < W; w++) heap[at + w] = x[from + w];
-    }
-  }
+  streamKernels(start().gemm.memory).copyPlanes(4 * home, 4 * (to + py * WP + px), N * C, H, 4 * W, 4 * W, 4 * WP, 4 * H * W, 4 * HP * WP);
 }
 
 /** The padded-image geometry of a stride-1 correlation of x [N, C, H, W] with KH×KW windows and padding (py, px). */
@@ -233,11 +229,11 @@ function correlate(x: Float32Array, N: number, C: number, H: number, W: number, 
   const slack = p.WP + 2 * TILE_N;
   const ySize = N * O * p.OH * p.OW;
   const result = resultArray(ySize);
-  const { at: [XP, WM, WROWS, WIN, YS, TILES], end } = layout([N * C * p.HP * p.WP + slack, O * R, Op, R, result === null ? ySize : 0, threads * Op * Qp]);
+  const { at: [XS, XP, WM, WROWS, WIN, YS, TILES], end } = layout([homeOf(x) === null ? x.length : 0, N * C * p.HP * p.WP + slack, O * R, Op, R, result === null ? ySize : 0, threads * Op * Qp]);
   const Y = result?.at ?? YS;
   gemm.reserve(end);
   const heap = gemm.heap;
-  padInto(heap, XP, x, N, C, H, W, py, px, slack);
+  padInto(heap, XP, x, XS, N, C, H, W, py, px, slack);
   heap.set(wm, WM);
   gemm.writeRows(WROWS, Op, O, (o) => o * R);
   gemm.writeRows(WIN, R, R, windowRow(p));
@@ -372,10 +368,10 @@ function correlateWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Fl
   const slack = p.WP + 2 * TILE_N;
   const part = align(Rp * Opad), dytSize = align(Q * Opad);
   const dyHome = homeOf(dy);
-  const { at: [XP, DYS, WIN, DYTROWS, DWT, DYT], end } = layout([d.N * d.C * p.HP * p.WP + slack, dyHome === null ? dy.length : 0, Rp, Q, threads * part, threads * dytSize]);
+  const { at: [XS, XP, DYS, WIN, DYTROWS, DWT, DYT], end } = layout([homeOf(x) === null ? x.length : 0, d.N * d.C * p.HP * p.WP + slack, dyHome === null ? dy.length : 0, Rp, Q, threads * part, threads * dytSize]);
   gemm.reserve(end);
   const heap = gemm.heap;
-  padInto(heap, XP, x, d.N, d.C, d.H, d.W, d.PY, d.PX, slack);
+  padInto(heap, XP, x, XS, d.N, d.C, d.H, d.W, d.PY, d.PX, slack);
   const DY = dyHome ?? DYS;
   if (dyHome === null) heap.set(dy, DY);
   gemm.writeRows(WIN, Rp, R, windowRow(p));

@@ -47,7 +47,8 @@
  * are another matter: a ±∞ among the inputs meets the transforms' differences (∞ − ∞ = NaN) where
  * the direct sums give ±∞. Any NaN or ±∞ among x or w makes some output non-finite, so the output
  * transform also checks that every output is finite, and where one is not, the caller computes
- * the layer again by the direct route, which agrees with the reference value for value.
+ * the layer again by the direct route, which agrees with the reference value for value (and
+ * likewise for the weight gradient, whose 3×3 results are checked in JS).
  */
 import { assemble, FunctionBody, I32, V128 } from './assembler.js';
 import { roundUp, TILE_M, TILE_N, type Gemm } from './gemm.js';
@@ -56,13 +57,15 @@ import { streamKernels } from './streams.js';
 /** The 16 positions of the transformed 4×4 tile, ξ = 4p + q. */
 export const XI = 16;
 
+/** G, the filter's transform (the header's matrices), row by row. */
+const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]] as const;
+
 /**
  * U[ξ][o][c] = (G w[o, c] Gᵀ)[p][q], the weights w [O, C, 3, 3] transformed: 16 matrices [O × C],
  * one after another (the forward's A operands).
  */
 export function transformWeights(w: Float32Array, O: number, C: number): Float32Array {
   const u = new Float32Array(XI * O * C);
-  const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
   const gw = new Float64Array(12); // G·w[o, c]: 4 × 3
   for (let o = 0; o < O; o++) {
     for (let c = 0; c < C; c++) {
@@ -466,7 +469,6 @@ export function runWinogradWeightGrad(g: Gemm, job: WinogradWeightGradJob): void
  */
 export function weightGradFromTransformed(heap: Float32Array, parts: readonly number[], O: number, C: number): Float32Array {
   const Cp = roundUp(C, TILE_M), Opad = roundUp(O, TILE_N);
-  const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
   const dw = new Float32Array(O * C * 9);
   const du = new Float64Array(XI), gdu = new Float64Array(12); // dU[o, c] 4×4; Gᵀ·dU 3×4
   for (let o = 0; o < O; o++) {

@@ -132,6 +132,56 @@ test('SGD on the gpu backend equals the reference backend (float32, 3 Nesterov s
   near(results[1], Array.from(results[0]), 1e-6, 'gpu vs reference');
 });
 
+/**
+ * The recipe's update written out as the math ops it reads as, a + s·b being add(a, mul(b, s)):
+ * what SGD computed before each line became one op (add with alpha).
+ */
+function longFormSteps(theta: g.Tensor, grads: g.Tensor[], o: { lr: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number }): Float32Array {
+  let v: g.Tensor | null = null;
+  for (const grad of grads) {
+    g.noGrad(() => {
+      let d = grad;
+      if (o.weightDecay !== 0) d = g.add(d, g.mul(theta, o.weightDecay));
+      v = v === null ? d : g.add(g.mul(v, o.momentum), o.dampening === 0 ? d : g.mul(d, 1 - o.dampening));
+      d = o.nesterov ? g.add(d, g.mul(v, o.momentum)) : v;
+      theta.assign(g.sub(theta, g.mul(d, o.lr)));
+    });
+  }
+  return theta.toArray() as Float32Array;
+}
+
+test("SGD's one-op updates give the long form's float32 values bit for bit: reference, gpu with and without the SIMD kernels", () => {
+  g.setGpuMode((process.env.GRADLAB_GPU_MODE ?? 'webasm') as g.GpuMode);
+  const n = 2 ** 17 + 3; // the SIMD kernels split it between two threads, and its last vector is partial
+  const init = Float32Array.from({ length: n }, (_, i) => Math.sin(i + 1));
+  const gradValues = [1, 2, 3].map((k) => Float32Array.from({ length: n }, (_, i) => Math.cos(k * i) * 0.3));
+  const settings = [
+    { lr: 0.1, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 1e-4 },
+    { lr: 0.01, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 },
+    { lr: 0.3, momentum: 0.7, dampening: 0.2, nesterov: false, weightDecay: 5e-4 },
+  ];
+  for (const [backend, simd] of [['reference', true], ['gpu', true], ['gpu', false]] as const) {
+    g.setSimdKernels(simd);
+    for (const o of settings) {
+      const grads = gradValues.map((v) => g.tensor(v, { backend }));
+      const want = longFormSteps(g.tensor(init, { backend }), grads, o);
+      const theta = g.tensor(init, { backend, requiresGrad: true });
+      const opt = new SGD([theta], o);
+      for (const grad of grads) {
+        theta.grad = g.tensor(grad.toArray(), { backend });
+        opt.step();
+        opt.zeroGrad();
+      }
+      const got = theta.toArray();
+      const label = `${backend}${backend === 'gpu' ? (simd ? ' (SIMD kernels)' : ' (gpu.js kernels)') : ''}, ${JSON.stringify(o)}`;
+      for (let i = 0; i < n; i++) {
+        if (!Object.is(got[i], want[i])) assert.unreachable(`${label}: θ[${i}] is ${got[i]}, the long form gives ${want[i]}`);
+      }
+    }
+  }
+  g.setSimdKernels(true);
+});
+
 test('SGD rejects bad options with a message naming them', () => {
   const a = param([1]);
   assert.throws(() => new SGD([a], { lr: 0.1, nesterov: true }), /Nesterov momentum needs momentum > 0/);

@@ -17,14 +17,18 @@
  *
  * The update runs as ordinary math ops under `noGrad` and writes into each parameter with
  * `assign`, so it works unchanged on both backends; the temporaries of a step are freed at once
- * (`tidy`), and the momentum buffers are kept out of every `tidy` scope.
+ * (`tidy`), and the momentum buffers are kept out of every `tidy` scope. Each line above is one
+ * op, a + s·b (the add primitive with alpha, as PyTorch's `p.add_(g, alpha=-lr)`): one pass over
+ * the parameter, where add(a, mul(b, s)) would first stretch s to b's size and take three.
+ * It gives the same float32 values as that longer form.
  */
 import { Tensor, keep, tidy } from '../tensor/tensor.js';
 import { fromTyped } from '../tensor/create.js';
 import type { TypedArray } from '../tensor/dtype.js';
 import { shapeToString } from '../tensor/shape.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { add, detach, mul, sub } from '../autograd/math.js';
+import { detach, mul } from '../autograd/math.js';
+import { add } from '../autograd/ops/add.js';
 import { checkKeys } from '../util/options.js';
 import { shown } from '../util/format.js';
 
@@ -125,19 +129,19 @@ export class SGD {
           if (grad === null || grad.isDisposed) return;
           let d = grad;
           const wd = this.#decay[i];
-          if (wd !== 0) d = add(d, mul(p, wd));
+          if (wd !== 0) d = addScaled(d, p, wd); // g + wd·θ
           if (momentum !== 0) {
             const v = this.#buffers[i];
             if (v === null) {
               // v ← g: a copy when d is the gradient itself (zeroGrad frees that), else d's own storage
               this.#buffers[i] = keep(d === grad ? detach(d) : d);
             } else {
-              v.assign(add(mul(v, momentum), dampening === 0 ? d : mul(d, 1 - dampening)));
+              v.assign(addScaled(dampening === 0 ? d : mul(d, 1 - dampening), v, momentum)); // (1 − dampening)·g + μ·v
             }
             const buffer = this.#buffers[i]!;
-            d = nesterov ? add(d, mul(buffer, momentum)) : buffer;
+            d = nesterov ? addScaled(d, buffer, momentum) : buffer; // g + μ·v
           }
-          p.assign(sub(p, mul(d, lr)));
+          p.assign(addScaled(p, d, -lr)); // θ − lr·g
         });
       }),
     );
@@ -189,6 +193,11 @@ export class SGD {
     this.#step = checkNumber('state.step', state.step, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
     this.lr = checkNumber('state.lr', state.lr, (v) => v >= 0, 'a number ≥ 0');
   }
+}
+
+/** a + s·b, for a and b of one shape (the add primitive with alpha s). */
+function addScaled(a: Tensor, b: Tensor, s: number): Tensor {
+  return add.apply({ a, b }, { alpha: s });
 }
 
 /** The parameters as [name, tensor] pairs, each a distinct tensor that requires grad (else an error naming `op`). */

@@ -6,6 +6,10 @@ import * as P from '../../src/autograd/ops/index.js';
 export const MATH_ROWS: OpRow[] = [
   row(P.add, { name: '[2, 3]', shapes: { a: [2, 3], b: [2, 3] } }),
   row(P.add, { name: 'scalars', shapes: { a: [], b: [] } }),
+  // alpha: an optimiser's update (θ − lr·g); 0.1 and 0.9 are not float32 values, so a kernel that
+  // forgot to take α as a float32 would differ from the reference
+  row(P.add, { name: 'alpha -0.1 [3, 7]', shapes: { a: [3, 7], b: [3, 7] }, attrs: { alpha: -0.1 } }),
+  row(P.add, { name: 'alpha 0.9 [2, 5]', shapes: { a: [2, 5], b: [2, 5] }, attrs: { alpha: 0.9 } }),
   row(P.sub, { name: '[4]', shapes: { a: [4], b: [4] } }),
   row(P.mul, { name: '[2, 2, 3]', shapes: { a: [2, 2, 3], b: [2, 2, 3] } }),
   row(P.div, { name: 'positive divisor', shapes: { a: [3, 2], b: [3, 2] }, gen: { b: 'positive' } }),

@@ -3,7 +3,7 @@
  * in src/autograd/math.ts is built from these. Every op exported here is in the registry
  * (src/ops.ts), which reads this module's exports.
  */
-export { add } from './add.js';
+export { add, type AddAttrs } from './add.js';
 export { sub } from './sub.js';
 export { mul } from './mul.js';
 export { div } from './div.js';

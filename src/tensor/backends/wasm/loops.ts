@@ -1,7 +1,7 @@
 /**
  * The memory-bound ops of a training step — batch normalisation and its statistics, relu, frelu,
- * elementwise add, sub, mul, dropout's mask, a scalar's expand, a matrix transpose, 2×2 max
- * pooling — as the gpu backend runs them in webasm mode (`k.simd(loopKernels)` in the op files,
+ * elementwise add (with alpha, the optimiser's updates), sub, mul, dropout's mask, a scalar's
+ * expand, a matrix transpose, 2×2 max pooling — as the gpu backend runs them in webasm mode (`k.simd(loopKernels)` in the op files,
  * beside the matrix products of ./kernels.ts).
  *
  * Why. Each of these ops touches every element a few times and computes little. As gpu.js webasm
@@ -276,20 +276,28 @@ const sub = (a: Float32Array, b: Float32Array): Float32Array => elementwiseOf('s
 const mul = (a: Float32Array, b: Float32Array): Float32Array => elementwiseOf('mul', a, b);
 const neg = (x: Float32Array): Float32Array => elementwiseOf('neg', x);
 
-/** dropout: y = x·mask·scale (mask 0 or 1), forward (x) and backward (dy). */
-function maskedScale(x: Float32Array, mask: Float32Array, scale: number): Float32Array {
-  const { heap, inputs: [X, MASK], outputs: [y], scratch: [SCALE] } = place([x, mask], [x.length], [1]);
-  heap[SCALE] = scale;
-  const vectors = Math.ceil(x.length / 4);
-  const threads = threadsFor(x.length, vectors);
+/** Runs elementwise kernel `name` over the inputs with a scalar (./streams.ts `withScalar`); returns its output. */
+function elementwiseWithScalar(name: StreamName, inputs: readonly Float32Array[], scalar: number): Float32Array {
+  const n = inputs[0].length;
+  const { heap, inputs: at, outputs: [y], scratch: [SCALAR] } = place(inputs, [n], [1]);
+  heap[SCALAR] = scalar;
+  const vectors = Math.ceil(n / 4);
+  const threads = threadsFor(n, vectors);
   const jobs: Job[] = [];
   for (let t = 0; t < threads; t++) {
     const [v0, v1] = share(vectors, threads, t);
-    jobs.push({ kind: 'stream', name: 'maskedScale', args: [(X + 4 * v0) * 4, (MASK + 4 * v0) * 4, SCALE * 4, (y.at + 4 * v0) * 4, (v1 - v0) * 16] });
+    jobs.push({ kind: 'stream', name, args: [...at.map((a) => (a + 4 * v0) * 4), SCALAR * 4, (y.at + 4 * v0) * 4, (v1 - v0) * 16] });
   }
   start().pool.run(jobs);
   return result(heap, y);
 }
+
+/** dropout: y = x·mask·scale (mask 0 or 1), forward (x) and backward (dy). */
+const maskedScale = (x: Float32Array, mask: Float32Array, scale: number): Float32Array => elementwiseWithScalar('maskedScale', [x, mask], scale);
+/** add with alpha: y = a + alpha·b, the product rounded to float32 before the sum (src/autograd/ops/add.ts). */
+const addScaled = (a: Float32Array, b: Float32Array, alpha: number): Float32Array => elementwiseWithScalar('addScaled', [a, b], alpha);
+/** y = alpha·x (add's db with alpha). */
+const scale = (x: Float32Array, alpha: number): Float32Array => elementwiseWithScalar('scale', [x], alpha);
 
 /** The transpose of the R×C matrix x (permute of a matrix, axes [1, 0]: a Linear layer's weight), in 32×32 blocks. */
 function transpose(x: Float32Array, R: number, C: number): Float32Array {
@@ -450,4 +458,4 @@ const plain = {
 };
 
 /** The kernels the op files ask the kit for (GpuKit.simd), in webasm mode. */
-export const loopKernels = { batchStats, batchNorm, batchNormBackward, relu, reluBackward, frelu, freluBiasGrad, add, sub, mul, neg, fill, copy, maskedScale, transpose, maxPool2x2, maxPool2x2Backward };
+export const loopKernels = { batchStats, batchNorm, batchNormBackward, relu, reluBackward, frelu, freluBiasGrad, add, addScaled, scale, sub, mul, neg, fill, copy, maskedScale, transpose, maxPool2x2, maxPool2x2Backward };

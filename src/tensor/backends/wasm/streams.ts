@@ -65,18 +65,50 @@ function binary(name: 'add' | 'sub' | 'mul', op: (f: FunctionBody) => void): Fun
   });
 }
 
-/** maskedScale(x, mask, scale, y, bytes): y = x·mask·scale[0] (dropout, forward and backward; scale a one-float array). */
-function maskedScale(): FunctionBody {
-  const f = new FunctionBody('maskedScale', 5);
-  const [x, mask, scaleAt, y, bytes] = [0, 1, 2, 3, 4];
-  const i = f.local(I32), scale = f.local(V128);
-  f.get(scaleAt).f32Load(0).f32x4Splat().set(scale);
+/**
+ * An elementwise loop with a scalar: params `arrays` input arrays, then a one-float array holding
+ * the scalar, then the output and the byte count; body(at, scalar) pushes each output vector
+ * (at(array) pushes the vector's address in input `array`; the scalar is splatted to four lanes).
+ */
+function withScalar(name: string, arrays: number, body: (f: FunctionBody, at: (array: number) => void, scalar: number) => void): FunctionBody {
+  const f = new FunctionBody(name, arrays + 3);
+  const [scalarAt, y, bytes] = [arrays, arrays + 1, arrays + 2];
+  const i = f.local(I32), scalar = f.local(V128);
+  f.get(scalarAt).f32Load(0).f32x4Splat().set(scalar);
   f.forRange(i, 0, bytes, 16, () => {
     f.get(y).get(i).add();
-    f.get(x).get(i).add().v128Load(0).get(mask).get(i).add().v128Load(0).f32x4Mul().get(scale).f32x4Mul();
+    body(f, (array) => f.get(array).get(i).add(), scalar);
     f.v128Store(0);
   });
   return f;
+}
+
+/** maskedScale(x, mask, scale, y, bytes): y = x·mask·scale (dropout, forward and backward). */
+function maskedScale(): FunctionBody {
+  return withScalar('maskedScale', 2, (f, at, scale) => {
+    at(0);
+    f.v128Load(0);
+    at(1);
+    f.v128Load(0).f32x4Mul().get(scale).f32x4Mul();
+  });
+}
+
+/** addScaled(a, b, alpha, y, bytes): y = a + alpha·b, the product rounded before the sum (add's alpha). */
+function addScaled(): FunctionBody {
+  return withScalar('addScaled', 2, (f, at, alpha) => {
+    at(0);
+    f.v128Load(0);
+    at(1);
+    f.v128Load(0).get(alpha).f32x4Mul().f32x4Add();
+  });
+}
+
+/** scale(x, alpha, y, bytes): y = alpha·x (add's db). */
+function scale(): FunctionBody {
+  return withScalar('scale', 1, (f, at, alpha) => {
+    at(0);
+    f.v128Load(0).get(alpha).f32x4Mul();
+  });
 }
 
 /**
@@ -490,7 +522,7 @@ const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
 
 /** The functions by name, as callable exports. */
 export type StreamKernels = Readonly<Record<StreamName, (...args: number[]) => void>>;
-export type StreamName = (typeof PER_CHANNEL)[keyof typeof PER_CHANNEL][Walked] | 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'maskedScale' | 'maxPool2x2' | 'maxPool2x2Grad' | 'copyPlanes' | 'zeroTimes';
+export type StreamName = (typeof PER_CHANNEL)[keyof typeof PER_CHANNEL][Walked] | 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'maskedScale' | 'addScaled' | 'scale' | 'maxPool2x2' | 'maxPool2x2Grad' | 'copyPlanes' | 'zeroTimes';
 
 /** The two walks of a per-channel kernel. */
 export type Walked = 'planes' | 'columns';
@@ -523,7 +555,7 @@ export function streamKernels(memory: WebAssembly.Memory): StreamKernels {
   let kernels = instances.get(memory);
   if (kernels === undefined) {
     compiled ??= new WebAssembly.Module(
-      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), ...perChannelKernels(), maxPool2x2(), maxPool2x2Grad(), copyPlanes(), zeroTimes()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
+      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), addScaled(), scale(), ...perChannelKernels(), maxPool2x2(), maxPool2x2Grad(), copyPlanes(), zeroTimes()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
     );
     const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
     kernels = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function')) as StreamKernels;

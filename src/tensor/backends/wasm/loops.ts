@@ -232,15 +232,14 @@ function batchNormBackward(x: Float32Array, gamma: Float32Array, runningMean: Fl
   if (walk === null) return plain.batchNormBackward(x, gamma, runningMean, runningVar, dy, d, training, eps, wantDx);
   const m = N * S;
   const V = walk.values;
-  const { heap, inputs: [X, DY], outputs: [dx], scratch: [SUMS, MEAN, INVSTD, DBM, DGM, SCALE, ZERO] } = place([x, dy], wantDx ? [x.length] : [], [walk.sums, V, V, V, V, V, V]);
+  const { heap, inputs: [X, DY], outputs: [dx], scratch: [SUMS, CENTRED, MEAN, INVSTD, DBM, DGM, SCALE, ZERO] } = place([x, dy], wantDx ? [x.length] : [], [walk.sums, walk.sums, V, V, V, V, V, V]);
   const perChannel = (at: number, values: ArrayLike<number>): void => heap.set(walk.laidOut(values), at);
   heap.fill(0, ZERO, ZERO + V);
   const variance = training ? meanVarianceSimd(walk, heap, X, SUMS, MEAN, m).variance : (perChannel(MEAN, runningMean), runningVar);
   const invStd = Float64Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
-  walk.run('sums', [[DY, 'x'], [SUMS, 'sums']]);
+  walk.run('sumsWithCentred', [[DY, 'x'], [X, 'x'], [MEAN, 'channels'], [SUMS, 'sums'], [CENTRED, 'sums']]); // Σ dy and Σ dy·(x − μ), one pass
   const dbeta = walk.totals(heap, SUMS, 1);
-  walk.run('sumsCentred', [[DY, 'x'], [ZERO, 'channels'], [X, 'x'], [MEAN, 'channels'], [SUMS, 'sums']]);
-  const dgamma = walk.totals(heap, SUMS, 1).map((s, c) => s * invStd[c]); // Σ dy·(x − μ) · 1/√(σ² + eps)
+  const dgamma = walk.totals(heap, CENTRED, 1).map((s, c) => s * invStd[c]); // Σ dy·(x − μ) · 1/√(σ² + eps)
   const grads: Record<string, Float32Array> = { dgamma: Float32Array.from(dgamma), dbeta: Float32Array.from(dbeta) };
   if (!wantDx) return grads;
   perChannel(SCALE, invStd.map((s, c) => gamma[c] * s));

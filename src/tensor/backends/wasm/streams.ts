@@ -319,6 +319,43 @@ function sumsCentred(name: string, walk: Walk): FunctionBody {
   });
 }
 
+/**
+ * sumsWithCentred(a, x, mean, out, outCentred, …walk): out = Σ a and outCentred = Σ a·(x − mean[c])
+ * over each plane (column), in one pass — batchNorm's dβ = Σ dy and Σ dy·(x − μ) (dγ before its
+ * 1/√(σ² + eps)); the same float32 terms and float64 sums as `sums` and `sumsCentred` with a zero
+ * shift, so equal to them bit for bit.
+ */
+function sumsWithCentred(name: string, walk: Walk): FunctionBody {
+  let mu = 0;
+  let at: (array: number) => void = () => {};
+  const plain = summing(3, (f) => {
+    at(0);
+    f.v128Load(0);
+  });
+  const centred = summing(4, (f) => {
+    at(0);
+    f.v128Load(0);
+    at(1);
+    f.v128Load(0).get(mu).f32x4Sub().f32x4Mul();
+  });
+  return walk(name, 5, {
+    start: (f, values) => {
+      plain.start(f);
+      centred.start(f);
+      mu = values.f32(2);
+    },
+    vector: (f, vectorAt) => {
+      at = vectorAt;
+      plain.vector(f);
+      centred.vector(f);
+    },
+    finish: (f, store) => {
+      plain.finish(f, store);
+      centred.finish(f, store);
+    },
+  });
+}
+
 /** affine(x, shift, scale, offset, y, …walk): y = (x − shift[c])·scale[c] + offset[c]. */
 function affine(name: string, walk: Walk): FunctionBody {
   let shift = 0, scale = 0, offset = 0;
@@ -531,13 +568,14 @@ export type Walked = 'planes' | 'columns';
 export const PER_CHANNEL = {
   sums: { planes: 'planeSums', columns: 'columnSums' },
   sumsCentred: { planes: 'planeSumsCentred', columns: 'columnSumsCentred' },
+  sumsWithCentred: { planes: 'planeSumsWithCentred', columns: 'columnSumsWithCentred' },
   affine: { planes: 'affine', columns: 'affineColumns' },
   normalize: { planes: 'normalize', columns: 'normalizeColumns' },
   bnGrad: { planes: 'bnGrad', columns: 'bnGradColumns' },
   reluPlus: { planes: 'reluPlus', columns: 'reluPlusColumns' },
 } as const;
 
-const BUILDERS: Readonly<Record<keyof typeof PER_CHANNEL, (name: string, walk: Walk) => FunctionBody>> = { sums, sumsCentred, affine, normalize, bnGrad, reluPlus };
+const BUILDERS: Readonly<Record<keyof typeof PER_CHANNEL, (name: string, walk: Walk) => FunctionBody>> = { sums, sumsCentred, sumsWithCentred, affine, normalize, bnGrad, reluPlus };
 const WALKS: Readonly<Record<Walked, Walk>> = { planes: byPlanes, columns: byColumns };
 
 /** Every per-channel kernel, both walks. */

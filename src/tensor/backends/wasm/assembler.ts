@@ -85,10 +85,13 @@ export class FunctionBody {
 
   /** i32 at address (popped) + offset bytes. */
   i32Load(offset = 0): this { return this.emit(0x28, 2, ...uleb(offset)); }
+  /** Stores an i32 (popped last) at address + offset bytes. */
+  i32Store(offset = 0): this { return this.emit(0x36, 2, ...uleb(offset)); }
   /** f32 at address (popped) + offset bytes. */
   f32Load(offset = 0): this { return this.emit(0x2a, 2, ...uleb(offset)); }
   /** Stores an f32 (popped last) at address + offset bytes. */
   f32Store(offset = 0): this { return this.emit(0x38, 2, ...uleb(offset)); }
+  f32Add(): this { return this.emit(0x92); }
   f64Add(): this { return this.emit(0xa0); }
   /** Stores an f64 (popped last) at address + offset bytes. */
   f64Store(offset = 0): this { return this.emit(0x39, 3, ...uleb(offset)); }

@@ -17,7 +17,7 @@
  *     (./winograd.ts, which runs its jobs).
  */
 import { Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
-import { col2im, im2col, packB, takeRows, type ConvDims } from './lowering.js';
+import { loweringKernels, packB, takeRows, type ConvDims } from './lowering.js';
 import { streamKernels, type StreamName } from './streams.js';
 import { runWinograd, runWinogradWeightGrad, type WinogradJob, type WinogradWeightGradJob } from './winograd.js';
 
@@ -59,20 +59,23 @@ export interface CorrelateWeightGradJob {
   readonly n0: number; readonly n1: number;
 }
 
-/** Images [n0, n1) of y = conv2d(x, w) through im2col: y[n] = W · cols(x[n]). */
+/**
+ * Images [n0, n1) of y = conv2d(x, w) through im2col: y[n] = W · cols(x[n]). `xp` is the thread's
+ * room for one padded image [C, H + 2·PY, W + 2·PX] (as for the next two).
+ */
 export interface Im2colJob {
   readonly kind: 'im2col';
   readonly d: ConvDims;
   readonly x: number; readonly w: number; readonly wRows: number; readonly colRows: number;
-  readonly y: number; readonly cols: number; readonly tile: number; readonly n0: number; readonly n1: number;
+  readonly y: number; readonly cols: number; readonly tile: number; readonly xp: number; readonly n0: number; readonly n1: number;
 }
 
-/** Images [n0, n1) of dx through col2im: dx[n] = col2im(Wᵀ · dy[n]); dx must start zero. */
+/** Images [n0, n1) of dx through col2im: dx[n] = col2im(Wᵀ · dy[n]), added up in a padded image `xp`, its inside copied out. */
 export interface Col2imJob {
   readonly kind: 'col2im';
   readonly d: ConvDims;
   readonly dy: number; readonly wt: number; readonly wtRows: number; readonly dyRows: number;
-  readonly dx: number; readonly dyn: number; readonly dcols: number; readonly n0: number; readonly n1: number;
+  readonly dx: number; readonly dyn: number; readonly dcols: number; readonly xp: number; readonly n0: number; readonly n1: number;
 }
 
 /** This thread's share of dwᵀ [Rp × Opad] = Σ over images [n0, n1) of cols(x[n]) · dy[n]ᵀ, through im2col. */
@@ -80,7 +83,7 @@ export interface Im2colWeightGradJob {
   readonly kind: 'im2colWeightGrad';
   readonly d: ConvDims;
   readonly x: number; readonly dy: number; readonly colRows: number; readonly dytRows: number;
-  readonly dwt: number; readonly cols: number; readonly dyt: number; readonly n0: number; readonly n1: number;
+  readonly dwt: number; readonly cols: number; readonly dyt: number; readonly xp: number; readonly n0: number; readonly n1: number;
 }
 
 /** Row tiles [m0, m1) of C [Mp × Np] = A · B (B packed). */
@@ -155,8 +158,11 @@ export function runJob(g: Gemm, job: Job): void {
     case 'im2col': {
       const { d } = job;
       const R = d.C * d.KH * d.KW, P = d.OH * d.OW, Pp = roundUp(P, TILE_N), Op = roundUp(d.O, TILE_M);
+      const { HP, WP } = paddedSize(d);
+      heap.fill(0, job.xp, job.xp + d.C * HP * WP); // the border stays zero: the copies fill the inside
       for (let n = job.n0; n < job.n1; n++) {
-        im2col(heap, job.cols, heap, job.x, n, d, true);
+        padImage(g, job.x + n * d.C * d.H * d.W, job.xp, d);
+        loweringKernels(g.memory).im2colPacked(4 * job.xp, d.C, HP, WP, d.KH, d.KW, d.SY, d.SX, d.OH, d.OW, 4 * job.cols);
         g.gemm({ a: job.w, aRows: job.wRows, b: job.cols, bRows: job.colRows, bPanel: TILE_N * R, c: job.tile, ldc: Pp }, Op, Pp, R, false);
         takeRows(heap, job.tile, Pp, job.y + n * d.O * P, d.O, P);
       }
@@ -165,24 +171,43 @@ export function runJob(g: Gemm, job: Job): void {
     case 'col2im': {
       const { d } = job;
       const R = d.C * d.KH * d.KW, P = d.OH * d.OW, Pp = roundUp(P, TILE_N), Rp = roundUp(R, TILE_M);
+      const { HP, WP } = paddedSize(d);
       for (let n = job.n0; n < job.n1; n++) {
-        packB(heap, job.dyn, heap, job.dy + n * d.O * P, d.O, P, false);
+        if (P % TILE_N === 0) g.pack(job.dy + n * d.O * P, job.dyn, d.O, P, false);
+        else packB(heap, job.dyn, heap, job.dy + n * d.O * P, d.O, P, false);
         g.gemm({ a: job.wt, aRows: job.wtRows, b: job.dyn, bRows: job.dyRows, bPanel: TILE_N * d.O, c: job.dcols, ldc: Pp }, Rp, Pp, d.O, false);
-        col2im(heap, job.dx, heap, job.dcols, Pp, n, d);
+        heap.fill(0, job.xp, job.xp + d.C * HP * WP);
+        loweringKernels(g.memory).col2im(4 * job.dcols, Pp, 4 * job.xp, d.C, HP, WP, d.KH, d.KW, d.SY, d.SX, d.OH, d.OW);
+        // the inside of the padded dx is dx[n]
+        streamKernels(g.memory).copyPlanes(4 * (job.xp + d.PY * WP + d.PX), 4 * (job.dx + n * d.C * d.H * d.W), d.C, d.H, 4 * d.W, 4 * WP, 4 * d.W, 4 * HP * WP, 4 * d.H * d.W);
       }
       return;
     }
     case 'im2colWeightGrad': {
       const { d } = job;
       const R = d.C * d.KH * d.KW, P = d.OH * d.OW, Rp = roundUp(R, TILE_M), Opad = roundUp(d.O, TILE_N);
+      const { HP, WP } = paddedSize(d);
       heap.fill(0, job.cols + R * P, job.cols + Rp * P); // cols' padding rows
       heap.fill(0, job.dwt, job.dwt + Rp * Opad);
+      heap.fill(0, job.xp, job.xp + d.C * HP * WP);
       for (let n = job.n0; n < job.n1; n++) {
-        im2col(heap, job.cols, heap, job.x, n, d, false);
-        packB(heap, job.dyt, heap, job.dy + n * d.O * P, P, d.O, true);
+        padImage(g, job.x + n * d.C * d.H * d.W, job.xp, d);
+        loweringKernels(g.memory).im2colRows(4 * job.xp, d.C, HP, WP, d.KH, d.KW, d.SY, d.SX, d.OH, d.OW, 4 * job.cols);
+        // dy[n] [O × P] is dy[n]ᵀ [P × O] stored transposed
+        if (d.O % TILE_N === 0 && P % 4 === 0) g.pack(job.dy + n * d.O * P, job.dyt, P, d.O, true);
+        else packB(heap, job.dyt, heap, job.dy + n * d.O * P, P, d.O, true);
         g.gemm({ a: job.cols, aRows: job.colRows, b: job.dyt, bRows: job.dytRows, bPanel: TILE_N * P, c: job.dwt, ldc: Opad }, Rp, Opad, P, n > job.n0);
       }
       return;
     }
   }
+}
+
+/** The padded image of a convolution: H + 2·PY rows of W + 2·PX. */
+export const paddedSize = (d: ConvDims): { HP: number; WP: number } => ({ HP: d.H + 2 * d.PY, WP: d.W + 2 * d.PX });
+
+/** Copies image x [C, H, W] (at float `from`) into the inside of the padded image at `to` (its border left as it is). */
+function padImage(g: Gemm, from: number, to: number, d: ConvDims): void {
+  const { HP, WP } = paddedSize(d);
+  streamKernels(g.memory).copyPlanes(4 * from, 4 * (to + d.PY * WP + d.PX), d.C, d.H, 4 * d.W, 4 * d.W, 4 * WP, 4 * d.H * d.W, 4 * HP * WP);
 }

@@ -13,7 +13,7 @@
 import { Arena } from './arena.js';
 import { createSharedMemory, Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
 import { streamKernels } from './streams.js';
-import { wideSizes, type Job, type Padded } from './jobs.js';
+import { paddedSize, wideSizes, type Job, type Padded } from './jobs.js';
 import { packB, placeA, type ConvDims } from './lowering.js';
 import { imagesPerGroup, scratchLayout, tileSizes, transformWeights, weightGradFromTransformed, weightGradImagesPerGroup, weightGradLayout, winogradFits, XI, type WinogradJob, type WinogradWeightGradJob } from './winograd.js';
 import { callingThreadOnly, parseThreads, type SimdThreadPool, type SimdThreadPoolFactory } from './threads.js';
@@ -391,7 +391,8 @@ function im2colConv(x: Float32Array, w: Float32Array, d: ConvDims): Float32Array
   const { gemm, pool } = start();
   const R = d.C * d.KH * d.KW, P = d.OH * d.OW, Op = roundUp(d.O, TILE_M), Pp = roundUp(P, TILE_N);
   const threads = threadsFor(convFlop(d), d.N);
-  const scratch = align(R * Pp + Op * Pp); // cols (packed) | y tile
+  const { HP, WP } = paddedSize(d);
+  const scratch = align(R * Pp + Op * Pp) + align(d.C * HP * WP); // cols (packed) | y tile | padded image
   const result = resultArray(d.N * d.O * P);
   const xHome = homeOf(x);
   const { at: [XS, W, WROWS, COLROWS, YS, S], end } = layout([xHome === null ? x.length : 0, d.O * R, Op, R, result === null ? d.N * d.O * P : 0, threads * scratch]);
@@ -406,7 +407,7 @@ function im2colConv(x: Float32Array, w: Float32Array, d: ConvDims): Float32Array
   for (let t = 0; t < threads; t++) {
     const [n0, n1] = share(d.N, threads, t);
     const cols = S + t * scratch;
-    jobs.push({ kind: 'im2col', d, x: X, w: W, wRows: WROWS, colRows: COLROWS, y: Y, cols, tile: cols + R * Pp, n0, n1 });
+    jobs.push({ kind: 'im2col', d, x: X, w: W, wRows: WROWS, colRows: COLROWS, y: Y, cols, tile: cols + R * Pp, xp: cols + align(R * Pp + Op * Pp), n0, n1 });
   }
   pool.run(jobs);
   return result?.array ?? heap.slice(Y, Y + d.N * d.O * P);
@@ -417,7 +418,8 @@ function col2imInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float3
   const R = d.C * d.KH * d.KW, Rp = roundUp(R, TILE_M), P = d.OH * d.OW, Pp = roundUp(P, TILE_N);
   const dxSize = d.N * d.C * d.H * d.W;
   const threads = threadsFor(convFlop(d), d.N);
-  const scratch = align(d.O * Pp + Rp * Pp); // dy[n] (packed) | dcols
+  const { HP, WP } = paddedSize(d);
+  const scratch = align(d.O * Pp + Rp * Pp) + align(d.C * HP * WP); // dy[n] (packed) | dcols | padded dx[n]
   const result = resultArray(dxSize);
   const dyHome = homeOf(dy);
   const { at: [DYS, WT, WTROWS, DYROWS, DXS, S], end } = layout([dyHome === null ? dy.length : 0, R * d.O, Rp, d.O, result === null ? dxSize : 0, threads * scratch]);
@@ -428,12 +430,11 @@ function col2imInputGrad(dy: Float32Array, w: Float32Array, d: ConvDims): Float3
   placeA(heap, WT, d.O, w, 0, R, d.O, true);
   gemm.writeRows(WTROWS, Rp, R, (r) => r * d.O);
   gemm.writeRows(DYROWS, d.O, d.O, (k) => TILE_N * k);
-  heap.fill(0, DX, DX + dxSize);
   const jobs: Job[] = [];
   for (let t = 0; t < threads; t++) {
     const [n0, n1] = share(d.N, threads, t);
     const dyn = S + t * scratch;
-    jobs.push({ kind: 'col2im', d, dy: DY, wt: WT, wtRows: WTROWS, dyRows: DYROWS, dx: DX, dyn, dcols: dyn + d.O * Pp, n0, n1 });
+    jobs.push({ kind: 'col2im', d, dy: DY, wt: WT, wtRows: WTROWS, dyRows: DYROWS, dx: DX, dyn, dcols: dyn + d.O * Pp, xp: dyn + align(d.O * Pp + Rp * Pp), n0, n1 });
   }
   pool.run(jobs);
   return result?.array ?? heap.slice(DX, DX + dxSize);
@@ -443,7 +444,8 @@ function im2colWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float
   const { gemm, pool } = start();
   const R = d.C * d.KH * d.KW, Rp = roundUp(R, TILE_M), Opad = roundUp(d.O, TILE_N), P = d.OH * d.OW;
   const threads = threadsFor(convFlop(d), d.N);
-  const scratch = align(Rp * P + P * Opad); // cols (row-major) | dy[n]ᵀ (packed)
+  const { HP, WP } = paddedSize(d);
+  const scratch = align(Rp * P + P * Opad) + align(d.C * HP * WP); // cols (row-major) | dy[n]ᵀ (packed) | padded image
   const part = align(Rp * Opad);
   const dyHome = homeOf(dy), xHome = homeOf(x);
   const { at: [DYS, XS, COLROWS, DYTROWS, DWT, S], end } = layout([dyHome === null ? dy.length : 0, xHome === null ? x.length : 0, Rp, P, threads * part, threads * scratch]);
@@ -458,7 +460,7 @@ function im2colWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Float
   for (let t = 0; t < threads; t++) {
     const [n0, n1] = share(d.N, threads, t);
     const cols = S + t * scratch;
-    jobs.push({ kind: 'im2colWeightGrad', d, x: X, dy: DY, colRows: COLROWS, dytRows: DYTROWS, dwt: DWT + t * part, cols, dyt: cols + Rp * P, n0, n1 });
+    jobs.push({ kind: 'im2colWeightGrad', d, x: X, dy: DY, colRows: COLROWS, dytRows: DYTROWS, dwt: DWT + t * part, cols, dyt: cols + Rp * P, xp: cols + align(Rp * P + P * Opad), n0, n1 });
   }
   pool.run(jobs);
   return gatherWeightGrad(heap, DWT, part, threads, d.O, R, Opad);

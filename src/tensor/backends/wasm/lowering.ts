@@ -1,7 +1,7 @@
 /**
  * Laying operands out for the GEMM kernel (./gemm.ts), and convolution as matrix products.
- * Every function reads and writes plain float arrays at float offsets — in practice the kernel's
- * memory (`Gemm.heap`), which the worker threads share.
+ * Every function reads and writes plain float arrays (or, the wasm kernels at the end, the memory)
+ * at float offsets — in practice the kernel's memory (`Gemm.heap`), which the worker threads share.
  *
  * Convolution as matrix products (im2col, as in Caffe). For one image n, write the input values
  * each output position reads as the columns of a matrix, one row per (c, ky, kx):
@@ -15,9 +15,12 @@
  *   dcols = Wᵀ · dy[n], then dx[n] = col2im(dcols): every dcols entry added back to the x element
  *                                          its cols entry was copied from (the input gradient)
  *
- * The heavy work is the three products; im2col and col2im move each value a handful of times.
+ * The heavy work is the three products; im2col and col2im move each value a handful of times
+ * (wasm kernels below: in JavaScript they took as long as the products). The route for layers of
+ * any stride; stride-1 layers avoid the cols matrix altogether (./jobs.ts, ./winograd.ts).
  */
-import { packedIndex, roundUp, TILE_N } from './gemm.js';
+import { assemble, FunctionBody, I32 } from './assembler.js';
+import { TILE_N } from './gemm.js';
 
 /**
  * Sizes of a 2-D convolution, named as in src/nn/ops/conv2d.ts: x [N, C, H, W], w [O, C, KH, KW],
@@ -69,57 +72,101 @@ export function takeRows(a: Float32Array, from: number, ld: number, to: number, 
   else for (let r = 0; r < rows; r++) a.copyWithin(to + r * cols, from + r * ld, from + r * ld + cols);
 }
 
+// ── im2col and col2im as wasm kernels, over zero-padded images ──
+//
+// Each thread pads its image into its scratch first (./jobs.ts), so the kernels need no bounds
+// tests: cols' entry (r, p) for r = (c, ky, kx), p = (oy, ox) is xp[c, oy·sy + ky, ox·sx + kx] of
+// the padded image xp [C, HP, WP] — a padding entry is one of its zeros — and col2im adds each dcols
+// entry into that same place of a padded dx, whose inside is then copied out. One float a step
+// (the strided gathers do not vectorise simply), still several times JavaScript's bounds-checked
+// loop with its index arithmetic.
+
 /**
- * cols (see the header) of image n of x (in `src` from float `x`) into `dst` from `to`: packed in
- * panels as the kernel's B (`packed`; padding columns zero), or row-major, rows OH·OW long, as its A.
+ * im2col(xp, C, HP, WP, KH, KW, SY, SX, OH, OW, to): cols of one padded image into `to`, packed in
+ * panels as the GEMM's B (im2colPacked: padding columns up to a whole panel zero) or row-major,
+ * rows OH·OW long, as its A (im2colRows). Byte addresses.
  */
-export function im2col(dst: Float32Array, to: number, src: Float32Array, x: number, n: number, d: ConvDims, packed: boolean): void {
-  const { C, H, W, KH, KW, OH, OW, SY, SX, PY, PX } = d;
-  const R = C * KH * KW, P = OH * OW;
-  for (let c = 0; c < C; c++) {
-    const plane = x + (n * C + c) * H * W;
-    for (let ky = 0; ky < KH; ky++) {
-      for (let kx = 0; kx < KW; kx++) {
-        const r = (c * KH + ky) * KW + kx;
-        let p = 0;
-        for (let oy = 0; oy < OH; oy++) {
-          const iy = oy * SY - PY + ky;
-          const row = plane + iy * W;
-          for (let ox = 0; ox < OW; ox++, p++) {
-            const ix = ox * SX - PX + kx;
-            const v = iy >= 0 && iy < H && ix >= 0 && ix < W ? src[row + ix] : 0;
-            dst[to + (packed ? packedIndex(r, p, R) : r * P + p)] = v;
-          }
-        }
-        if (packed) for (; p < roundUp(P, TILE_N); p++) dst[to + packedIndex(r, p, R)] = 0;
-      }
-    }
-  }
+function im2colFunction(packed: boolean): FunctionBody {
+  const f = new FunctionBody(packed ? 'im2colPacked' : 'im2colRows', 11);
+  const [xp, C, HP, WP, KH, KW, SY, SX, OH, OW, to] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const c = f.local(I32), ky = f.local(I32), kx = f.local(I32), r = f.local(I32), oy = f.local(I32), ox = f.local(I32);
+  const p = f.local(I32), R = f.local(I32), P = f.local(I32), Pp = f.local(I32), row = f.local(I32);
+  f.get(C).get(KH).mul().get(KW).mul().set(R);
+  f.get(OH).get(OW).mul().set(P);
+  f.get(P).i32(7).add().i32(-8).and().set(Pp);
+  // where entry (r, p) goes: packed ((⌊p/8⌋·R + r)·8 + p mod 8), or row-major (r·P + p); bytes
+  const at = (): void => {
+    if (packed) f.get(p).i32(3).shrU().get(R).mul().get(r).add().i32(8).mul().get(p).i32(7).and().add();
+    else f.get(r).get(P).mul().get(p).add();
+    f.i32(4).mul().get(to).add();
+  };
+  f.i32(0).set(r);
+  f.forRange(c, 0, C, 1, () => {
+    f.forRange(ky, 0, KH, 1, () => {
+      f.forRange(kx, 0, KW, 1, () => {
+        f.i32(0).set(p);
+        f.forRange(oy, 0, OH, 1, () => {
+          // row = xp + ((c·HP + oy·SY + ky)·WP + kx)·4: the padded row and column window (oy, 0) reads
+          f.get(c).get(HP).mul().get(oy).get(SY).mul().add().get(ky).add().get(WP).mul().get(kx).add().i32(4).mul().get(xp).add().set(row);
+          f.forRange(ox, 0, OW, 1, () => {
+            at();
+            f.get(row).get(ox).get(SX).mul().i32(4).mul().add().f32Load(0).f32Store(0);
+            f.addTo(p, () => f.i32(1));
+          });
+        });
+        if (packed) f.whileBelow(p, Pp, 1, () => { at(); f.i32(0).i32Store(0); f.addTo(p, () => f.i32(1)); }); // zero (as bits)
+        f.addTo(r, () => f.i32(1));
+      });
+    });
+  });
+  return f;
 }
 
 /**
- * The reverse of im2col: each entry of dcols (in `src` from float `from`, row-major, row stride
- * ld) added into the x element it came from, in image n of dx (in `dst` from float `dx`).
+ * col2im(from, ld, dxp, C, HP, WP, KH, KW, SY, SX, OH, OW): each entry (r, p) of dcols (at `from`,
+ * row-major, rows ld floats apart) added into the place of the padded dx [C, HP, WP] at dxp that
+ * im2col read it from, in im2col's order. Byte addresses (ld in floats).
  */
-export function col2im(dst: Float32Array, dx: number, src: Float32Array, from: number, ld: number, n: number, d: ConvDims): void {
-  const { C, H, W, KH, KW, OH, OW, SY, SX, PY, PX } = d;
-  for (let c = 0; c < C; c++) {
-    const plane = dx + (n * C + c) * H * W;
-    for (let ky = 0; ky < KH; ky++) {
-      for (let kx = 0; kx < KW; kx++) {
-        let at = from + ((c * KH + ky) * KW + kx) * ld;
-        for (let oy = 0; oy < OH; oy++) {
-          const iy = oy * SY - PY + ky;
-          if (iy >= 0 && iy < H) {
-            const row = plane + iy * W;
-            for (let ox = 0; ox < OW; ox++) {
-              const ix = ox * SX - PX + kx;
-              if (ix >= 0 && ix < W) dst[row + ix] += src[at + ox];
-            }
-          }
-          at += OW;
-        }
-      }
-    }
+function col2imFunction(): FunctionBody {
+  const f = new FunctionBody('col2im', 12);
+  const [from, ld, dxp, C, HP, WP, KH, KW, SY, SX, OH, OW] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const c = f.local(I32), ky = f.local(I32), kx = f.local(I32), oy = f.local(I32), ox = f.local(I32);
+  const src = f.local(I32), rowStart = f.local(I32), row = f.local(I32), to = f.local(I32);
+  f.get(from).set(rowStart);
+  f.forRange(c, 0, C, 1, () => {
+    f.forRange(ky, 0, KH, 1, () => {
+      f.forRange(kx, 0, KW, 1, () => {
+        f.get(rowStart).set(src);
+        f.forRange(oy, 0, OH, 1, () => {
+          f.get(c).get(HP).mul().get(oy).get(SY).mul().add().get(ky).add().get(WP).mul().get(kx).add().i32(4).mul().get(dxp).add().set(row);
+          f.forRange(ox, 0, OW, 1, () => {
+            f.get(row).get(ox).get(SX).mul().i32(4).mul().add().set(to);
+            f.get(to).get(to).f32Load(0).get(src).f32Load(0).f32Add().f32Store(0);
+            f.addTo(src, () => f.i32(4));
+          });
+        });
+        f.addTo(rowStart, () => f.get(ld).i32(4).mul()); // the next row of dcols
+      });
+    });
+  });
+  return f;
+}
+
+const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
+
+export type LoweringKernels = Readonly<Record<'im2colPacked' | 'im2colRows' | 'col2im', (...args: number[]) => void>>;
+
+let compiled: WebAssembly.Module | null = null;
+const instances = new WeakMap<WebAssembly.Memory, LoweringKernels>();
+
+/** The im2col and col2im kernels over `memory` (one instance per thread and memory). */
+export function loweringKernels(memory: WebAssembly.Memory): LoweringKernels {
+  let kernels = instances.get(memory);
+  if (kernels === undefined) {
+    compiled ??= new WebAssembly.Module(assemble([im2colFunction(true), im2colFunction(false), col2imFunction()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }));
+    const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
+    kernels = Object.fromEntries(Object.entries(exports).filter(([, fn]) => typeof fn === 'function')) as LoweringKernels;
+    instances.set(memory, kernels);
   }
+  return kernels;
 }

@@ -18,7 +18,7 @@ g.setGpuMode(mode as g.GpuMode);
 // In webasm mode matmul and conv2d run the backend's hand-written SIMD kernels, and the memory-bound
 // ops of a training step its plain loops (k.simd; src/tensor/backends/wasm); their rows run a second
 // time with those turned off, so the ops' gpu.js kernels are checked in this mode too.
-const SIMD_OPS = ['matmul', 'conv2d', 'batchNorm', 'batchStats', 'relu', 'frelu', 'add', 'sub', 'mul', 'expand', 'permute', 'reshape', 'dropout', 'maxPool2d'];
+const SIMD_OPS = ['matmul', 'conv2d', 'batchNorm', 'batchStats', 'relu', 'frelu', 'add', 'sub', 'mul', 'expand', 'permute', 'reshape', 'dropout', 'maxPool2d', 'avgPool2d'];
 
 for (const c of [...OP_ROWS, ...COMPOSITE_ROWS]) {
   compare(c, true);

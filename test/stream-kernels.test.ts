@@ -1,7 +1,7 @@
 /**
  * The webasm mode's streaming kernels (src/tensor/backends/wasm/loops.ts, streams.ts): batchNorm,
- * batchStats, relu, frelu, add, sub, mul, dropout, a matrix's permute, a scalar's expand and 2×2
- * max pooling — the per-channel ones walked by planes and by columns — forward and every
+ * batchStats, relu, frelu, add, sub, mul, dropout, a matrix's permute, expand (a scalar's, long
+ * runs' copies and their sums), 2×2 max pooling and average pooling (at stride 2, global) — the per-channel ones walked by planes and by columns — forward and every
  * gradient, on 1 and 2 threads against the
  * reference backend — at sizes big enough that the work is split between the threads (the op-test
  * table's shapes are too small to be split), with the planes' channels counted on from a thread's
@@ -10,7 +10,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
-import { batchNorm, batchStats, conv2d, dropout, frelu, maxPool2d, relu } from '../src/nn/ops/index.js';
+import { avgPool2d, batchNorm, batchStats, conv2d, dropout, frelu, maxPool2d, relu } from '../src/nn/ops/index.js';
 import { permute } from '../src/autograd/ops/permute.js';
 import { add } from '../src/autograd/ops/add.js';
 import { sub } from '../src/autograd/ops/sub.js';
@@ -94,6 +94,16 @@ const cases: Record<string, Case> = {
   // in some; a window's first NaN is its max and takes dy, whatever else it holds.
   'maxPool2d 2×2 stride 2, NaN and ±∞': (t) => maxPool2d.apply({ x: t('x', withNonFinite(values(N_X, 'x')), X) }, pool2x2),
   'relu, NaN and ±∞': (t) => relu.apply({ x: t('x', withNonFinite(values(N_X, 'x')), X) }),
+  // dx's zeros between the windows are written, not left from fresh memory: a block of x's size, full of values, is given back first
+  'avgPool2d 1×1 stride 2, dx in a reused block': (t) => {
+    add.apply({ a: t('a', values(N_X, 'a'), X, false), b: t('b', values(N_X, 'b'), X, false) }).dispose();
+    return avgPool2d.apply({ x: t('x', values(N_X, 'x'), X) }, { kernelSize: [1, 1], stride: [2, 2], padding: [0, 0] });
+  },
+  'avgPool2d 2×2 stride 2': (t) => avgPool2d.apply({ x: t('x', values(N_X, 'x'), X) }, pool2x2),
+  'avgPool2d global 32×32': (t) => avgPool2d.apply({ x: t('x', values(N_X, 'x'), X) }, { kernelSize: [32, 32], stride: [32, 32], padding: [0, 0] }),
+  // ResNet's option-A shortcut: [N, 1, L] copied twice (the SIMD sum of the copies, by blocks), and the mask [1, 2, 1] filled out
+  'expand [17, 1, 12288] to [17, 2, 12288]': (t) => expand.apply({ x: t('x', values(N_X, 'x'), [17, 1, 12 * 1024]) }, { shape: [17, 2, 12 * 1024] }),
+  'expand [1, 2, 1] to [17, 2, 12288]': (t) => expand.apply({ x: t('x', values(2, 'x'), [1, 2, 1]) }, { shape: [17, 2, 12 * 1024] }),
 };
 
 function withNonFinite(v: Float32Array): Float32Array {
@@ -118,6 +128,9 @@ for (const shape of [[300, 520], [140, 12, 9, 9]]) {
   byColumns[`batchStats on x [${shape.join(', ')}]`] = (t) => batchStats.apply({ x: t('x', values(n, 'x', 3), shape, false) });
   byColumns[`frelu, b per channel, on x [${shape.join(', ')}]`] = (t) => frelu.apply({ x: t('x', values(n, 'x'), shape), b: t('b', values(C, 'b'), [C]) });
 }
+
+// A bias [512] over [300, 512]: one block of 300 copies, its columns split between the threads (the second's first is 256).
+byColumns['expand [512] to [300, 512]'] = (t) => expand.apply({ x: t('x', values(512, 'x'), [512]) }, { shape: [300, 512] });
 
 const allCases: [string, Case][] = [...Object.entries(cases).map(([name, apply]): [string, Case] => [`${name} on x [${X.join(', ')}]`, apply]), ...Object.entries(byColumns)];
 

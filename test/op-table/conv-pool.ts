@@ -112,6 +112,23 @@ export const CONV_POOL_ROWS: OpRow[] = [
     shapes: { x: [2, 3, 8, 8] }, attrs: { kernelSize: [8, 8], stride: [8, 8], padding: [0, 0] },
   }),
   row(avgPool2d, {
+    name: 'global 2×6, stride 1 (SIMD in webasm, as the 8×8)',
+    shapes: { x: [3, 2, 2, 6] }, attrs: { kernelSize: [2, 6], stride: [1, 1], padding: [0, 0] },
+  }),
+  // Windows of 1 or 2 columns at stride 2 over rows of 8 or 16: webasm's SIMD kernels (avg-pool2d.ts).
+  row(avgPool2d, {
+    name: '1×1 stride 2, every other pixel (SIMD in webasm)',
+    shapes: { x: [2, 3, 4, 8] }, attrs: { kernelSize: [1, 1], stride: [2, 2], padding: [0, 0] },
+  }),
+  row(avgPool2d, {
+    name: '2×2 stride 2 on 8 columns (SIMD in webasm)',
+    shapes: { x: [2, 3, 4, 8] }, attrs: { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] },
+  }),
+  row(avgPool2d, {
+    name: '2×1 stride [3, 2], rows between the windows (SIMD in webasm)',
+    shapes: { x: [1, 2, 6, 16] }, attrs: { kernelSize: [2, 1], stride: [3, 2], padding: [0, 0] },
+  }),
+  row(avgPool2d, {
     name: 'non-square 3×2 stride [1, 2] pad [1, 0] on 4×5',
     shapes: { x: [1, 2, 4, 5] }, attrs: { kernelSize: [3, 2], stride: [1, 2], padding: [1, 0] },
   }),

@@ -36,6 +36,10 @@ export const MATH_ROWS: OpRow[] = [
   row(P.max, { name: 'all axes', shapes: { x: [2, 5] }, attrs: { axes: [0, 1], keepDims: false }, gen: { x: 'distinct' } }),
   row(P.expand, { name: '[3, 1] to [2, 3, 4]', shapes: { x: [3, 1] }, attrs: { shape: [2, 3, 4] } }),
   row(P.expand, { name: 'scalar to [2, 3]', shapes: { x: [] }, attrs: { shape: [2, 3] } }),
+  // Long innermost runs: webasm copies them in the SIMD kernels' memory, and sums [A, R, B] copies with a SIMD kernel (expand.ts).
+  row(P.expand, { name: '[2, 1, 16] to [2, 3, 16] (SIMD copies, blocks summed)', shapes: { x: [2, 1, 16] }, attrs: { shape: [2, 3, 16] } }),
+  row(P.expand, { name: '[20] to [3, 20] (SIMD copies, columns summed)', shapes: { x: [20] }, attrs: { shape: [3, 20] } }),
+  row(P.expand, { name: '[1, 3, 1] to [2, 3, 16] (SIMD fills and copies)', shapes: { x: [1, 3, 1] }, attrs: { shape: [2, 3, 16] } }),
   row(P.reshape, { name: '[2, 6] to [3, 2, 2]', shapes: { x: [2, 6] }, attrs: { shape: [3, 2, 2] } }),
   row(P.permute, { name: '[2, 3, 4] to [4, 2, 3]', shapes: { x: [2, 3, 4] }, attrs: { axes: [2, 0, 1] } }),
   row(P.permute, { name: 'matrix transpose', shapes: { x: [3, 5] }, attrs: { axes: [1, 0] } }),

@@ -14,11 +14,20 @@
  *
  * The reference backward scatters dy/(KH·KW) over each window; gpu.js cannot scatter, so its
  * backward gathers: each thread takes one x element and sums dy over the windows that cover it.
+ *
+ * In webasm mode windows of 1 or 2 columns at stride 2, 1 or 2 rows and no padding — 1×1 stride 2
+ * (the subsampling of ResNet's option-A shortcut), 2×2 stride 2, 2×1, 1×2 — run as wasm SIMD
+ * kernels, four windows a step (k.simd(loopKernels), src/tensor/backends/wasm/loops.ts). Their
+ * windows are disjoint and their area a power of two, so the forward's float64 sum times 1/area
+ * and the backward's dy·(1/area) equal the reference's divisions bit for bit. So does a window
+ * over the whole plane (the global pool; H·W a multiple of 4): a float64 sum per plane, then a
+ * fill of dy/(H·W) per plane.
  */
 import { defineOp } from '../../autograd/op.js';
 import { sizeOf } from '../../tensor/shape.js';
-import type { Flat, Thread } from '../../tensor/op-def.js';
-import { coveringWindowsSum, poolDims, poolOutputShape, type Pool2dAttrs } from './window.js';
+import type { Flat, GpuKit, Thread } from '../../tensor/op-def.js';
+import { loopKernels } from '../../tensor/backends/wasm/loops.js';
+import { coveringWindowsSum, poolDims, poolOutputShape, type Pool2dAttrs, type PoolDims } from './window.js';
 
 export const avgPool2d = defineOp({
   name: 'avgPool2d',
@@ -76,35 +85,64 @@ export const avgPool2d = defineOp({
   },
 
   gpu: {
-    // One thread per y element.
-    forward: (k, { x }, { shapes, attrs, outShape }) =>
-      k.run(
-        function (this: Thread, x: Flat) {
-          const ox = this.thread.x % this.constants.OW;
-          const r = Math.floor(this.thread.x / this.constants.OW);
-          const oy = r % this.constants.OH;
-          const plane = Math.floor(r / this.constants.OH);
-          let s = 0;
-          for (let ky = 0; ky < this.constants.KH; ky++) {
-            const iy = oy * this.constants.SY - this.constants.PY + ky;
-            if (iy >= 0 && iy < this.constants.H) {
-              for (let kx = 0; kx < this.constants.KW; kx++) {
-                const ix = ox * this.constants.SX - this.constants.PX + kx;
-                if (ix >= 0 && ix < this.constants.W) s += x[(plane * this.constants.H + iy) * this.constants.W + ix];
+    // One thread per y element (or the SIMD kernels: see the header).
+    forward: (k, { x }, { shapes, attrs, outShape }) => {
+      const d = poolDims(shapes.x, attrs, outShape);
+      return (
+        simdPooling(k, d)?.avgPoolStride2(x, strideTwo(d)) ??
+        wholePlanes(k, d)?.planeMeans(x, d.N * d.C, d.H * d.W) ??
+        k.run(
+          function (this: Thread, x: Flat) {
+            const ox = this.thread.x % this.constants.OW;
+            const r = Math.floor(this.thread.x / this.constants.OW);
+            const oy = r % this.constants.OH;
+            const plane = Math.floor(r / this.constants.OH);
+            let s = 0;
+            for (let ky = 0; ky < this.constants.KH; ky++) {
+              const iy = oy * this.constants.SY - this.constants.PY + ky;
+              if (iy >= 0 && iy < this.constants.H) {
+                for (let kx = 0; kx < this.constants.KW; kx++) {
+                  const ix = ox * this.constants.SX - this.constants.PX + kx;
+                  if (ix >= 0 && ix < this.constants.W) s += x[(plane * this.constants.H + iy) * this.constants.W + ix];
+                }
               }
             }
-          }
-          return s / (this.constants.KH * this.constants.KW);
-        },
-        sizeOf(outShape),
-        [x],
-        poolDims(shapes.x, attrs, outShape),
-      ),
+            return s / (this.constants.KH * this.constants.KW);
+          },
+          sizeOf(outShape),
+          [x],
+          d,
+        )
+      );
+    },
 
     // Gather form: thread (plane, iy, ix) sums dy over the windows that cover it, divided by the
     // window area (window.ts: the gather maxPool2d shares).
-    backward: (k, _, dy, { shapes, attrs, outShape }) => ({
-      dx: coveringWindowsSum(k, dy, poolDims(shapes.x, attrs, outShape), null, attrs.kernelSize[0] * attrs.kernelSize[1]),
-    }),
+    backward: (k, _, dy, { shapes, attrs, outShape }) => {
+      const d = poolDims(shapes.x, attrs, outShape);
+      const dx = simdPooling(k, d)?.avgPoolStride2Backward(dy, strideTwo(d)) ?? wholePlanes(k, d)?.planeMeansBackward(dy, d.N * d.C, d.H * d.W);
+      return { dx: dx ?? coveringWindowsSum(k, dy, d, null, d.KH * d.KW) };
+    },
   },
 });
+
+/**
+ * The SIMD kernels in webasm mode, for windows of KW ≤ 2 columns at stride 2 and KH ≤ 2 rows, no
+ * more than the vertical stride, without padding, over planes of H a multiple of that stride and
+ * W a multiple of 8 (whole vectors of windows); else null.
+ */
+function simdPooling(k: GpuKit, d: PoolDims) {
+  const fits = d.SX === 2 && d.KW <= 2 && d.KH <= 2 && d.KH <= d.SY && d.PY === 0 && d.PX === 0 && d.H % d.SY === 0 && d.W % 8 === 0;
+  return fits ? k.simd(loopKernels) : null;
+}
+
+/** The windows as those kernels take them. */
+function strideTwo(d: PoolDims) {
+  return { planes: d.N * d.C, H: d.H, W: d.W, SY: d.SY, KH: d.KH, KW: d.KW };
+}
+
+/** The SIMD kernels in webasm mode for one window over each whole plane, without padding, H·W a multiple of 4; else null. */
+function wholePlanes(k: GpuKit, d: PoolDims) {
+  const fits = d.KH === d.H && d.KW === d.W && d.PY === 0 && d.PX === 0 && (d.H * d.W) % 4 === 0;
+  return fits ? k.simd(loopKernels) : null;
+}

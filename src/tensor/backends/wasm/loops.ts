@@ -1,7 +1,8 @@
 /**
  * The memory-bound ops of a training step — batch normalisation and its statistics, relu, frelu,
- * elementwise add (with alpha, the optimiser's updates), sub, mul, dropout's mask, a scalar's
- * expand, a matrix transpose, 2×2 max pooling — as the gpu backend runs them in webasm mode (`k.simd(loopKernels)` in the op files,
+ * elementwise add (with alpha, the optimiser's updates), sub, mul, dropout's mask, expand (a
+ * scalar's fill, long runs' copies, the sum of [A, R, B]'s copies), a matrix transpose, 2×2 max
+ * pooling, average pooling over windows of 1 or 2 columns at stride 2 or over whole planes — as the gpu backend runs them in webasm mode (`k.simd(loopKernels)` in the op files,
  * beside the matrix products of ./kernels.ts).
  *
  * Why. Each of these ops touches every element a few times and computes little. As gpu.js webasm
@@ -378,6 +379,125 @@ function maxPool2x2Backward(x: Float32Array, dy: Float32Array, planes: number, H
   return result(heap, dx);
 }
 
+// ── average pooling, windows of 1 or 2 columns at stride 2 ──
+
+/** An average pooling's windows as the stride-2 kernels take them (./streams.ts `strideTwoRows`): x [planes, H, W], SY rows apart, KH × KW. */
+interface StrideTwoPooling {
+  readonly planes: number;
+  readonly H: number;
+  readonly W: number;
+  readonly SY: number;
+  readonly KH: number;
+  readonly KW: number;
+}
+
+/** Runs `name` over the planes·H/SY rows of windows, each thread its own rows; `args` are x- or y-shaped (W/2 floats per row of windows). */
+function strideTwoRows(name: StreamName, args: readonly (readonly [number, 'x' | 'y'])[], { planes, H, W, SY, KH, KW }: StrideTwoPooling, heap: Float32Array, SCALE: number): void {
+  heap[SCALE] = 1 / (KH * KW);
+  const rows = (planes * H) / SY;
+  const threads = threadsFor(planes * H * W, rows);
+  const jobs: Job[] = [];
+  for (let t = 0; t < threads; t++) {
+    const [r0, r1] = share(rows, threads, t);
+    const at = args.map(([a, shaped]) => 4 * (a + r0 * (shaped === 'x' ? SY * W : W / 2)));
+    jobs.push({ kind: 'stream', name, args: [...at, r1 - r0, W * 4, SY, KH, KW, SCALE * 4] });
+  }
+  start().pool.run(jobs);
+}
+
+/** avgPool2d's forward over such windows: each window's mean. */
+function avgPoolStride2(x: Float32Array, d: StrideTwoPooling): Float32Array {
+  const { heap, inputs: [X], outputs: [y], scratch: [SCALE] } = place([x], [(d.planes * d.H * d.W) / (2 * d.SY)], [1]);
+  strideTwoRows('avgPoolStride2', [[X, 'x'], [y.at, 'y']], d, heap, SCALE);
+  return result(heap, y);
+}
+
+/** Its dx: dy/(KH·KW) at each window's elements, 0 between the windows. */
+function avgPoolStride2Backward(dy: Float32Array, d: StrideTwoPooling): Float32Array {
+  const { heap, inputs: [DY], outputs: [dx], scratch: [SCALE] } = place([dy], [d.planes * d.H * d.W], [1]);
+  strideTwoRows('avgPoolStride2Grad', [[DY, 'y'], [dx.at, 'x']], d, heap, SCALE);
+  return result(heap, dx);
+}
+
+/**
+ * avgPool2d's forward with one window over each whole plane (the global average pool that ends the
+ * ResNets), x [planes, S] with S a multiple of 4: each plane's float64 sum (the per-channel sums
+ * kernel, walked by planes with one channel), divided by S.
+ */
+function planeMeans(x: Float32Array, planes: number, S: number): Float32Array {
+  const walk = walkOf({ N: planes, C: 1, S })!;
+  const { heap, inputs: [X], scratch: [SUMS] } = place([x], [], [walk.sums]);
+  walk.run('sums', [[X, 'x'], [SUMS, 'sums']]);
+  return Float32Array.from(new Float64Array(heap.buffer, SUMS * 4, planes), (sum) => sum / S);
+}
+
+/** Its dx: dy[p]/S at every element of plane p (a fill per plane). */
+function planeMeansBackward(dy: Float32Array, planes: number, S: number): Float32Array {
+  const { heap, outputs: [dx] } = place([], [planes * S]);
+  for (let p = 0; p < planes; p++) heap.fill(dy[p] / S, dx.at + p * S, dx.at + (p + 1) * S);
+  return result(heap, dx);
+}
+
+// ── broadcasting: expand and its backward ──
+
+/**
+ * A broadcast written as alternating groups of axes (src/autograd/ops/expand.ts `broadcastGroups`):
+ * each group either runs along x (`stretched` false: x's elements in order) or repeats what is
+ * inside it `size` times (x has size 1 there). [128, 1, 4096] → [128, 2, 4096] is
+ * [128 along, 2 repeated, 4096 along].
+ */
+export interface BroadcastGroup {
+  readonly size: number;
+  readonly stretched: boolean;
+}
+
+/**
+ * expand's forward in the kernels' memory, from the innermost group out: a group along x copies
+ * x's run (or lays out each of its inner blocks in turn), a repeated group fills (innermost) or
+ * copies its first block size − 1 times — memcpy and memset over the memory (TypedArray
+ * copyWithin and fill), one call per innermost run, so worth it when the runs are long.
+ */
+function broadcast(x: Float32Array, groups: readonly BroadcastGroup[]): Float32Array {
+  const ySize = groups.reduce((n, g) => n * g.size, 1);
+  const { heap, inputs: [X], outputs: [y] } = place([x], [ySize]);
+  // floats of y and of x inside one element of each group
+  const yInner = groups.map((_, i) => groups.slice(i + 1).reduce((n, g) => n * g.size, 1));
+  const xInner = groups.map((_, i) => groups.slice(i + 1).reduce((n, g) => n * (g.stretched ? 1 : g.size), 1));
+  const lay = (level: number, from: number, to: number): void => {
+    const { size, stretched } = groups[level];
+    if (level === groups.length - 1) {
+      if (stretched) heap.fill(heap[from], to, to + size);
+      else heap.copyWithin(to, from, from + size);
+    } else if (stretched) {
+      lay(level + 1, from, to);
+      for (let i = 1; i < size; i++) heap.copyWithin(to + i * yInner[level], to, to + yInner[level]);
+    } else {
+      for (let i = 0; i < size; i++) lay(level + 1, from + i * xInner[level], to + i * yInner[level]);
+    }
+  };
+  lay(0, X, y.at);
+  return result(heap, y);
+}
+
+/**
+ * expand's backward for dy [A, R, B] from x [A, 1, B] (B a multiple of 4): dx[a, ·] = Σ_r dy[a, r, ·],
+ * each thread its own blocks a — or, with fewer blocks than threads, its own columns of them.
+ */
+function sumCopiesOf(dy: Float32Array, A: number, R: number, B: number): Float32Array {
+  const { heap, inputs: [DY], outputs: [dx] } = place([dy], [A * B]);
+  const byBlocks = A >= start().pool.threads;
+  const parts = byBlocks ? A : B / 4;
+  const threads = threadsFor(dy.length, parts);
+  const jobs: Job[] = [];
+  for (let t = 0; t < threads; t++) {
+    const [p0, p1] = share(parts, threads, t);
+    const args = byBlocks ? [DY + p0 * R * B, dx.at + p0 * B, p1 - p0, R, B * 4, B * 4] : [DY + 4 * p0, dx.at + 4 * p0, A, R, (p1 - p0) * 16, B * 4];
+    jobs.push({ kind: 'stream', name: 'sumCopies', args: args.map((v, i) => (i < 2 ? 4 * v : v)) });
+  }
+  start().pool.run(jobs);
+  return result(heap, dx);
+}
+
 // ── the same as plain loops, for planes that are not whole vectors ──
 
 const plain = {
@@ -457,4 +577,4 @@ const plain = {
 };
 
 /** The kernels the op files ask the kit for (GpuKit.simd), in webasm mode. */
-export const loopKernels = { batchStats, batchNorm, batchNormBackward, relu, reluBackward, frelu, freluBiasGrad, add, addScaled, scale, sub, mul, neg, fill, copy, maskedScale, transpose, maxPool2x2, maxPool2x2Backward };
+export const loopKernels = { batchStats, batchNorm, batchNormBackward, relu, reluBackward, frelu, freluBiasGrad, add, addScaled, scale, sub, mul, neg, fill, copy, maskedScale, transpose, maxPool2x2, maxPool2x2Backward, avgPoolStride2, avgPoolStride2Backward, planeMeans, planeMeansBackward, broadcast, sumCopies: sumCopiesOf };

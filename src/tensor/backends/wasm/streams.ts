@@ -527,6 +527,124 @@ function maxPool2x2Grad(): FunctionBody {
   });
 }
 
+// ── average pooling, windows of 1 or 2 columns at stride 2 ──
+
+/**
+ * The rows of windows of an average pooling whose windows do not overlap and step 2 columns:
+ * KH ≤ SY rows (1 or 2) and KW ≤ 2 columns (1 or 2), no padding, H a multiple of SY and W = 2·OW
+ * — 1×1 stride 2 (subsampling: ResNet's option-A shortcut), 2×2 stride 2, 2×1, 1×2. Params first,
+ * then rows (planes·OH, consecutive: row r of windows starts at row r·SY of x), rowBytes (W·4, a
+ * multiple of 32), SY, KH, KW and the address of 1/(KH·KW) as a float32 (a power of two: the
+ * product is exact). step(at, yAt) runs for every 8 floats of a window row, `at` their byte
+ * address in x's first row of the window and `yAt` the byte offset of their four windows in y's
+ * row (both from the arrays' start).
+ */
+function strideTwoRows(name: string, arrays: number, step: (f: FunctionBody, p: { at: number; yAt: number; xRow: number; rowBytes: number; SY: number; KH: number; KW: number; scale: number; j: number }) => void): FunctionBody {
+  const f = new FunctionBody(name, arrays + 6);
+  const [rows, rowBytes, SY, KH, KW, scaleAt] = [arrays, arrays + 1, arrays + 2, arrays + 3, arrays + 4, arrays + 5];
+  const r = f.local(I32), j = f.local(I32), xRow = f.local(I32), yRow = f.local(I32), at = f.local(I32), yAt = f.local(I32), scale = f.local(V128);
+  f.get(scaleAt).v128Load32Splat(0).set(scale);
+  f.i32(0).set(xRow); // byte offsets of the window row in x (its first row) and of its row in y
+  f.i32(0).set(yRow);
+  f.forRange(r, 0, rows, 1, () => {
+    f.forRange(j, 0, rowBytes, 32, () => {
+      f.get(xRow).get(j).add().set(at);
+      f.get(yRow).get(j).i32(1).shrU().add().set(yAt);
+      step(f, { at, yAt, xRow, rowBytes, SY, KH, KW, scale, j });
+    });
+    f.get(xRow).get(rowBytes).get(SY).mul().add().set(xRow);
+    f.get(yRow).get(rowBytes).i32(1).shrU().add().set(yRow);
+  });
+  return f;
+}
+
+/**
+ * avgPoolStride2(x, y, rows, rowBytes, SY, KH, KW, scaleAt): each window's mean, as the reference
+ * computes it — a float64 sum taken in scan order (row by row, left then right), times 1/(KH·KW),
+ * rounded once to float32 — so equal to it bit for bit. The left and right columns of four
+ * windows are the even and odd floats of eight.
+ */
+function avgPoolStride2(): FunctionBody {
+  return strideTwoRows('avgPoolStride2', 2, (f, { at, yAt, rowBytes, KH, KW, scale }) => {
+    const lo = f.local(V128), hi = f.local(V128), scale64 = f.local(V128), ky = f.local(I32), row = f.local(I32), terms = f.local(V128);
+    const addTerms = (): void => {
+      f.set(terms);
+      f.get(lo).get(terms).f64x2PromoteLow().f64x2Add().set(lo);
+      f.get(hi).get(terms).get(terms).f32x4Shuffle([2, 3, 0, 1]).f64x2PromoteLow().f64x2Add().set(hi);
+    };
+    f.v128Zero().set(lo).v128Zero().set(hi);
+    f.get(0).get(at).add().set(row);
+    f.forRange(ky, 0, KH, 1, () => {
+      f.get(row).v128Load(0).get(row).v128Load(16).f32x4Shuffle([0, 2, 4, 6]);
+      addTerms();
+      f.if(() => f.get(KW).i32(2).eq(), () => {
+        f.get(row).v128Load(0).get(row).v128Load(16).f32x4Shuffle([1, 3, 5, 7]);
+        addTerms();
+      });
+      f.addTo(row, () => f.get(rowBytes));
+    });
+    f.get(scale).f64x2PromoteLow().set(scale64); // 1/(KH·KW) as two float64s
+    f.get(1).get(yAt).add();
+    f.get(lo).get(scale64).f64x2Mul().f32x4DemoteZero();
+    f.get(hi).get(scale64).f64x2Mul().f32x4DemoteZero();
+    f.f32x4Shuffle([0, 1, 4, 5]).v128Store(0);
+  });
+}
+
+/**
+ * avgPoolStride2Grad(dy, dx, rows, rowBytes, SY, KH, KW, scaleAt): dx = dy/(KH·KW) at each
+ * window's elements, 0 at the rest (the rows and columns between windows): the windows are
+ * disjoint, so each dx element is written once.
+ */
+function avgPoolStride2Grad(): FunctionBody {
+  return strideTwoRows('avgPoolStride2Grad', 2, (f, { at, yAt, rowBytes, SY, KH, KW, scale }) => {
+    const d = f.local(V128), right = f.local(V128), ky = f.local(I32), row = f.local(I32);
+    f.get(0).get(yAt).add().v128Load(0).get(scale).f32x4Mul().set(d);
+    f.if(() => f.get(KW).i32(2).eq(), () => f.get(d).set(right), () => f.v128Zero().set(right)); // the right column's share
+    f.get(1).get(at).add().set(row);
+    f.forRange(ky, 0, SY, 1, () => {
+      f.if(() => f.get(ky).get(KH).ltS(), () => {
+        f.get(row).get(d).get(right).f32x4Shuffle([0, 4, 1, 5]).v128Store(0);
+        f.get(row).get(d).get(right).f32x4Shuffle([2, 6, 3, 7]).v128Store(16);
+      }, () => {
+        f.get(row).v128Zero().v128Store(0);
+        f.get(row).v128Zero().v128Store(16);
+      });
+      f.addTo(row, () => f.get(rowBytes));
+    });
+  });
+}
+
+// ── broadcasting's backward ──
+
+/**
+ * sumCopies(dy, dx, blocks, copies, bytes, blockBytes): dx[a, ·] = Σ_r dy[a, r, ·] over `blocks`
+ * blocks a, each the sum of `copies` copies r, blockBytes apart in dy (expand's backward with dy
+ * [A, R, B]: x [A, 1, B] copied R times). Walks `bytes` bytes of each block (a multiple of 16),
+ * summing in float32 from +0 in the order of r, as the reference's sum does: equal bit for bit.
+ */
+function sumCopies(): FunctionBody {
+  const f = new FunctionBody('sumCopies', 6);
+  const [dy, dx, blocks, copies, bytes, blockBytes] = [0, 1, 2, 3, 4, 5];
+  const a = f.local(I32), j = f.local(I32), r = f.local(I32), from = f.local(I32), to = f.local(I32), acc = f.local(V128), src = f.local(I32);
+  f.get(dy).set(from);
+  f.get(dx).set(to);
+  f.forRange(a, 0, blocks, 1, () => {
+    f.forRange(j, 0, bytes, 16, () => {
+      f.v128Zero().set(acc);
+      f.get(from).get(j).add().set(src);
+      f.forRange(r, 0, copies, 1, () => {
+        f.get(acc).get(src).v128Load(0).f32x4Add().set(acc);
+        f.addTo(src, () => f.get(blockBytes));
+      });
+      f.get(to).get(j).add().get(acc).v128Store(0);
+    });
+    f.addTo(from, () => f.get(copies).get(blockBytes).mul());
+    f.addTo(to, () => f.get(blockBytes));
+  });
+  return f;
+}
+
 // ── copying rows ──
 
 /**
@@ -559,7 +677,7 @@ const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
 
 /** The functions by name, as callable exports. */
 export type StreamKernels = Readonly<Record<StreamName, (...args: number[]) => void>>;
-export type StreamName = (typeof PER_CHANNEL)[keyof typeof PER_CHANNEL][Walked] | 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'maskedScale' | 'addScaled' | 'scale' | 'maxPool2x2' | 'maxPool2x2Grad' | 'copyPlanes' | 'zeroTimes';
+export type StreamName = (typeof PER_CHANNEL)[keyof typeof PER_CHANNEL][Walked] | 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'maskedScale' | 'addScaled' | 'scale' | 'maxPool2x2' | 'maxPool2x2Grad' | 'avgPoolStride2' | 'avgPoolStride2Grad' | 'sumCopies' | 'copyPlanes' | 'zeroTimes';
 
 /** The two walks of a per-channel kernel. */
 export type Walked = 'planes' | 'columns';
@@ -593,7 +711,7 @@ export function streamKernels(memory: WebAssembly.Memory): StreamKernels {
   let kernels = instances.get(memory);
   if (kernels === undefined) {
     compiled ??= new WebAssembly.Module(
-      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), addScaled(), scale(), ...perChannelKernels(), maxPool2x2(), maxPool2x2Grad(), copyPlanes(), zeroTimes()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
+      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), addScaled(), scale(), ...perChannelKernels(), maxPool2x2(), maxPool2x2Grad(), avgPoolStride2(), avgPoolStride2Grad(), sumCopies(), copyPlanes(), zeroTimes()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
     );
     const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
     kernels = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function')) as StreamKernels;

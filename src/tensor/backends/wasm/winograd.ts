@@ -84,10 +84,12 @@ export function transformWeights(w: Float32Array, O: number, C: number): Float32
 // ── the transforms, as wasm SIMD kernels: four tiles along a row at a time, one per lane ──
 
 /**
- * The loops every transform shares: for each image, plane (channel) of it, row of tiles and group
- * of four tiles along that row. `body(t)` runs for each group; `t` is the group's first tile,
- * numbered across the images (image·tilesPerImage + i·tileCols + j), and the locals img, plane, i,
- * j hold where it is.
+ * The loops every transform shares: for each image, each row of tiles and group of four tiles
+ * along it, each plane (channel) — `planeStep` planes at a time, and with the planes the outer
+ * loop of the three when `planesOutside` (the order that writes or reads the transform's memory
+ * in sequence: see `interleaved` and `inputTransform`). `body` runs for each group and plane; `t`
+ * is the group's first tile, numbered across the images (image·tilesPerImage + i·tileCols + j),
+ * and the locals img, plane, i, j hold where it is.
  */
 function forTileGroups(
   f: FunctionBody,

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
-import { SGD, MultiStepLR } from '../src/optim/index.js';
+import { Adam, AdamW, SGD, MultiStepLR } from '../src/optim/index.js';
 
 function param(values: number[], backend: g.BackendName = 'reference', dtype: g.DType = 'float64'): g.Tensor {
   return g.tensor(values, { dtype, backend, requiresGrad: true });
@@ -177,6 +177,71 @@ test("SGD's one-op updates give the long form's float32 values bit for bit: refe
       for (let i = 0; i < n; i++) {
         if (!Object.is(got[i], want[i])) assert.unreachable(`${label}: θ[${i}] is ${got[i]}, the long form gives ${want[i]}`);
       }
+    }
+  }
+  g.setSimdKernels(true);
+});
+
+/**
+ * Adam's and AdamW's update written out as the math ops it reads as, a + s·b being
+ * add(a, mul(b, s)) and θ − s·b being sub(θ, mul(b, s)): what they computed before each such line
+ * became one op (add with alpha).
+ */
+function adamLongFormSteps(theta: g.Tensor, grads: g.Tensor[], o: { decoupled: boolean; lr: number; betas: [number, number]; eps: number; weightDecay: number }): Float32Array {
+  const [b1, b2] = o.betas;
+  const wd = o.weightDecay;
+  let m: g.Tensor | null = null;
+  let v: g.Tensor | null = null;
+  grads.forEach((grad, step) => {
+    const t = step + 1;
+    g.noGrad(() => {
+      let d = grad;
+      if (wd !== 0 && !o.decoupled) d = g.add(d, g.mul(theta, wd));
+      m = m === null ? g.mul(d, 1 - b1) : g.add(g.mul(m, b1), g.mul(d, 1 - b1));
+      v = v === null ? g.mul(g.mul(d, d), 1 - b2) : g.add(g.mul(v, b2), g.mul(g.mul(d, d), 1 - b2));
+      const mHat = g.div(m, 1 - b1 ** t);
+      const vHat = g.div(v, 1 - b2 ** t);
+      const base = o.decoupled && wd !== 0 ? g.mul(theta, 1 - o.lr * wd) : theta;
+      theta.assign(g.sub(base, g.mul(g.div(mHat, g.add(g.sqrt(vHat), o.eps)), o.lr)));
+    });
+  });
+  return theta.toArray() as Float32Array;
+}
+
+test("Adam's and AdamW's one-op updates give the long form's float32 values bit for bit: reference, gpu with and without the SIMD kernels", () => {
+  g.setGpuMode((process.env.GRADLAB_GPU_MODE ?? 'webasm') as g.GpuMode);
+  const n = 2 ** 17 + 3; // the SIMD kernels split it between two threads, and its last vector is partial
+  const init = Float32Array.from({ length: n }, (_, i) => Math.sin(i + 1));
+  // gradients of both signs and of sizes 1e-4 to 0.3, so m̂/(√v̂ + eps) is not ±1 everywhere
+  const gradValues = [1, 2, 3].map((k) => Float32Array.from({ length: n }, (_, i) => Math.cos(k * i) * 0.3 * 10 ** -((i * k) % 4)));
+  const settings = [
+    { decoupled: false, lr: 1e-3, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0 },
+    { decoupled: false, lr: 0.03, betas: [0.8, 0.99] as [number, number], eps: 1e-6, weightDecay: 5e-4 },
+    { decoupled: true, lr: 1e-3, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0.01 },
+    { decoupled: true, lr: 0.1, betas: [0.7, 0.95] as [number, number], eps: 1e-3, weightDecay: 0.3 },
+  ];
+  for (const [backend, simd] of [['reference', true], ['gpu', true], ['gpu', false]] as const) {
+    g.setSimdKernels(simd);
+    for (const o of settings) {
+      const grads = gradValues.map((values) => g.tensor(values, { backend }));
+      const want = adamLongFormSteps(g.tensor(init, { backend }), grads, o);
+      const theta = g.tensor(init, { backend, requiresGrad: true });
+      const { decoupled, ...options } = o;
+      const opt = decoupled ? new AdamW([theta], options) : new Adam([theta], options);
+      for (const grad of grads) {
+        theta.grad = g.tensor(grad.toArray(), { backend });
+        opt.step();
+        opt.zeroGrad();
+      }
+      const got = theta.toArray();
+      const label = `${decoupled ? 'AdamW' : 'Adam'} on ${backend}${backend === 'gpu' ? (simd ? ' (SIMD kernels)' : ' (gpu.js kernels)') : ''}, ${JSON.stringify(options)}`;
+      let moved = 0;
+      for (let i = 0; i < n; i++) {
+        if (!Object.is(got[i], want[i])) assert.unreachable(`${label}: θ[${i}] is ${got[i]}, the long form gives ${want[i]}`);
+        if (got[i] !== init[i]) moved++;
+      }
+      assert.ok(moved > n / 2, `${label}: only ${moved} of ${n} parameters moved`);
+      opt.dispose();
     }
   }
   g.setSimdKernels(true);

@@ -15,14 +15,18 @@
  *   opt.zeroGrad(); loss.backward(); opt.step();
  *
  * Like SGD, the update runs as ordinary ops under noGrad and writes each parameter with `assign`,
- * so it works on both backends; the moment buffers are kept out of every `tidy` scope.
+ * so it works on both backends; the moment buffers are kept out of every `tidy` scope. Each line
+ * of the form a + s·b (s a number) is one op, add with alpha s (src/autograd/ops/add.ts), which
+ * gives the same float32 values as add(a, mul(b, s)) without a full-size copy of s; the lines
+ * with two tensors' product or quotient keep mul and div.
  */
 import { Tensor, keep, tidy } from '../tensor/tensor.js';
 import { fromTyped } from '../tensor/create.js';
 import type { TypedArray } from '../tensor/dtype.js';
 import { shapeToString } from '../tensor/shape.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { add, div, mul, sqrt, sub } from '../autograd/math.js';
+import { add, div, mul, sqrt } from '../autograd/math.js';
+import { add as addOp } from '../autograd/ops/add.js';
 import { checkKeys } from '../util/options.js';
 import { checkedParams, numberChecker, type ParameterList } from './sgd.js';
 import { shown } from '../util/format.js';
@@ -101,17 +105,17 @@ export class Adam {
           const grad = p.grad;
           if (grad === null || grad.isDisposed) return;
           let d: Tensor = grad;
-          if (wd !== 0 && !decoupled) d = add(d, mul(p, wd));
+          if (wd !== 0 && !decoupled) d = addScaled(d, p, wd); // g + wd·θ
           const mOld = this.#m[i];
           const vOld = this.#v[i];
-          const m = mOld === null ? mul(d, 1 - b1) : add(mul(mOld, b1), mul(d, 1 - b1));
-          const v = vOld === null ? mul(mul(d, d), 1 - b2) : add(mul(vOld, b2), mul(mul(d, d), 1 - b2));
+          const m = mOld === null ? mul(d, 1 - b1) : addScaled(mul(mOld, b1), d, 1 - b1); // β₁·m + (1 − β₁)·g
+          const v = vOld === null ? mul(mul(d, d), 1 - b2) : addScaled(mul(vOld, b2), mul(d, d), 1 - b2); // β₂·v + (1 − β₂)·g²
           this.#m[i] = store(this.#m[i], m);
           this.#v[i] = store(this.#v[i], v);
           const mHat = div(this.#m[i]!, c1);
           const vHat = div(this.#v[i]!, c2);
-          const base = decoupled && wd !== 0 ? mul(p, 1 - lr * wd) : p;
-          p.assign(sub(base, mul(div(mHat, add(sqrt(vHat), eps)), lr)));
+          const base = decoupled && wd !== 0 ? mul(p, 1 - lr * wd) : p; // one product: θ + (−lr·wd)·θ would round differently
+          p.assign(addScaled(base, div(mHat, add(sqrt(vHat), eps)), -lr)); // θ − lr·m̂/(√v̂ + eps)
         });
       }),
     );
@@ -174,6 +178,11 @@ export class Adam {
 
 /** AdamW: Adam with decoupled weight decay (default 0.01): θ ← θ·(1 − lr·wd) before the Adam update. */
 export class AdamW extends Adam {}
+
+/** a + s·b, for a and b of one shape (the add primitive with alpha s; SGD's update lines are written the same way). */
+function addScaled(a: Tensor, b: Tensor, s: number): Tensor {
+  return addOp.apply({ a, b }, { alpha: s });
+}
 
 /** The new moment `next` stored in place of `old` (kept out of tidy scopes), the old one freed. */
 function store(old: Tensor | null, next: Tensor): Tensor {

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as g from '../src/index.js';
 import { defineOp } from '../src/autograd/op.js';
+import { add } from '../src/autograd/ops/add.js';
 import { release, resolveGpuMode } from '../src/tensor/backends/gpu.js';
 import type { Flat, Thread } from '../src/tensor/op-def.js';
 
@@ -281,6 +282,39 @@ test('a kernel written as an arrow function is refused with the rule', () => {
     },
   });
   throwsWith(() => arrow.apply({ x: g.tensor([1], gpu) }), 'function (this: Thread', 'arrows');
+});
+
+// ── kernels compiled ──
+
+test("add's alpha is read at run time: six learning rates compile no kernel past the first, and equal reference bit for bit", () => {
+  g.setSimdKernels(false); // in webasm mode too, run add's gpu.js kernels (not the SIMD ones, which compile nothing)
+  const n = 1237; // a size no other test uses, so the first alpha compiles its kernels here
+  const a = Float32Array.from({ length: n }, (_, i) => Math.sin(i + 1));
+  const b = Float32Array.from({ length: n }, (_, i) => Math.cos(3 * i) * 10 ** -(i % 5));
+  const dy = Float32Array.from({ length: n }, (_, i) => Math.cos(i) * 2);
+  const alphas = [-0.1, -0.01, 0.9, 1e-3, -3.7, 1 / 3]; // none is a float32 value
+  const compiled: number[] = [];
+  for (const alpha of alphas) {
+    const [ref, dev] = (['reference', 'gpu'] as const).map((backend) =>
+      g.tidy(() => {
+        const [ta, tb, tdy] = [a, b, dy].map((v, i) => g.tensor(v, { backend, requiresGrad: i < 2 }));
+        if (backend === 'gpu') compiled.push(g.gpuInfo().compiledKernels);
+        const y = add.apply({ a: ta, b: tb }, { alpha });
+        y.backward(tdy);
+        return { y: y.toArray(), db: tb.grad!.toArray() };
+      }),
+    );
+    for (const what of ['y', 'db'] as const) {
+      for (let i = 0; i < n; i++) {
+        if (!Object.is(dev[what][i], ref[what][i])) assert.unreachable(`alpha ${alpha}: ${what}[${i}] is ${dev[what][i]} on gpu, ${ref[what][i]} on reference`);
+      }
+    }
+  }
+  compiled.push(g.gpuInfo().compiledKernels);
+  g.setSimdKernels(true);
+  const perAlpha = compiled.slice(1).map((c, i) => c - compiled[i]);
+  assert.ok(perAlpha[0] >= 1, `the first alpha compiled ${perAlpha[0]} kernels`);
+  assert.equal(perAlpha.slice(1), [0, 0, 0, 0, 0], `kernels compiled per alpha: ${perAlpha.join(', ')}`);
 });
 
 // ── large tensors ──

@@ -46,11 +46,19 @@ export interface GpuKit {
   /**
    * Runs `kernel` for every element of a flat output of `size` elements (`this.thread.x` is the
    * output index). `constants` become compile-time constants (`this.constants.C`); the compiled
-   * kernel is cached per (kernel, size, constants).
+   * kernel is cached per (kernel, size, constants), so a number that changes from call to call
+   * (a learning rate) belongs in an argument made by `scalar` instead.
    */
   run(kernel: KernelFn, size: number, args: readonly DeviceArray[], constants?: Record<string, number>): DeviceArray;
   /** `run` with the output the size of the first argument: the elementwise case. */
   map(kernel: KernelFn, ...args: DeviceArray[]): DeviceArray;
+  /**
+   * `value` as a one-element array, for a kernel to read as `s[0]` (add's α): a number given at
+   * run time, so that one compiled kernel serves every value, where a constant compiles a kernel
+   * per value. In the GL modes it is a host array gpu.js uploads at each call; it belongs to no
+   * tensor and needs no release.
+   */
+  scalar(value: number): DeviceArray;
   /** Σ of all `size` elements of `x`, as a one-element array (the shared reduction). */
   sumAll(x: DeviceArray, size: number): DeviceArray;
   /**

@@ -8,13 +8,14 @@
  *
  * In float32, α is taken as a float32 and α·b is rounded to float32 before the sum, so add(a, b,
  * { alpha }) equals add(a, mul(b, α)) bit for bit on the reference backend and in webasm mode (a
- * GL shader compiler may fuse the product and the sum into one rounding).
+ * GL shader compiler may fuse the product and the sum into one rounding). The gpu.js kernels read
+ * α from a one-element array (k.scalar), not a compile-time constant, so a new learning rate
+ * compiles no new kernel.
  */
 import { defineOp } from '../op.js';
 import { sameShapes } from './elementwise.js';
 import type { Flat, Thread } from '../../tensor/op-def.js';
 import type { DType } from '../../tensor/dtype.js';
-import { sizeOf } from '../../tensor/shape.js';
 import { loopKernels } from '../../tensor/backends/wasm/loops.js';
 import { shown } from '../../util/format.js';
 
@@ -47,7 +48,7 @@ export const add = defineOp({
 
   // In webasm mode the backend runs wasm SIMD streaming kernels instead (k.simd(loopKernels), src/tensor/backends/wasm/loops.ts).
   gpu: {
-    forward: (k, { a, b }, { attrs, outShape }) => {
+    forward: (k, { a, b }, { attrs }) => {
       const alpha = Math.fround(attrs.alpha ?? 1);
       const loops = k.simd(loopKernels);
       if (alpha === 1) {
@@ -60,31 +61,21 @@ export const add = defineOp({
       }
       return (
         loops?.addScaled(a, b, alpha) ??
-        k.run(
-          function (this: Thread, a: Flat, b: Flat) {
-            return a[this.thread.x] + Math.fround(this.constants.ALPHA * b[this.thread.x]);
-          },
-          sizeOf(outShape),
-          [a, b],
-          { ALPHA: alpha },
-        )
+        k.map(function (this: Thread, a: Flat, b: Flat, alpha: Flat) {
+          return a[this.thread.x] + Math.fround(alpha[0] * b[this.thread.x]);
+        }, a, b, k.scalar(alpha))
       );
     },
-    backward: (k, _, dy, { attrs, outShape }) => {
+    backward: (k, _, dy, { attrs }) => {
       const alpha = Math.fround(attrs.alpha ?? 1);
       const loops = k.simd(loopKernels);
       if (loops) return { da: loops.copy(dy), db: alpha === 1 ? loops.copy(dy) : loops.scale(dy, alpha) };
       const db =
         alpha === 1
           ? k.map(copy, dy)
-          : k.run(
-              function (this: Thread, dy: Flat) {
-                return this.constants.ALPHA * dy[this.thread.x];
-              },
-              sizeOf(outShape),
-              [dy],
-              { ALPHA: alpha },
-            );
+          : k.map(function (this: Thread, dy: Flat, alpha: Flat) {
+              return alpha[0] * dy[this.thread.x];
+            }, dy, k.scalar(alpha));
       return { da: k.map(copy, dy), db };
     },
   },

@@ -1,7 +1,7 @@
 /**
- * The kit an op's gpu implementation receives (GpuKit, src/tensor/op-def.ts): run, map, the shared
- * reduction sumAll, release, and the hand-written SIMD kernels of the webasm mode. Everything an
- * op does on the gpu goes through it; no op file imports the backend itself.
+ * The kit an op's gpu implementation receives (GpuKit, src/tensor/op-def.ts): run, map, scalar,
+ * the shared reduction sumAll, release, and the hand-written SIMD kernels of the webasm mode.
+ * Everything an op does on the gpu goes through it; no op file imports the backend itself.
  */
 import type { CpuKernels, CpuResults, Flat, GpuKit, OnDevice, Thread } from '../../op-def.js';
 import { countKernelCall, run } from './kernels.js';
@@ -93,6 +93,7 @@ export const kit: GpuKit = {
     if (args.length === 0) throw new Error('k.map: give at least one argument (the output takes its size)');
     return run(kernel, sizeOfDevice(args[0]), args);
   },
+  scalar: (value) => Float32Array.of(value),
   sumAll(x, size) {
     if (size <= BLOCK) return run(total, 1, [x], { N: size });
     const blocks = Math.ceil(size / BLOCK);

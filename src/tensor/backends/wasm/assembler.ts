@@ -217,3 +217,27 @@ export function assemble(functions: readonly FunctionBody[], memory: { initialPa
   ];
   return new Uint8Array(bytes);
 }
+
+/** The kernels' shared memory's limit in 64 KiB pages: 1 GiB (a shared memory reserves its maximum up front; ./gemm.ts makes it). */
+export const MAX_PAGES = 16384;
+
+/**
+ * The functions `build` makes as one module over a shared memory, compiled once (on first use)
+ * and instantiated once per memory — per thread, as each thread has its own instance over the one
+ * memory: `kernelsOver(build)(memory).name(...)`. What ./streams.ts, ./lowering.ts and
+ * ./winograd.ts export their kernels through.
+ */
+export function kernelsOver<Name extends string>(build: () => readonly FunctionBody[]): (memory: WebAssembly.Memory) => Readonly<Record<Name, (...args: number[]) => void>> {
+  let compiled: WebAssembly.Module | null = null;
+  const instances = new WeakMap<WebAssembly.Memory, Readonly<Record<Name, (...args: number[]) => void>>>();
+  return (memory) => {
+    let kernels = instances.get(memory);
+    if (kernels === undefined) {
+      compiled ??= new WebAssembly.Module(assemble(build(), { initialPages: 1, maximumPages: MAX_PAGES, shared: true }));
+      const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
+      kernels = Object.fromEntries(Object.entries(exports).filter(([, fn]) => typeof fn === 'function')) as Record<Name, (...args: number[]) => void>;
+      instances.set(memory, kernels);
+    }
+    return kernels;
+  };
+}

@@ -49,7 +49,7 @@
  * write operands and tables into it (`reserve` first, which may grow it), call `gemm`, and read C
  * back. The memory is scratch space reused by every call; tensors stay ordinary Float32Arrays.
  */
-import { assemble, FunctionBody, V128, I32 } from './assembler.js';
+import { assemble, FunctionBody, MAX_PAGES, V128, I32 } from './assembler.js';
 import { shown } from '../../../util/format.js';
 
 /** Rows and columns of the register tile. */
@@ -199,8 +199,6 @@ function packFunction(transposed: boolean): FunctionBody {
 }
 
 const PAGE_BYTES = 65536;
-/** The memory's limit: 1 GiB (a shared memory reserves its maximum up front). */
-const MAX_PAGES = 16384;
 
 type GemmExport = (...args: number[]) => void;
 type PackExport = (b: number, to: number, K: number, N: number) => void;

@@ -17,7 +17,7 @@
  *     (./winograd.ts, which runs its jobs).
  */
 import { Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
-import { loweringKernels, packB, takeRows, type ConvDims } from './lowering.js';
+import { loweringKernels, packB, padPlanes, takeRows, type ConvDims } from './lowering.js';
 import { streamKernels, type StreamName } from './streams.js';
 import { runWinograd, runWinogradWeightGrad, type WinogradJob, type WinogradWeightGradJob } from './winograd.js';
 
@@ -161,7 +161,7 @@ export function runJob(g: Gemm, job: Job): void {
       const { HP, WP } = paddedSize(d);
       heap.fill(0, job.xp, job.xp + d.C * HP * WP); // the border stays zero: the copies fill the inside
       for (let n = job.n0; n < job.n1; n++) {
-        padImage(g, job.x + n * d.C * d.H * d.W, job.xp, d);
+        padPlanes(g.memory, job.x + n * d.C * d.H * d.W, job.xp, d.C, d.H, d.W, d.PY, d.PX);
         loweringKernels(g.memory).im2colPacked(4 * job.xp, d.C, HP, WP, d.KH, d.KW, d.SY, d.SX, d.OH, d.OW, 4 * job.cols);
         g.gemm({ a: job.w, aRows: job.wRows, b: job.cols, bRows: job.colRows, bPanel: TILE_N * R, c: job.tile, ldc: Pp }, Op, Pp, R, false);
         takeRows(heap, job.tile, Pp, job.y + n * d.O * P, d.O, P);
@@ -191,7 +191,7 @@ export function runJob(g: Gemm, job: Job): void {
       heap.fill(0, job.dwt, job.dwt + Rp * Opad);
       heap.fill(0, job.xp, job.xp + d.C * HP * WP);
       for (let n = job.n0; n < job.n1; n++) {
-        padImage(g, job.x + n * d.C * d.H * d.W, job.xp, d);
+        padPlanes(g.memory, job.x + n * d.C * d.H * d.W, job.xp, d.C, d.H, d.W, d.PY, d.PX);
         loweringKernels(g.memory).im2colRows(4 * job.xp, d.C, HP, WP, d.KH, d.KW, d.SY, d.SX, d.OH, d.OW, 4 * job.cols);
         // dy[n] [O × P] is dy[n]ᵀ [P × O] stored transposed
         if (d.O % TILE_N === 0 && P % 4 === 0) g.pack(job.dy + n * d.O * P, job.dyt, P, d.O, true);
@@ -205,9 +205,3 @@ export function runJob(g: Gemm, job: Job): void {
 
 /** The padded image of a convolution: H + 2·PY rows of W + 2·PX. */
 export const paddedSize = (d: ConvDims): { HP: number; WP: number } => ({ HP: d.H + 2 * d.PY, WP: d.W + 2 * d.PX });
-
-/** Copies image x [C, H, W] (at float `from`) into the inside of the padded image at `to` (its border left as it is). */
-function padImage(g: Gemm, from: number, to: number, d: ConvDims): void {
-  const { HP, WP } = paddedSize(d);
-  streamKernels(g.memory).copyPlanes(4 * from, 4 * (to + d.PY * WP + d.PX), d.C, d.H, 4 * d.W, 4 * d.W, 4 * WP, 4 * d.H * d.W, 4 * HP * WP);
-}

@@ -14,8 +14,8 @@ import { Arena } from './arena.js';
 import { createSharedMemory, Gemm, roundUp, TILE_M, TILE_N } from './gemm.js';
 import { streamKernels } from './streams.js';
 import { paddedSize, wideSizes, type Job, type Padded } from './jobs.js';
-import { packB, placeA, type ConvDims } from './lowering.js';
-import { imagesPerGroup, scratchLayout, tileSizes, transformWeights, weightGradFromTransformed, weightGradImagesPerGroup, weightGradLayout, winogradFits, XI, type WinogradJob, type WinogradWeightGradJob } from './winograd.js';
+import { packB, padPlanes, placeA, type ConvDims } from './lowering.js';
+import { imagesPerGroup, scratchLayout, tileSizes, transformWeights, weightGradFromTransformed, weightGradLayout, winogradFits, XI, type WinogradJob, type WinogradWeightGradJob } from './winograd.js';
 import { callingThreadOnly, parseThreads, type SimdThreadPool, type SimdThreadPoolFactory } from './threads.js';
 
 let makePool: SimdThreadPoolFactory = callingThreadOnly;
@@ -197,7 +197,7 @@ function padInto(heap: Float32Array, to: number, x: Float32Array, scratch: numbe
     heap.set(x, scratch);
     home = scratch;
   }
-  streamKernels(start().gemm.memory).copyPlanes(4 * home, 4 * (to + py * WP + px), N * C, H, 4 * W, 4 * W, 4 * WP, 4 * H * W, 4 * HP * WP);
+  padPlanes(start().gemm.memory, home, to, N * C, H, W, py, px);
 }
 
 /** The padded-image geometry of a stride-1 correlation of x [N, C, H, W] with KH×KW windows and padding (py, px). */
@@ -273,7 +273,7 @@ function winogradCorrelate(x: Float32Array, N: number, C: number, H: number, W: 
   const { gemm, pool, arena } = start();
   const d = { N, C, H, W, O };
   const { Op } = tileSizes(d);
-  const group = imagesPerGroup(d);
+  const group = imagesPerGroup(d, scratchLayout);
   const threads = threadsFor(2 * N * O * H * W * C * 4, N); // 4 multiply-adds an output and channel
   const scratch = scratchLayout(d, group);
   const u = transformWeights(wm, O, C);
@@ -324,7 +324,7 @@ function winogradWeightGrad(dy: Float32Array, x: Float32Array, d: ConvDims): Flo
   const { gemm, pool } = start();
   const wd = { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O };
   const { tiles } = tileSizes(wd);
-  const group = weightGradImagesPerGroup(wd);
+  const group = imagesPerGroup(wd, weightGradLayout);
   const threads = threadsFor(2 * d.N * d.O * d.H * d.W * d.C * 4, d.N);
   const scratch = weightGradLayout(wd, group);
   const Cp = roundUp(d.C, TILE_M), rowTiles = group * tiles;

@@ -19,8 +19,9 @@
  * (wasm kernels below: in JavaScript they took as long as the products). The route for layers of
  * any stride; stride-1 layers avoid the cols matrix altogether (./jobs.ts, ./winograd.ts).
  */
-import { assemble, FunctionBody, I32 } from './assembler.js';
+import { FunctionBody, I32, kernelsOver } from './assembler.js';
 import { TILE_N } from './gemm.js';
+import { streamKernels } from './streams.js';
 
 /**
  * Sizes of a 2-D convolution, named as in src/nn/ops/conv2d.ts: x [N, C, H, W], w [O, C, KH, KW],
@@ -70,6 +71,16 @@ export function packB(dst: Float32Array, to: number, src: Float32Array, from: nu
 export function takeRows(a: Float32Array, from: number, ld: number, to: number, rows: number, cols: number): void {
   if (ld === cols) a.copyWithin(to, from, from + rows * cols);
   else for (let r = 0; r < rows; r++) a.copyWithin(to + r * cols, from + r * ld, from + r * ld + cols);
+}
+
+/**
+ * Copies `planes` planes of H×W floats at `from` into the insides of zero-padded planes
+ * [H + 2·py, W + 2·px] at `to` (float offsets in `memory`), their borders left as they are (zero:
+ * callers zero them once), by the streaming kernels' row copy: how every convolution route pads.
+ */
+export function padPlanes(memory: WebAssembly.Memory, from: number, to: number, planes: number, H: number, W: number, py: number, px: number): void {
+  const HP = H + 2 * py, WP = W + 2 * px;
+  streamKernels(memory).copyPlanes(4 * from, 4 * (to + py * WP + px), planes, H, 4 * W, 4 * W, 4 * WP, 4 * H * W, 4 * HP * WP);
 }
 
 // ── im2col and col2im as wasm kernels, over zero-padded images ──
@@ -152,21 +163,5 @@ function col2imFunction(): FunctionBody {
   return f;
 }
 
-const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
-
-export type LoweringKernels = Readonly<Record<'im2colPacked' | 'im2colRows' | 'col2im', (...args: number[]) => void>>;
-
-let compiled: WebAssembly.Module | null = null;
-const instances = new WeakMap<WebAssembly.Memory, LoweringKernels>();
-
 /** The im2col and col2im kernels over `memory` (one instance per thread and memory). */
-export function loweringKernels(memory: WebAssembly.Memory): LoweringKernels {
-  let kernels = instances.get(memory);
-  if (kernels === undefined) {
-    compiled ??= new WebAssembly.Module(assemble([im2colFunction(true), im2colFunction(false), col2imFunction()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }));
-    const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
-    kernels = Object.fromEntries(Object.entries(exports).filter(([, fn]) => typeof fn === 'function')) as LoweringKernels;
-    instances.set(memory, kernels);
-  }
-  return kernels;
-}
+export const loweringKernels = kernelsOver<'im2colPacked' | 'im2colRows' | 'col2im'>(() => [im2colFunction(true), im2colFunction(false), col2imFunction()]);

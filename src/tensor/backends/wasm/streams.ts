@@ -19,7 +19,7 @@
  * Every function takes byte addresses (i32) and returns nothing; one instance per thread over the
  * one shared memory (`streamKernels`).
  */
-import { assemble, FunctionBody, I32, V128 } from './assembler.js';
+import { FunctionBody, I32, kernelsOver, V128 } from './assembler.js';
 
 /** An elementwise loop: `arrays` byte addresses and the byte count are its parameters; body(at) runs for each vector (at(array) pushes its address in that array). */
 function elementwise(name: string, arrays: number, body: (f: FunctionBody, at: (array: number) => void) => void): FunctionBody {
@@ -673,8 +673,6 @@ function copyPlanes(): FunctionBody {
   return f;
 }
 
-const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
-
 /** The functions by name, as callable exports. */
 export type StreamKernels = Readonly<Record<StreamName, (...args: number[]) => void>>;
 export type StreamName = (typeof PER_CHANNEL)[keyof typeof PER_CHANNEL][Walked] | 'relu' | 'reluGrad' | 'add' | 'sub' | 'mul' | 'neg' | 'maskedScale' | 'addScaled' | 'scale' | 'maxPool2x2' | 'maxPool2x2Grad' | 'avgPoolStride2' | 'avgPoolStride2Grad' | 'sumCopies' | 'copyPlanes' | 'zeroTimes';
@@ -703,19 +701,8 @@ function perChannelKernels(): FunctionBody[] {
   );
 }
 
-let compiled: WebAssembly.Module | null = null;
-const instances = new WeakMap<WebAssembly.Memory, StreamKernels>();
-
 /** The stream kernels over `memory` (one instance per thread and memory). */
-export function streamKernels(memory: WebAssembly.Memory): StreamKernels {
-  let kernels = instances.get(memory);
-  if (kernels === undefined) {
-    compiled ??= new WebAssembly.Module(
-      assemble([relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), addScaled(), scale(), ...perChannelKernels(), maxPool2x2(), maxPool2x2Grad(), avgPoolStride2(), avgPoolStride2Grad(), sumCopies(), copyPlanes(), zeroTimes()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }),
-    );
-    const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
-    kernels = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function')) as StreamKernels;
-    instances.set(memory, kernels);
-  }
-  return kernels;
-}
+export const streamKernels: (memory: WebAssembly.Memory) => StreamKernels = kernelsOver<StreamName>(() => [
+  relu(), reluGrad(), binary('add', (f) => f.f32x4Add()), binary('sub', (f) => f.f32x4Sub()), binary('mul', (f) => f.f32x4Mul()), neg(), maskedScale(), addScaled(), scale(),
+  ...perChannelKernels(), maxPool2x2(), maxPool2x2Grad(), avgPoolStride2(), avgPoolStride2Grad(), sumCopies(), copyPlanes(), zeroTimes(),
+]);

@@ -50,9 +50,12 @@
  * the layer again by the direct route, which agrees with the reference value for value (and
  * likewise for the weight gradient, whose 3×3 results are checked in JS).
  */
-import { assemble, FunctionBody, I32, V128 } from './assembler.js';
+import { FunctionBody, I32, kernelsOver, V128 } from './assembler.js';
 import { roundUp, TILE_M, TILE_N, type Gemm } from './gemm.js';
-import { streamKernels } from './streams.js';
+import { padPlanes } from './lowering.js';
+
+/** n floats rounded up to whole 64-byte cache lines (16 floats), where each scratch region starts. */
+const line = (floats: number): number => roundUp(floats, 16);
 
 /** The 16 positions of the transformed 4×4 tile, ξ = 4p + q. */
 export const XI = 16;
@@ -121,7 +124,7 @@ function forTileGroups(
  *   element (ξ, row, t) at (⌊t/8⌋·rows + row)·128 + ξ·8 + t mod 8      (floats)
  *
  * so that the 16 values a transform makes (or reads) for four tiles lie together in 512 bytes,
- * rather than in 16 places far apart (this layout made the transforms 2–4× faster here), while
+ * rather than in 16 places far apart (this layout made the input transform 2.7–3.6× faster here), while
  * for one ξ each operand still is what the GEMM reads: V[ξ] [C × T] its B packed in panels of 8
  * tiles (b = v + 8ξ, row table k ↦ 128k, panels 128·C apart), M[ξ] [Op × T] its C (c = m + 8ξ,
  * row stride 128, panels 128·Op apart). Sets `at` to the byte address of (0, row, t) from `base`.
@@ -303,24 +306,8 @@ function outputTiles(): FunctionBody {
   return f;
 }
 
-const PAGE_LIMIT = 16384; // as the GEMM's memory (./gemm.ts)
-
-type TransformKernels = Readonly<Record<'inputTiles' | 'inputRows' | 'outputTiles' | 'gradTiles', (...args: number[]) => void>>;
-
-let compiled: WebAssembly.Module | null = null;
-const instances = new WeakMap<WebAssembly.Memory, TransformKernels>();
-
 /** The transform kernels over `memory` (one instance per thread and memory). */
-function transformKernels(memory: WebAssembly.Memory): TransformKernels {
-  let kernels = instances.get(memory);
-  if (kernels === undefined) {
-    compiled ??= new WebAssembly.Module(assemble([inputTransform('interleaved'), inputTransform('rows'), outputTiles(), gradTiles()], { initialPages: 1, maximumPages: PAGE_LIMIT, shared: true }));
-    const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
-    kernels = Object.fromEntries(Object.entries(exports).filter(([, fn]) => typeof fn === 'function')) as TransformKernels;
-    instances.set(memory, kernels);
-  }
-  return kernels;
-}
+const transformKernels = kernelsOver<'inputTiles' | 'inputRows' | 'outputTiles' | 'gradTiles'>(() => [inputTransform('interleaved'), inputTransform('rows'), outputTiles(), gradTiles()]);
 
 // ── one thread's share of a convolution ──
 
@@ -345,19 +332,19 @@ export function tileSizes(d: WinogradDims): { tileRows: number; tileCols: number
  */
 export function scratchLayout(d: WinogradDims, group: number): { xp: number; v: number; m: number; check: number; size: number } {
   const { tiles, Op } = tileSizes(d);
-  const line = (floats: number): number => roundUp(floats, 16);
   const xp = 0, v = xp + line(group * d.C * (d.H + 2) * (d.W + 2));
   const m = v + XI * d.C * tiles * group, check = m + XI * Op * tiles * group;
   return { xp, v, m, check, size: line(check + 4) };
 }
 
 /**
- * Images a thread transforms at once: as many as keep its scratch within ~1 MiB (its share of
- * the L2 cache), so that the products read V and write M in cache; more images a group make the
- * products' N longer and the calls fewer.
+ * Images a thread transforms at once, given its scratch layout for a group (`scratchLayout` for the
+ * forward, `weightGradLayout` for dw): as many as keep its scratch within ~1 MiB (its share of the
+ * L2 cache), so that the products read and write the transformed tiles in cache; more images a
+ * group make the products longer and the calls fewer.
  */
-export function imagesPerGroup(d: WinogradDims): number {
-  return Math.max(1, Math.min(d.N, Math.floor(2 ** 18 / scratchLayout(d, 1).size)));
+export function imagesPerGroup(d: WinogradDims, layout: (d: WinogradDims, group: number) => { size: number }): number {
+  return Math.max(1, Math.min(d.N, Math.floor(2 ** 18 / layout(d, 1).size)));
 }
 
 /**
@@ -383,7 +370,7 @@ export function runWinograd(g: Gemm, job: WinogradJob): void {
   const { d, group } = job;
   const { tileRows, tileCols, tiles, Op } = tileSizes(d);
   const HP = d.H + 2, WP = d.W + 2;
-  const kernels = transformKernels(g.memory), copyPlanes = streamKernels(g.memory).copyPlanes;
+  const kernels = transformKernels(g.memory);
   const at = scratchLayout(d, group);
   const [xp, v, m, check] = [at.xp, at.v, at.m, at.check].map((offset) => job.scratch + offset);
   g.heap.fill(0, xp, xp + group * d.C * HP * WP);
@@ -392,7 +379,7 @@ export function runWinograd(g: Gemm, job: WinogradJob): void {
   for (let n = job.n0; n < job.n1; n += group) {
     const images = Math.min(group, job.n1 - n), T = images * tiles;
     // the images into the padded planes, from row 1, column 1 on
-    copyPlanes(4 * (job.x + n * d.C * d.H * d.W), 4 * (xp + WP + 1), images * d.C, d.H, 4 * d.W, 4 * d.W, 4 * WP, 4 * d.H * d.W, 4 * HP * WP);
+    padPlanes(g.memory, job.x + n * d.C * d.H * d.W, xp, images * d.C, d.H, d.W, 1, 1);
     kernels.inputTiles(4 * xp, images, d.C, tileRows, tileCols, 4 * v);
     for (let xi = 0; xi < XI; xi++) {
       // M[ξ] [Op × T] = U[ξ] [Op × C] · V[ξ] [C × T]
@@ -417,16 +404,10 @@ export function runWinograd(g: Gemm, job: WinogradJob): void {
  */
 export function weightGradLayout(d: WinogradDims, group: number): { xp: number; v: number; dm: number; du: number; size: number } {
   const { tiles } = tileSizes(d);
-  const line = (floats: number): number => roundUp(floats, 16);
   const T = tiles * group, Cp = roundUp(d.C, TILE_M), Opad = roundUp(d.O, TILE_N);
   const xp = 0, v = xp + line(group * d.C * (d.H + 2) * (d.W + 2));
   const dm = v + line(d.C * XI * T), du = dm + line(XI * T * Opad);
   return { xp, v, dm, du, size: line(du + XI * Cp * Opad) };
-}
-
-/** Images a weight-gradient job transforms at once: as `imagesPerGroup`, its scratch within ~1 MiB. */
-export function weightGradImagesPerGroup(d: WinogradDims): number {
-  return Math.max(1, Math.min(d.N, Math.floor(2 ** 18 / weightGradLayout(d, 1).size)));
 }
 
 /**
@@ -447,7 +428,7 @@ export function runWinogradWeightGrad(g: Gemm, job: WinogradWeightGradJob): void
   const { tileRows, tileCols, tiles } = tileSizes(d);
   const HP = d.H + 2, WP = d.W + 2, rowTiles = group * tiles;
   const Cp = roundUp(d.C, TILE_M), Opad = roundUp(d.O, TILE_N);
-  const kernels = transformKernels(g.memory), copyPlanes = streamKernels(g.memory).copyPlanes;
+  const kernels = transformKernels(g.memory);
   const at = weightGradLayout(d, group);
   const [xp, v, dm, du] = [at.xp, at.v, at.dm, at.du].map((offset) => job.scratch + offset);
   g.heap.fill(0, xp, xp + group * d.C * HP * WP);
@@ -455,7 +436,7 @@ export function runWinogradWeightGrad(g: Gemm, job: WinogradWeightGradJob): void
   const block = XI * TILE_N;
   for (let n = job.n0; n < job.n1; n += group) {
     const images = Math.min(group, job.n1 - n), T = images * tiles;
-    copyPlanes(4 * (job.x + n * d.C * d.H * d.W), 4 * (xp + WP + 1), images * d.C, d.H, 4 * d.W, 4 * d.W, 4 * WP, 4 * d.H * d.W, 4 * HP * WP);
+    padPlanes(g.memory, job.x + n * d.C * d.H * d.W, xp, images * d.C, d.H, d.W, 1, 1);
     kernels.inputRows(4 * xp, images, d.C, tileRows, tileCols, 4 * v, rowTiles);
     kernels.gradTiles(4 * (job.dy + n * d.O * d.H * d.W), images, d.O, tileRows, tileCols, 4 * dm, rowTiles);
     for (let xi = 0; xi < XI; xi++) {
